@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { App } from 'aws-cdk-lib';
+import { addBlueprintStacks } from '../lib/blueprint';
+import { resolveAppConfig } from '../lib/config/app-config';
+import { ConfigError } from '../lib/config/config-error';
+import { DESIGNS } from '../lib/designs';
+
+const app = new App();
+try {
+  const config = resolveAppConfig(
+    { design: app.node.tryGetContext('design'), profile: app.node.tryGetContext('profile') },
+    DESIGNS,
+  );
+  addBlueprintStacks(app, config);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  // A configuration mistake is the user's to fix: show the list, not a stack trace.
+  console.error(error.message);
+  process.exit(1);
+}
+app.synth();

@@ -1,0 +1,11 @@
+/** Type checking runs once in `npm run lint` (tsc --noEmit); jest only transpiles, which keeps it fast. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+  },
+  snapshotSerializers: ['<rootDir>/test/setup/asset-hash-serializer.ts'],
+  testTimeout: 60000,
+};

@@ -1,0 +1,111 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Cluster } from 'iovalkey';
+import { createCacheClient } from '../shared/cache-client';
+import { readServingConfig, type ServingConfig } from './config';
+import { errorResponse, jsonResponse } from './http';
+import { SageMakerModelClient } from './model-client';
+import { recommend, type Degradation, type RecommendDependencies, type Source } from './recommend';
+import { CacheRecommendationStore } from './recommendation-store';
+import { BadRequestError, parseRecommendationRequest } from './request';
+
+const logger = new Logger();
+const metrics = new Metrics();
+
+/**
+ * Builds the function's long-lived parts: one cache client and one model client per container,
+ * reused by every invocation. Exported for tests and local runs, which pass their own environment.
+ */
+export function createHandler(config: ServingConfig, options: { cacheCa?: string } = {}) {
+  let client: Cluster | undefined;
+  let connecting: Promise<Cluster> | undefined;
+  const connect = (): Promise<Cluster> => {
+    if (client?.status === 'ready') return Promise.resolve(client);
+    connecting ??= (async () => {
+      client?.disconnect();
+      client = createCacheClient({
+        host: config.cacheHost,
+        port: config.cachePort,
+        ca: options.cacheCa,
+        connectTimeoutMs: config.cacheConnectTimeoutMs,
+        commandTimeoutMs: config.cacheCommandTimeoutMs,
+      });
+      // A broken connection is reported by the failing command; the event only needs a listener.
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
+    })().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  };
+
+  const deps: RecommendDependencies = {
+    store: new CacheRecommendationStore(connect, config.pointerTtlMs),
+    model: config.modelEndpointName
+      ? new SageMakerModelClient(config.modelEndpointName, config.modelTimeoutMs)
+      : undefined,
+    variants: config.variants,
+    scoreThreshold: config.scoreThreshold,
+    modelTopK: config.modelTopK,
+    modelAnswerTtlSeconds: config.modelAnswerTtlSeconds,
+    onDegradation: reportDegradation,
+  };
+
+  const handle = async (event: APIGatewayProxyEvent, context: Pick<Context, 'awsRequestId'>) => {
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+    try {
+      const request = parseRecommendationRequest(event, config.defaultLimit);
+      const answer = await recommend(deps, request);
+      if (!answer) {
+        metrics.addMetric('Unavailable', MetricUnit.Count, 1);
+        return errorResponse(503, 'Unavailable', 'no recommendation source is reachable; retry later', undefined, {
+          'retry-after': String(config.retryAfterSeconds),
+        });
+      }
+      metrics.addMetric(servedMetric[answer.source], MetricUnit.Count, 1);
+      return jsonResponse(200, { userId: request.userId, requestId, ...answer });
+    } catch (error) {
+      if (error instanceof BadRequestError) {
+        metrics.addMetric('BadRequest', MetricUnit.Count, 1);
+        return errorResponse(error.statusCode, 'BadRequest', error.message, error.field);
+      }
+      logger.error('unexpected failure', { requestId, error: error as Error });
+      metrics.addMetric('UnexpectedError', MetricUnit.Count, 1);
+      return errorResponse(503, 'Unavailable', 'the request could not be served; retry later', undefined, {
+        'retry-after': String(config.retryAfterSeconds),
+      });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+
+  return Object.assign(handle, { close: () => client?.disconnect() });
+}
+
+function reportDegradation(kind: Degradation, error?: unknown): void {
+  metrics.addMetric(metricName[kind], MetricUnit.Count, 1);
+  if (kind !== 'no-version') logger.warn(kind, { error: error as Error });
+}
+
+const servedMetric: Record<Source, string> = {
+  cache: 'ServedFromCache',
+  model: 'ServedFromModel',
+  fallback: 'ServedFromFallback',
+};
+
+const metricName: Record<Degradation, string> = {
+  'cache-error': 'CacheError',
+  'cache-write-error': 'CacheWriteError',
+  'model-error': 'ModelError',
+  'no-version': 'NoRecommendationSet',
+};
+
+let deployed: ((event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) | undefined;
+
+/** The Lambda entry point. */
+export const handler = (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+  deployed ??= createHandler(readServingConfig(process.env));
+  return deployed(event, context);
+};

@@ -1,0 +1,58 @@
+import { deriveCapacity, type Capacity } from './capacity';
+import { Problems } from './config-error';
+import type { Design } from './design';
+import { PROFILES, PROFILE_NAMES, type Profile, type ProfileName } from './profile';
+import { collectRequirementProblems } from './requirements';
+
+/** Everything a deployment is built from: which design, which profile, and the derived sizes. */
+export interface AppConfig {
+  readonly design: Design;
+  readonly profile: Profile;
+  readonly capacity: Capacity;
+}
+
+/**
+ * Resolves `-c design=...` and `-c profile=...` against the known designs. Every bad context value
+ * and every bad requirement is reported in one error.
+ */
+export function resolveAppConfig(
+  context: { design?: unknown; profile?: unknown },
+  designs: Readonly<Record<string, Design>>,
+): AppConfig {
+  const problems = new Problems();
+  const designIds = Object.keys(designs);
+  const designId = context.design ?? designIds[0];
+  const profileName = context.profile ?? 'sandbox';
+  if (typeof designId !== 'string' || !Object.hasOwn(designs, designId)) {
+    problems.add('design', `must be one of ${designIds.join(', ')}; got ${JSON.stringify(designId)}`);
+  }
+  if (!PROFILE_NAMES.includes(profileName as ProfileName)) {
+    problems.add('profile', `must be one of ${PROFILE_NAMES.join(', ')}; got ${JSON.stringify(profileName)}`);
+  }
+  const design = designs[designId as string];
+  if (design) {
+    collectRequirementProblems(design.requirements, problems, `${design.id}.requirements.`);
+    collectVariantProblems(design.abVariants, problems.scoped(`${design.id}.abVariants`));
+  }
+  problems.throwIfAny('configuration');
+
+  const profile = PROFILES[profileName as ProfileName];
+  return { design, profile, capacity: deriveCapacity(design.requirements, profile) };
+}
+
+const VARIANT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9])*$/;
+
+function collectVariantProblems(variants: Design['abVariants'], problems: Problems): void {
+  if (variants.length === 0) problems.add('', 'must name at least one variant');
+  if (variants.length > 10) problems.add('', 'an endpoint holds at most 10 production variants');
+  const names = new Set<string>();
+  variants.forEach((variant, i) => {
+    if (!VARIANT_NAME.test(variant.name) || variant.name.length > 63) {
+      problems.add(`[${i}].name`, `must be 1-63 letters, digits and inner hyphens; got ${JSON.stringify(variant.name)}`);
+    }
+    if (names.has(variant.name)) problems.add(`[${i}].name`, `duplicates ${variant.name}`);
+    names.add(variant.name);
+    problems.checkNumber(`[${i}].weight`, variant.weight, 0, 1);
+  });
+  if (variants.length > 0 && !variants.some((v) => v.weight > 0)) problems.add('', 'needs one variant with a positive weight');
+}

@@ -1,0 +1,54 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Profile } from './profile';
+import type { Requirements } from './requirements';
+
+/** Sizes of the deployment, each derived from the design's requirements and the profile. */
+export interface Capacity {
+  /** Steady-state requests per second the API admits before answering 429. */
+  readonly apiRateLimit: number;
+  readonly apiBurstLimit: number;
+  /** Concurrent executions the recommendation function needs at the sized load. */
+  readonly functionConcurrency: number;
+  /** Set when the profile reserves that concurrency. */
+  readonly reservedConcurrency?: number;
+  readonly functionTimeout: Duration;
+  readonly cacheConnectTimeoutMs: number;
+  readonly cacheCommandTimeoutMs: number;
+  /** A miss may wait this long for the model before the fallback answers. */
+  readonly modelTimeoutMs: number;
+  /** How long a model answer stays cached; a new recommendation set replaces it sooner. */
+  readonly modelAnswerTtlSeconds: number;
+}
+
+/** Admit 25% above the sized peak before throttling. */
+const THROTTLE_HEADROOM = 1.25;
+/** Concurrency for twice the p99 latency: misses and cold starts hold executions longer. */
+const CONCURRENCY_LATENCY_FACTOR = 2;
+const API_GATEWAY_MAX_TIMEOUT_MS = 29_000;
+
+export function deriveCapacity(requirements: Requirements, profile: Profile): Capacity {
+  const sizedPeak = requirements.peakRequestsPerSecond * profile.loadFraction;
+  const apiRateLimit = Math.max(10, Math.ceil(sizedPeak * THROTTLE_HEADROOM));
+  const functionConcurrency = Math.max(
+    2,
+    Math.ceil(apiRateLimit * (requirements.p99LatencyMs / 1000) * CONCURRENCY_LATENCY_FACTOR),
+  );
+  // A cache round trip inside a VPC takes about a millisecond; a command still unanswered after a
+  // quarter of the latency budget will not make the target.
+  const cacheCommandTimeoutMs = Math.max(10, Math.round(requirements.p99LatencyMs / 4));
+  const cacheConnectTimeoutMs = 1000;
+  const modelTimeoutMs = requirements.p99LatencyMs * 2;
+  // The worst path: connect, pointer + user reads, the model, the fallback read, the write-back.
+  const worstCaseMs = cacheConnectTimeoutMs + 4 * cacheCommandTimeoutMs + modelTimeoutMs;
+  return {
+    apiRateLimit,
+    apiBurstLimit: apiRateLimit * 2,
+    functionConcurrency,
+    reservedConcurrency: profile.reserveConcurrency ? functionConcurrency : undefined,
+    functionTimeout: Duration.seconds(Math.ceil(Math.min(worstCaseMs * 2, API_GATEWAY_MAX_TIMEOUT_MS) / 1000)),
+    cacheConnectTimeoutMs,
+    cacheCommandTimeoutMs,
+    modelTimeoutMs,
+    modelAnswerTtlSeconds: Math.min(requirements.retrainEveryHours * 3600, 86_400),
+  };
+}

@@ -1,0 +1,63 @@
+import { Problems } from './config-error';
+
+/**
+ * Step 1 of the framework, "define the problem", as numbers. Every capacity of the deployment is
+ * derived from these (see `capacity.ts`), so a design states its load once.
+ */
+export interface Requirements {
+  /** Users active on a typical day. */
+  readonly dailyActiveUsers: number;
+  /** Recommendation requests one active user makes per day, on average. */
+  readonly requestsPerUserPerDay: number;
+  /** Requests per second at the daily peak; must be at least the daily average. */
+  readonly peakRequestsPerSecond: number;
+  /** Latency the API must meet for 99% of requests, in milliseconds. */
+  readonly p99LatencyMs: number;
+  /** Items precomputed and cached per user; a request's `limit` never exceeds it usefully. */
+  readonly topK: number;
+  /** Distinct items that can be recommended. */
+  readonly catalogueSize: number;
+  /** Hours between two training runs. */
+  readonly retrainEveryHours: number;
+  /** Items whose cosine similarity with the user falls below this are never recommended, in [-1, 1]. */
+  readonly scoreThreshold: number;
+}
+
+/** API Gateway, a Lambda and one cache round trip cannot answer faster than this. */
+export const MIN_ACHIEVABLE_P99_MS = 20;
+export const MAX_TOP_K = 100;
+
+export function averageRequestsPerSecond(r: Requirements): number {
+  return (r.dailyActiveUsers * r.requestsPerUserPerDay) / 86_400;
+}
+
+/** Throws one error naming every field that is out of range or contradicts another. */
+export function validateRequirements(r: Requirements): Requirements {
+  const problems = new Problems();
+  collectRequirementProblems(r, problems);
+  problems.throwIfAny('requirements');
+  return r;
+}
+
+/** Adds a problem for every field that is out of range or contradicts another. */
+export function collectRequirementProblems(r: Requirements, problems: Problems, prefix = ''): void {
+  problems = problems.scoped(prefix);
+  problems.checkNumber('dailyActiveUsers', r.dailyActiveUsers, 1, 1e10, true);
+  problems.checkNumber('requestsPerUserPerDay', r.requestsPerUserPerDay, 0.001, 1e5);
+  problems.checkNumber('peakRequestsPerSecond', r.peakRequestsPerSecond, 1, 1e7);
+  problems.checkNumber('p99LatencyMs', r.p99LatencyMs, MIN_ACHIEVABLE_P99_MS, 60_000);
+  problems.checkNumber('topK', r.topK, 1, MAX_TOP_K, true);
+  problems.checkNumber('catalogueSize', r.catalogueSize, 1, 1e9, true);
+  problems.checkNumber('retrainEveryHours', r.retrainEveryHours, 1, 24 * 365, true);
+  problems.checkNumber('scoreThreshold', r.scoreThreshold, -1, 1);
+  if (r.topK > r.catalogueSize) {
+    problems.add('topK', `cannot exceed catalogueSize (${r.topK} > ${r.catalogueSize})`);
+  }
+  const average = averageRequestsPerSecond(r);
+  if (r.peakRequestsPerSecond < average) {
+    problems.add(
+      'peakRequestsPerSecond',
+      `is below the daily average implied by dailyActiveUsers x requestsPerUserPerDay (${r.peakRequestsPerSecond} < ${average.toFixed(1)})`,
+    );
+  }
+}

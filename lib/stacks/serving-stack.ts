@@ -1,0 +1,84 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { AppConfig } from '../config/app-config';
+import type { PrivateNetwork } from '../constructs/private-network';
+import { RecommendationCache } from '../constructs/recommendation-cache';
+import {
+  RecommendationFunction,
+  type RecommendationModelEndpoint,
+} from '../constructs/recommendation-function';
+import { ServingApi } from '../constructs/serving-api';
+import type { Construct } from 'constructs';
+
+export interface ServingStackProps extends StackProps {
+  readonly config: AppConfig;
+  readonly network: PrivateNetwork;
+  /** @default - no endpoint: misses are answered from the popularity list */
+  readonly modelEndpoint?: RecommendationModelEndpoint;
+}
+
+/** The read path users call: API Gateway -> the recommendation function -> the cache (-> the model). */
+export class ServingStack extends Stack {
+  public readonly cache: RecommendationCache;
+  public readonly recommendations: RecommendationFunction;
+  public readonly api: ServingApi;
+
+  constructor(scope: Construct, id: string, props: ServingStackProps) {
+    super(scope, id, props);
+    const { design, profile, capacity } = props.config;
+    const { vpc, isolatedSubnets } = props.network;
+
+    this.cache = new RecommendationCache(this, 'Cache', {
+      vpc,
+      subnets: isolatedSubnets,
+      maxDataStorageGb: profile.cache.maxDataStorageGb,
+      maxEcpuPerSecond: profile.cache.maxEcpuPerSecond,
+      snapshotRetentionDays: profile.cache.snapshotRetentionDays,
+    });
+    // The function's only AWS API call is the model endpoint's runtime API.
+    props.network.addInterfaceEndpoint('SageMakerRuntime', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME);
+
+    this.recommendations = new RecommendationFunction(this, 'Recommendations', {
+      vpc,
+      subnets: isolatedSubnets,
+      cache: this.cache,
+      modelEndpoint: props.modelEndpoint,
+      scoreThreshold: design.requirements.scoreThreshold,
+      topK: design.requirements.topK,
+      timeout: capacity.functionTimeout,
+      cacheConnectTimeoutMs: capacity.cacheConnectTimeoutMs,
+      cacheCommandTimeoutMs: capacity.cacheCommandTimeoutMs,
+      modelTimeoutMs: capacity.modelTimeoutMs,
+      modelAnswerTtlSeconds: capacity.modelAnswerTtlSeconds,
+      reservedConcurrency: capacity.reservedConcurrency,
+      logRetention: profile.logRetention,
+      logRemovalPolicy: profile.removalPolicy,
+      metricsNamespace: metricsNamespace(design.id),
+    });
+
+    this.api = new ServingApi(this, 'Api', {
+      rateLimit: capacity.apiRateLimit,
+      burstLimit: capacity.apiBurstLimit,
+      logRetention: profile.logRetention,
+      removalPolicy: profile.removalPolicy,
+      description: `${design.summary} (${profile.name})`,
+    });
+    const recommendationsPath = '/v1/users/{userId}/recommendations';
+    this.api.addFunctionRoute('GET', recommendationsPath, this.recommendations.function, {
+      pathParameters: ['userId'],
+      queryParameters: { limit: false },
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the serving API' });
+    new CfnOutput(this, 'RecommendationsFunctionName', { value: this.recommendations.function.functionName });
+    new CfnOutput(this, 'CacheEndpoint', { value: `${this.cache.endpointAddress}:${this.cache.endpointPort}` });
+  }
+}
+
+/** CloudWatch namespace of a design's metrics, e.g. `ArtistRecommender`. */
+export function metricsNamespace(designId: string): string {
+  return designId
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

@@ -48,11 +48,15 @@ function collectVariantProblems(variants: Design['abVariants'], problems: Proble
   const names = new Set<string>();
   variants.forEach((variant, i) => {
     if (!VARIANT_NAME.test(variant.name) || variant.name.length > 63) {
-      problems.add(`[${i}].name`, `must be 1-63 letters, digits and inner hyphens; got ${JSON.stringify(variant.name)}`);
+      problems.add(
+        `[${i}].name`,
+        `must be 1-63 letters, digits and inner hyphens; got ${JSON.stringify(variant.name)}`,
+      );
     }
     if (names.has(variant.name)) problems.add(`[${i}].name`, `duplicates ${variant.name}`);
     names.add(variant.name);
     problems.checkNumber(`[${i}].weight`, variant.weight, 0, 1);
   });
-  if (variants.length > 0 && !variants.some((v) => v.weight > 0)) problems.add('', 'needs one variant with a positive weight');
+  if (variants.length > 0 && !variants.some((v) => v.weight > 0))
+    problems.add('', 'needs one variant with a positive weight');
 }

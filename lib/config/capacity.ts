@@ -45,7 +45,9 @@ export function deriveCapacity(requirements: Requirements, profile: Profile): Ca
     apiBurstLimit: apiRateLimit * 2,
     functionConcurrency,
     reservedConcurrency: profile.reserveConcurrency ? functionConcurrency : undefined,
-    functionTimeout: Duration.seconds(Math.ceil(Math.min(worstCaseMs * 2, API_GATEWAY_MAX_TIMEOUT_MS) / 1000)),
+    functionTimeout: Duration.seconds(
+      Math.ceil(Math.min(worstCaseMs * 2, API_GATEWAY_MAX_TIMEOUT_MS) / 1000),
+    ),
     cacheConnectTimeoutMs,
     cacheCommandTimeoutMs,
     modelTimeoutMs,

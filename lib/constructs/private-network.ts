@@ -40,7 +40,12 @@ export class PrivateNetwork extends Construct {
       natGateways: 0,
       subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
-      flowLogs: { Rejected: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.REJECT } },
+      flowLogs: {
+        Rejected: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+          trafficType: ec2.FlowLogTrafficType.REJECT,
+        },
+      },
     });
     const endpointAzs = Math.min(props.interfaceEndpointAzs ?? props.maxAzs, props.maxAzs);
     this.endpointSubnets = {
@@ -53,7 +58,10 @@ export class PrivateNetwork extends Construct {
    * Adds a private interface endpoint for an AWS service, reachable over HTTPS from inside the VPC
    * under the service's usual DNS name. Adding the same service twice returns the first endpoint.
    */
-  public addInterfaceEndpoint(id: string, service: ec2.InterfaceVpcEndpointAwsService): ec2.InterfaceVpcEndpoint {
+  public addInterfaceEndpoint(
+    id: string,
+    service: ec2.InterfaceVpcEndpointAwsService,
+  ): ec2.InterfaceVpcEndpoint {
     const existing = this.node.tryFindChild(id);
     if (existing) return existing as ec2.InterfaceVpcEndpoint;
     const endpoint = new ec2.InterfaceVpcEndpoint(this, id, {

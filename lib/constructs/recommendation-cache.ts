@@ -60,8 +60,11 @@ export class RecommendationCache extends Construct implements ec2.IConnectable {
       props.maxDataStorageGb !== undefined || props.maxEcpuPerSecond !== undefined
         ? {
             dataStorage:
-              props.maxDataStorageGb !== undefined ? { maximum: props.maxDataStorageGb, unit: 'GB' } : undefined,
-            ecpuPerSecond: props.maxEcpuPerSecond !== undefined ? { maximum: props.maxEcpuPerSecond } : undefined,
+              props.maxDataStorageGb !== undefined
+                ? { maximum: props.maxDataStorageGb, unit: 'GB' }
+                : undefined,
+            ecpuPerSecond:
+              props.maxEcpuPerSecond !== undefined ? { maximum: props.maxEcpuPerSecond } : undefined,
           }
         : undefined;
 

@@ -116,11 +116,17 @@ export class RecommendationFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // Stack traces in the logs point into lambda/ sources instead of the minified bundle.
+        NODE_OPTIONS: '--enable-source-maps',
       },
     });
     props.cache.allowFrom(this.function);
     // The only other peer: AWS APIs through the VPC's interface endpoints (HTTPS).
-    securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'AWS APIs via VPC endpoints');
+    securityGroup.addEgressRule(
+      ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
+      ec2.Port.tcp(443),
+      'AWS APIs via VPC endpoints',
+    );
     if (endpoint) {
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
@@ -137,7 +143,8 @@ export class RecommendationFunction extends Construct {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason: 'The AWS managed policy grants the ENI actions Lambda needs to run in the VPC; they take no resource ARN.',
+      reason:
+        'The AWS managed policy grants the ENI actions Lambda needs to run in the VPC; they take no resource ARN.',
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

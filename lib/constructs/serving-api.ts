@@ -95,11 +95,13 @@ export class ServingApi extends Construct {
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',
-      reason: 'Callers authenticate with IAM (SigV4); a Cognito user pool would add a second identity system.',
+      reason:
+        'Callers authenticate with IAM (SigV4); a Cognito user pool would add a second identity system.',
     });
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',
-      reason: 'IAM authorization and stage throttling bound abuse; a WAF web ACL costs ~$6/month idle per API and is left to production accounts that front the API with their own ACLs.',
+      reason:
+        'IAM authorization and stage throttling bound abuse; a WAF web ACL costs ~$6/month idle per API and is left to production accounts that front the API with their own ACLs.',
     });
   }
 

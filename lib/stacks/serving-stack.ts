@@ -36,7 +36,10 @@ export class ServingStack extends Stack {
       snapshotRetentionDays: profile.cache.snapshotRetentionDays,
     });
     // The function's only AWS API call is the model endpoint's runtime API.
-    props.network.addInterfaceEndpoint('SageMakerRuntime', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME);
+    props.network.addInterfaceEndpoint(
+      'SageMakerRuntime',
+      ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+    );
 
     this.recommendations = new RecommendationFunction(this, 'Recommendations', {
       vpc,
@@ -71,7 +74,9 @@ export class ServingStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the serving API' });
     new CfnOutput(this, 'RecommendationsFunctionName', { value: this.recommendations.function.functionName });
-    new CfnOutput(this, 'CacheEndpoint', { value: `${this.cache.endpointAddress}:${this.cache.endpointPort}` });
+    new CfnOutput(this, 'CacheEndpoint', {
+      value: `${this.cache.endpointAddress}:${this.cache.endpointPort}`,
+    });
   }
 }
 

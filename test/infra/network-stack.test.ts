@@ -1,0 +1,70 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { appUnderTest } from './app-under-test';
+
+describe('NetworkStack', () => {
+  const { network } = appUnderTest('sandbox');
+
+  test('spans two AZs with isolated subnets only and no NAT gateway or internet gateway', () => {
+    network.resourceCountIs('AWS::EC2::Subnet', 2);
+    network.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+    network.resourceCountIs('AWS::EC2::NatGateway', 0);
+    network.resourceCountIs('AWS::EC2::InternetGateway', 0);
+  });
+
+  test('reaches S3 through a free gateway endpoint', () => {
+    network.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }),
+    });
+  });
+
+  test('reaches the SageMaker runtime privately, from one AZ in the sandbox', () => {
+    network.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      PrivateDnsEnabled: true,
+      ServiceName: Match.objectLike({
+        'Fn::Join': Match.arrayWith([Match.arrayWith(['.sagemaker.runtime'])]),
+      }),
+      SubnetIds: [Match.anyValue()],
+    });
+  });
+
+  test('the endpoint admits HTTPS from inside the VPC only', () => {
+    network.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('SageMakerRuntime'),
+      SecurityGroupIngress: [
+        Match.objectLike({
+          FromPort: 443,
+          ToPort: 443,
+          CidrIp: { 'Fn::GetAtt': [Match.anyValue(), 'CidrBlock'] },
+        }),
+      ],
+    });
+  });
+
+  test('logs rejected traffic with the profile retention, deleted with the sandbox', () => {
+    network.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'REJECT',
+      LogDestinationType: 'cloud-watch-logs',
+    });
+    network.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 7 },
+      DeletionPolicy: 'Delete',
+    });
+  });
+});
+
+describe('NetworkStack in production', () => {
+  const { network } = appUnderTest('production');
+
+  test('places interface endpoints in every AZ and keeps its logs', () => {
+    network.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      SubnetIds: [Match.anyValue(), Match.anyValue()],
+    });
+    network.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 90 },
+      DeletionPolicy: 'Retain',
+    });
+  });
+});

@@ -1,0 +1,228 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PrivateNetwork } from '../../lib/constructs/private-network';
+import { ServingStack } from '../../lib/stacks/serving-stack';
+import { resolveAppConfig } from '../../lib/config/app-config';
+import { DESIGNS } from '../../lib/designs';
+import { appUnderTest } from './app-under-test';
+
+describe('ServingStack: the cache', () => {
+  const { serving } = appUnderTest('sandbox');
+
+  test('is ElastiCache Serverless for Valkey in the isolated subnets', () => {
+    serving.hasResourceProperties('AWS::ElastiCache::ServerlessCache', {
+      Engine: 'valkey',
+      MajorEngineVersion: '8',
+      SubnetIds: [Match.anyValue(), Match.anyValue()],
+      ServerlessCacheName: Match.stringLikeRegexp('^[a-z][a-z0-9-]{0,39}$'),
+    });
+  });
+
+  test('caps usage in the sandbox and is deleted with it', () => {
+    serving.hasResource('AWS::ElastiCache::ServerlessCache', {
+      Properties: Match.objectLike({
+        CacheUsageLimits: { DataStorage: { Maximum: 1, Unit: 'GB' }, ECPUPerSecond: { Maximum: 5000 } },
+        SnapshotRetentionLimit: 0,
+      }),
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  test('admits only the recommendation function, on the Valkey ports', () => {
+    const ingress = serving.findResources('AWS::EC2::SecurityGroupIngress');
+    expect(Object.values(ingress)).toEqual([
+      expect.objectContaining({
+        Properties: expect.objectContaining({
+          FromPort: 6379,
+          ToPort: 6380,
+          IpProtocol: 'tcp',
+          SourceSecurityGroupId: {
+            'Fn::GetAtt': [expect.stringMatching(/^RecommendationsSecurityGroup/), 'GroupId'],
+          },
+        }),
+      }),
+    ]);
+    serving.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('Recommendation cache'),
+      SecurityGroupIngress: Match.absent(),
+      SecurityGroupEgress: [
+        Match.objectLike({ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic' }),
+      ],
+    });
+  });
+});
+
+describe('ServingStack: the recommendation function', () => {
+  const { serving, config } = appUnderTest('sandbox');
+
+  test('runs the bundled handler on arm64 and a current Node runtime, traced, in the VPC', () => {
+    serving.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      VpcConfig: { SubnetIds: [Match.anyValue(), Match.anyValue()], SecurityGroupIds: [Match.anyValue()] },
+      Timeout: config.capacity.functionTimeout.toSeconds(),
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+
+  test('is configured from the cache attributes and the derived capacity', () => {
+    serving.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          CACHE_HOST: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cache'), 'Endpoint.Address'] },
+          CACHE_PORT: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cache'), 'Endpoint.Port'] },
+          CACHE_COMMAND_TIMEOUT_MS: String(config.capacity.cacheCommandTimeoutMs),
+          MODEL_ENDPOINT_NAME: '',
+          MODEL_TOP_K: String(config.design.requirements.topK),
+          SCORE_THRESHOLD: String(config.design.requirements.scoreThreshold),
+          AB_VARIANTS: JSON.stringify([{ name: 'champion', weight: 1 }]),
+          POWERTOOLS_METRICS_NAMESPACE: 'ArtistRecommender',
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+  });
+
+  test('may call nothing but its logs and X-Ray without a model endpoint', () => {
+    const policies = serving.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^RecommendationsFunctionServiceRole') }] },
+    });
+    const actions = Object.values(policies).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap(
+        (s) => s.Action,
+      ),
+    );
+    expect(actions.sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  });
+
+  test('may invoke exactly the given model endpoint and learns its variants', () => {
+    // GIVEN a serving stack wired to an endpoint
+    const app = new App();
+    const networkStack = new Stack(app, 'Net');
+    const network = new PrivateNetwork(networkStack, 'Network', { maxAzs: 2 });
+    const config = resolveAppConfig({}, DESIGNS);
+    const stack = new ServingStack(app, 'Serving', {
+      config,
+      network,
+      modelEndpoint: {
+        endpointName: 'recommender',
+        endpointArn: 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/recommender',
+        variants: config.design.abVariants,
+      },
+    });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'sagemaker:InvokeEndpoint',
+            Effect: 'Allow',
+            Resource: 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/recommender',
+          },
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          MODEL_ENDPOINT_NAME: 'recommender',
+          AB_VARIANTS: JSON.stringify([
+            { name: 'champion', weight: 0.9 },
+            { name: 'challenger', weight: 0.1 },
+          ]),
+        }),
+      },
+    });
+  });
+});
+
+describe('ServingStack: the API', () => {
+  const { serving, config } = appUnderTest('sandbox');
+
+  test('routes GET /v1/users/{userId}/recommendations to the function with IAM auth and validation', () => {
+    serving.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'AWS_IAM',
+      RequestParameters: {
+        'method.request.path.userId': true,
+        'method.request.querystring.limit': false,
+      },
+      RequestValidatorId: { Ref: Match.stringLikeRegexp('^ApiRequestValidator') },
+      Integration: Match.objectLike({ Type: 'AWS_PROXY' }),
+    });
+    serving.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{userId}' });
+    serving.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestParameters: true,
+      ValidateRequestBody: true,
+    });
+  });
+
+  test('throttles at the derived rate, traces and writes JSON access logs', () => {
+    serving.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'live',
+      TracingEnabled: true,
+      MethodSettings: [
+        Match.objectLike({
+          ThrottlingRateLimit: config.capacity.apiRateLimit,
+          ThrottlingBurstLimit: config.capacity.apiBurstLimit,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
+      ],
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+    });
+  });
+
+  test("answers API Gateway's own errors in the functions' JSON shape", () => {
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      serving.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error":.*"message":') },
+      });
+    }
+  });
+
+  test('sets up the account logging role a fresh account lacks, removed with the sandbox', () => {
+    serving.hasResource('AWS::IAM::Role', {
+      Properties: Match.objectLike({
+        ManagedPolicyArns: [
+          Match.objectLike({
+            'Fn::Join': Match.arrayWith([
+              Match.arrayWith([Match.stringLikeRegexp('AmazonAPIGatewayPushToCloudWatchLogs')]),
+            ]),
+          }),
+        ],
+      }),
+      DeletionPolicy: 'Delete',
+    });
+    serving.resourceCountIs('AWS::ApiGateway::Account', 1);
+  });
+});
+
+describe('ServingStack in production', () => {
+  const { serving, config } = appUnderTest('production');
+
+  test('reserves the derived concurrency and lifts the sandbox caps', () => {
+    serving.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: config.capacity.reservedConcurrency,
+    });
+    serving.hasResourceProperties('AWS::ElastiCache::ServerlessCache', {
+      CacheUsageLimits: Match.absent(),
+      SnapshotRetentionLimit: 7,
+    });
+    serving.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 1250 })],
+    });
+  });
+
+  test('keeps logs when the stack is destroyed', () => {
+    serving.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});

@@ -1,0 +1,26 @@
+/**
+ * Where the ML lifecycle keeps its objects in the artefacts bucket. IAM grants are scoped to these
+ * prefixes: the training role reads `training/` and writes `models/` and `checkpoints/`, models read
+ * `models/`, endpoints write `data-capture/`.
+ */
+export const ARTIFACT_PREFIXES = {
+  /** The training snapshot's train channel (`interactions.csv`, `users.csv`), written by the ETL. */
+  trainChannel: 'training/current/train/',
+  /** The training snapshot's validation channel, events after the cutoff. */
+  validationChannel: 'training/current/validation/',
+  /** Training job outputs: `<job>/output/model.tar.gz` and `<job>/output/output.tar.gz`. */
+  models: 'models/',
+  /** Spot training checkpoints, one folder per job. */
+  checkpoints: 'checkpoints/',
+  /** Requests and responses captured at the endpoint. */
+  dataCapture: 'data-capture/',
+  /** The metrics of the model currently serving, the bar a candidate must clear. */
+  champion: 'champion/',
+} as const;
+
+/** Inside a job's `output.tar.gz`: the files `sagemaker/` writes to `SM_OUTPUT_DATA_DIR`. */
+export const TRAINING_OUTPUT_FILES = {
+  metrics: 'metrics.json',
+  recommendations: 'recommendations.jsonl',
+  popularity: 'popularity.json',
+} as const;

@@ -1,0 +1,296 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import { Construct } from 'constructs';
+import type { AbVariant } from '../../config/design';
+import type { DlcImage } from './dlc-image';
+
+/** A SageMaker hosting instance type, e.g. `ml.g5.xlarge`. */
+export type SageMakerInstanceType = `ml.${string}.${string}`;
+
+/**
+ * How the endpoint runs. Serverless costs nothing while idle but serves one variant, on CPU, without
+ * data capture or deployment guardrails; instances serve A/B variants on GPUs and scale with load.
+ */
+export type EndpointHosting =
+  | { readonly kind: 'serverless'; readonly memorySizeMb: number; readonly maxConcurrency: number }
+  | {
+      readonly kind: 'instances';
+      readonly instanceType: SageMakerInstanceType;
+      readonly minInstances: number;
+      readonly maxInstances: number;
+      /** Target of the target-tracking policy: invocations per instance per minute. */
+      readonly targetInvocationsPerInstancePerMinute: number;
+    };
+
+export interface ModelEndpointProps {
+  readonly image: DlcImage;
+  /** The model served until the training pipeline rolls out its first model. */
+  readonly initialModelData: { readonly bucket: s3.IBucket; readonly key: string };
+  /** Production variants and their traffic weights; the first is the champion. */
+  readonly variants: readonly AbVariant[];
+  readonly hosting: EndpointHosting;
+  /**
+   * Where requests and responses are captured (JSON only). Ignored for serverless hosting, which
+   * cannot capture.
+   * @default - no capture
+   */
+  readonly dataCapture?: {
+    readonly bucket: s3.IBucket;
+    readonly prefix: string;
+    readonly key: kms.IKey;
+    /** @default 100 */
+    readonly samplingPercent?: number;
+  };
+}
+
+/**
+ * A real-time SageMaker endpoint with A/B production variants: model, endpoint config, endpoint,
+ * alarms that roll a bad deployment back, and per-variant auto-scaling. It comes up InService on the
+ * first deploy with `initialModelData`; the training pipeline later points it at trained models
+ * with `UpdateEndpoint` and the `deploymentConfig` exposed here.
+ */
+export class ModelEndpoint extends Construct {
+  public readonly endpoint: sagemaker.CfnEndpoint;
+  public readonly endpointName: string;
+  public readonly endpointArn: string;
+  /** The role models assume: reads model artefacts, pulls the inference image. */
+  public readonly modelRole: iam.Role;
+  public readonly variants: readonly AbVariant[];
+  /** Alarms whose state rolls a blue/green deployment back. Empty for serverless hosting. */
+  public readonly rollbackAlarms: readonly cloudwatch.Alarm[];
+  /** The `DeploymentConfig` of `UpdateEndpoint` calls, or undefined where guardrails do not apply. */
+  public readonly deploymentConfig?: Record<string, unknown>;
+
+  constructor(scope: Construct, id: string, props: ModelEndpointProps) {
+    super(scope, id);
+    validate(props);
+    const serverless = props.hosting.kind === 'serverless';
+    this.variants = props.variants;
+
+    this.modelRole = new iam.Role(this, 'ModelRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: 'Recommendation models: read artefacts, pull the inference image, write logs',
+    });
+    props.image.grantPull(this, this.modelRole);
+    props.initialModelData.bucket.grantRead(this.modelRole, props.initialModelData.key);
+    grantModelLogs(this.modelRole);
+
+    const model = new sagemaker.CfnModel(this, 'InitialModel', {
+      executionRoleArn: this.modelRole.roleArn,
+      // The container needs nothing from the network: code and weights come in model.tar.gz.
+      enableNetworkIsolation: true,
+      primaryContainer: {
+        image: props.image.imageUri(this),
+        modelDataUrl: props.initialModelData.bucket.s3UrlForObject(props.initialModelData.key),
+        environment: inferenceEnvironment(),
+      },
+    });
+    model.node.addDependency(this.modelRole);
+
+    const capture = !serverless && props.dataCapture;
+    if (capture) {
+      capture.bucket.grantPut(this.modelRole, `${capture.prefix}*`);
+      capture.key.grantEncryptDecrypt(this.modelRole);
+    }
+    const config = new sagemaker.CfnEndpointConfig(this, 'InitialConfig', {
+      productionVariants: props.variants.map((variant) =>
+        productionVariant(variant, model.attrModelName, props.hosting),
+      ),
+      dataCaptureConfig: capture
+        ? {
+            enableCapture: true,
+            initialSamplingPercentage: capture.samplingPercent ?? 100,
+            destinationS3Uri: capture.bucket.s3UrlForObject(capture.prefix),
+            kmsKeyId: capture.key.keyArn,
+            captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+            captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
+          }
+        : undefined,
+    });
+
+    this.rollbackAlarms = serverless ? [] : this.createRollbackAlarms();
+    this.deploymentConfig = serverless ? undefined : blueGreenCanary(this.rollbackAlarms);
+    this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+      endpointConfigName: config.attrEndpointConfigName,
+      deploymentConfig: this.deploymentConfig,
+    });
+    this.endpointName = this.endpoint.attrEndpointName;
+    // Ref of an AWS::SageMaker::Endpoint is its ARN, spelled as SageMaker spells it (lower case).
+    this.endpointArn = this.endpoint.ref;
+
+    if (props.hosting.kind === 'instances') this.addAutoScaling(props.hosting);
+  }
+
+  /** Lets `grantee` invoke the endpoint, on any of its variants. */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:InvokeEndpoint'],
+      resourceArns: [this.endpointArn],
+    });
+  }
+
+  /** A metric of the endpoint, optionally of one variant. */
+  public metric(
+    metricName: string,
+    variantName?: string,
+    props: cloudwatch.MetricOptions = {},
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/SageMaker',
+      metricName,
+      dimensionsMap: { EndpointName: this.endpointName, VariantName: variantName ?? this.variants[0].name },
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  public metricModelLatencyP99(variantName?: string): cloudwatch.Metric {
+    return this.metric('ModelLatency', variantName, { statistic: 'p99' });
+  }
+
+  public metricInvocationErrors(variantName?: string): cloudwatch.Metric {
+    return this.metric('Invocation5XXErrors', variantName, { statistic: 'Sum' });
+  }
+
+  private createRollbackAlarms(): cloudwatch.Alarm[] {
+    return this.variants.flatMap((variant) => [
+      this.metricInvocationErrors(variant.name).createAlarm(this, `${variant.name}Errors`, {
+        alarmDescription: `Endpoint variant ${variant.name} answers 5xx; rolls a deployment back`,
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      this.metricModelLatencyP99(variant.name).createAlarm(this, `${variant.name}Latency`, {
+        alarmDescription: `Endpoint variant ${variant.name} p99 model latency above 1 s; rolls a deployment back`,
+        // ModelLatency is reported in microseconds.
+        threshold: 1_000_000,
+        evaluationPeriods: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ]);
+  }
+
+  private addAutoScaling(hosting: Extract<EndpointHosting, { kind: 'instances' }>): void {
+    for (const variant of this.variants) {
+      const target = new appscaling.ScalableTarget(this, `${variant.name}Scaling`, {
+        serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
+        resourceId: `endpoint/${this.endpointName}/variant/${variant.name}`,
+        scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+        minCapacity: hosting.minInstances,
+        maxCapacity: hosting.maxInstances,
+      });
+      // Registered after the endpoint exists, and so deregistered before it is deleted.
+      target.node.addDependency(this.endpoint);
+      target.scaleToTrackMetric('InvocationsPerInstance', {
+        predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+        targetValue: hosting.targetInvocationsPerInstancePerMinute,
+        scaleOutCooldown: Duration.minutes(1),
+        scaleInCooldown: Duration.minutes(5),
+      });
+    }
+  }
+}
+
+/** The environment of the PyTorch inference container: handlers from `code/inference.py`. */
+export function inferenceEnvironment(): Record<string, string> {
+  return {
+    SAGEMAKER_PROGRAM: 'inference.py',
+    SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
+    SAGEMAKER_CONTAINER_LOG_LEVEL: '20',
+    SAGEMAKER_REGION: Aws.REGION,
+  };
+}
+
+/** One production variant; trained models reuse it in the pipeline's endpoint configs. */
+export function productionVariant(
+  variant: AbVariant,
+  modelName: string,
+  hosting: EndpointHosting,
+): sagemaker.CfnEndpointConfig.ProductionVariantProperty {
+  return hosting.kind === 'serverless'
+    ? {
+        variantName: variant.name,
+        modelName,
+        initialVariantWeight: variant.weight,
+        serverlessConfig: { memorySizeInMb: hosting.memorySizeMb, maxConcurrency: hosting.maxConcurrency },
+      }
+    : {
+        variantName: variant.name,
+        modelName,
+        initialVariantWeight: variant.weight,
+        instanceType: hosting.instanceType,
+        initialInstanceCount: hosting.minInstances,
+      };
+}
+
+/**
+ * Blue/green with a one-instance canary that bakes for five minutes, then all traffic; any rollback
+ * alarm in that time sends traffic back to the old fleet.
+ */
+function blueGreenCanary(
+  alarms: readonly cloudwatch.Alarm[],
+): sagemaker.CfnEndpoint.DeploymentConfigProperty & Record<string, unknown> {
+  return {
+    blueGreenUpdatePolicy: {
+      trafficRoutingConfiguration: {
+        type: 'CANARY',
+        canarySize: { type: 'INSTANCE_COUNT', value: 1 },
+        waitIntervalInSeconds: 300,
+      },
+      terminationWaitInSeconds: 300,
+      maximumExecutionTimeoutInSeconds: 3600,
+    },
+    autoRollbackConfiguration: { alarms: alarms.map((alarm) => ({ alarmName: alarm.alarmName })) },
+  };
+}
+
+function grantModelLogs(role: iam.Role): void {
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [
+        `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/*`,
+      ],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } },
+    }),
+  );
+}
+
+function validate(props: ModelEndpointProps): void {
+  const problems: string[] = [];
+  if (props.variants.length === 0) problems.push('variants: at least one is required');
+  if (props.hosting.kind === 'serverless') {
+    if (props.variants.length > 1)
+      problems.push('variants: a serverless endpoint serves exactly one variant');
+    if (
+      props.hosting.memorySizeMb < 1024 ||
+      props.hosting.memorySizeMb > 6144 ||
+      props.hosting.memorySizeMb % 1024 !== 0
+    ) {
+      problems.push('hosting.memorySizeMb: must be 1024 to 6144 in steps of 1024');
+    }
+    if (props.hosting.maxConcurrency < 1 || props.hosting.maxConcurrency > 200) {
+      problems.push('hosting.maxConcurrency: must be 1 to 200');
+    }
+  } else {
+    if (props.hosting.minInstances < 2) {
+      problems.push('hosting.minInstances: the one-instance canary needs at least 2 instances per variant');
+    }
+    if (props.hosting.maxInstances < props.hosting.minInstances) {
+      problems.push('hosting.maxInstances: must be at least minInstances');
+    }
+  }
+  if (problems.length > 0) throw new Error(`Invalid ModelEndpoint props:\n  - ${problems.join('\n  - ')}`);
+}

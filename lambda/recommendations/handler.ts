@@ -60,9 +60,15 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
       const answer = await recommend(deps, request);
       if (!answer) {
         metrics.addMetric('Unavailable', MetricUnit.Count, 1);
-        return errorResponse(503, 'Unavailable', 'no recommendation source is reachable; retry later', undefined, {
-          'retry-after': String(config.retryAfterSeconds),
-        });
+        return errorResponse(
+          503,
+          'Unavailable',
+          'no recommendation source is reachable; retry later',
+          undefined,
+          {
+            'retry-after': String(config.retryAfterSeconds),
+          },
+        );
       }
       metrics.addMetric(servedMetric[answer.source], MetricUnit.Count, 1);
       return jsonResponse(200, { userId: request.userId, requestId, ...answer });

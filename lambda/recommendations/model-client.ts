@@ -84,9 +84,14 @@ export function parseModelAnswer(body: string): RecommendationList {
   } catch {
     throw new ModelResponseError('model answer is not JSON');
   }
-  const { model_version: modelVersion, items } = (value ?? {}) as { model_version?: unknown; items?: unknown };
+  const { model_version: modelVersion, items } = (value ?? {}) as {
+    model_version?: unknown;
+    items?: unknown;
+  };
   if (typeof modelVersion !== 'string' || !Array.isArray(items) || !items.every(isScoredItem)) {
-    throw new ModelResponseError('model answer does not match { model_version, items: [{ artistId, score }] }');
+    throw new ModelResponseError(
+      'model answer does not match { model_version, items: [{ artistId, score }] }',
+    );
   }
   return { modelVersion, items };
 }

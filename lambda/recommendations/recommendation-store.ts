@@ -63,6 +63,7 @@ export class CacheRecommendationStore implements RecommendationStore {
     ttlSeconds: number,
   ): Promise<void> {
     // NX: never overwrite a list the batch loader wrote for this version.
-    await (await this.connect()).set(userKey(version, variant, userId), encodeList(list), 'EX', ttlSeconds, 'NX');
+    const client = await this.connect();
+    await client.set(userKey(version, variant, userId), encodeList(list), 'EX', ttlSeconds, 'NX');
   }
 }

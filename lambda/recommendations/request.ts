@@ -27,7 +27,11 @@ export function parseRecommendationRequest(
   defaultLimit: number,
 ): RecommendationRequest {
   if (event.httpMethod !== 'GET') {
-    throw new BadRequestError('method', `method ${String(event.httpMethod).slice(0, 16)} is not allowed; use GET`, 405);
+    throw new BadRequestError(
+      'method',
+      `method ${String(event.httpMethod).slice(0, 16)} is not allowed; use GET`,
+      405,
+    );
   }
   const userId = event.pathParameters?.userId;
   if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) {

@@ -5,6 +5,10 @@
  * - `recs:current` holds the id of the recommendation set being served (the version pointer).
  * - `recs:v:{version}:u:{variant}:{userId}` holds one user's list for one A/B variant of that set.
  * - `recs:v:{version}:popular` holds the set's popularity list, the fallback for everyone.
+ * - `recs:v:{version}:loaded` is written by the batch loader after every other key of the version,
+ *   before the swap: its presence says the version is complete (it holds counts and a checksum).
+ * - `recs:v:{version}:loading` (with a TTL) says a loader is writing the version right now, so another
+ *   loader's clean-up does not expire keys that are about to be served.
  *
  * A loader writes every key of a new version first and swaps the pointer last, with one SET: a
  * reader resolves the pointer once per request and reads one key under that version, so it never
@@ -29,6 +33,31 @@ export function userKey(version: string, variant: string, userId: string): strin
 
 export function popularKey(version: string): string {
   return `recs:v:${keyPart('version', version)}:popular`;
+}
+
+/** Key of a version's completion marker, written last before the swap. */
+export function loadedMarkerKey(version: string): string {
+  return `recs:v:${keyPart('version', version)}:loaded`;
+}
+
+/** Key that a loader holds, with a short TTL, while it writes a version. */
+export function loadingKey(version: string): string {
+  return `recs:v:${keyPart('version', version)}:loading`;
+}
+
+/** A SCAN MATCH pattern for the keys of every version. */
+export const ALL_VERSIONS_KEY_PATTERN = 'recs:v:*';
+
+/**
+ * The version a key belongs to, or undefined for a key outside the versioned layout (the pointer,
+ * anything foreign). Versions cannot contain `:`, so the third part is the whole version.
+ */
+export function versionOfKey(key: string): string | undefined {
+  if (!key.startsWith('recs:v:')) return undefined;
+  const end = key.indexOf(':', 7);
+  if (end < 0) return undefined;
+  const version = key.slice(7, end);
+  return KEY_PART_PATTERN.test(version) ? version : undefined;
 }
 
 /** A SCAN MATCH pattern for every key of one version (used to expire a replaced version). */

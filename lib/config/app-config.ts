@@ -37,7 +37,7 @@ export function resolveAppConfig(
   problems.throwIfAny('configuration');
 
   const profile = PROFILES[profileName as ProfileName];
-  return { design, profile, capacity: deriveCapacity(design.requirements, profile) };
+  return { design, profile, capacity: deriveCapacity(design.requirements, profile, design) };
 }
 
 const VARIANT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9])*$/;

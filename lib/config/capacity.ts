@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Profile } from './profile';
+import type { Design } from './design';
 import type { Requirements } from './requirements';
 
 /** Sizes of the deployment, each derived from the design's requirements and the profile. */
@@ -18,6 +19,14 @@ export interface Capacity {
   readonly modelTimeoutMs: number;
   /** How long a model answer stays cached; a new recommendation set replaces it sooner. */
   readonly modelAnswerTtlSeconds: number;
+  /** Requests per second reaching the model endpoint at the sized peak: misses plus challenger users. */
+  readonly modelRequestsPerSecond: number;
+  /** Set for instance-hosted endpoints: the scaling range and target per variant. */
+  readonly endpointScaling?: {
+    readonly minInstances: number;
+    readonly maxInstances: number;
+    readonly targetInvocationsPerInstancePerMinute: number;
+  };
 }
 
 /** Admit 25% above the sized peak before throttling. */
@@ -26,7 +35,14 @@ const THROTTLE_HEADROOM = 1.25;
 const CONCURRENCY_LATENCY_FACTOR = 2;
 const API_GATEWAY_MAX_TIMEOUT_MS = 29_000;
 
-export function deriveCapacity(requirements: Requirements, profile: Profile): Capacity {
+/** Scale out when instances pass 70% of what they can serve. */
+const ENDPOINT_TARGET_UTILISATION = 0.7;
+
+export function deriveCapacity(
+  requirements: Requirements,
+  profile: Profile,
+  design?: Pick<Design, 'abVariants'>,
+): Capacity {
   const sizedPeak = requirements.peakRequestsPerSecond * profile.loadFraction;
   const apiRateLimit = Math.max(10, Math.ceil(sizedPeak * THROTTLE_HEADROOM));
   const functionConcurrency = Math.max(
@@ -40,7 +56,31 @@ export function deriveCapacity(requirements: Requirements, profile: Profile): Ca
   const modelTimeoutMs = requirements.p99LatencyMs * 2;
   // The worst path: connect, pointer + user reads, the model, the fallback read, the write-back.
   const worstCaseMs = cacheConnectTimeoutMs + 4 * cacheCommandTimeoutMs + modelTimeoutMs;
+  const totalWeight = (design?.abVariants ?? []).reduce((sum, v) => sum + v.weight, 0);
+  const challengerShare = totalWeight > 0 ? 1 - design!.abVariants[0].weight / totalWeight : 0;
+  // Challenger users are answered by the endpoint; champion users only on a miss.
+  const modelRequestsPerSecond =
+    apiRateLimit * (challengerShare + (1 - challengerShare) * requirements.cacheMissRate);
+  const endpoint = profile.endpoint;
+  const endpointScaling =
+    endpoint.kind === 'instances'
+      ? {
+          minInstances: endpoint.minInstances,
+          // Any one variant may have to take all model traffic while the other is rolled back.
+          maxInstances: Math.max(
+            endpoint.minInstances,
+            Math.ceil(
+              modelRequestsPerSecond / (endpoint.instanceRequestsPerSecond * ENDPOINT_TARGET_UTILISATION),
+            ),
+          ),
+          targetInvocationsPerInstancePerMinute: Math.round(
+            endpoint.instanceRequestsPerSecond * 60 * ENDPOINT_TARGET_UTILISATION,
+          ),
+        }
+      : undefined;
   return {
+    modelRequestsPerSecond,
+    endpointScaling,
     apiRateLimit,
     apiBurstLimit: apiRateLimit * 2,
     functionConcurrency,

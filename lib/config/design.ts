@@ -1,3 +1,4 @@
+import type { ScoredItem } from '../../lambda/shared/cache-layout';
 import type { Requirements } from './requirements';
 
 /** One A/B variant of the model endpoint and the share of users it serves. */
@@ -17,4 +18,30 @@ export interface Design {
   readonly requirements: Requirements;
   /** The A/B split of model traffic; the first variant is the champion. */
   readonly abVariants: readonly AbVariant[];
+  readonly model: ModelCode;
+}
+
+/** The design's model code and how the pipeline trains and judges it. */
+export interface ModelCode {
+  /** Directory shipped as script mode's `sourcedir.tar.gz`. */
+  readonly sourceDirectory: string;
+  /** Paths inside it that training does not need (tests, local tooling). */
+  readonly excludeFromSource: readonly string[];
+  /** Script run by the training container, relative to `sourceDirectory`. */
+  readonly entryPoint: string;
+  /** Self-contained inference handler shipped in every model as `code/inference.py`. */
+  readonly inferenceCode: string;
+  /** Passed to the entry point as `--name value`. */
+  readonly hyperparameters: Readonly<Record<string, string>>;
+  /** Names the entry point prints as `metric: <name>=<value>`; SageMaker charts them. */
+  readonly metricNames: readonly string[];
+  /** What a candidate must beat to be promoted. */
+  readonly gate: {
+    readonly metric: string;
+    readonly baselineMetric: string;
+    readonly minImprovementOverChampion: number;
+    readonly minImprovementOverBaseline: number;
+  };
+  /** Served before the first training run. */
+  readonly bootstrapPopularity: readonly ScoredItem[];
 }

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { SageMakerInstanceType } from '../constructs/ml/model-endpoint';
 
 export const PROFILE_NAMES = ['sandbox', 'production'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -32,6 +33,25 @@ export interface Profile {
    * concurrency quota of 10, and a reservation there fails the deploy.
    */
   readonly reserveConcurrency: boolean;
+  readonly training: {
+    readonly instanceType: SageMakerInstanceType;
+    readonly instanceCount: number;
+    readonly maxRuntimeHours: number;
+    readonly volumeSizeGb: number;
+    /** Managed spot training: up to 70% cheaper, resumed from checkpoints when interrupted. */
+    readonly spot: boolean;
+    /** Run the pipeline on the retraining cadence; off in the sandbox, started by hand there. */
+    readonly scheduleEnabled: boolean;
+  };
+  readonly endpoint:
+    | { readonly kind: 'serverless'; readonly memorySizeMb: number; readonly maxConcurrency: number }
+    | {
+        readonly kind: 'instances';
+        readonly instanceType: SageMakerInstanceType;
+        readonly minInstances: number;
+        /** Requests per second one instance serves within the latency target (measure it). */
+        readonly instanceRequestsPerSecond: number;
+      };
 }
 
 export const PROFILES: Record<ProfileName, Profile> = {
@@ -43,6 +63,16 @@ export const PROFILES: Record<ProfileName, Profile> = {
     network: { maxAzs: 2, interfaceEndpointAzs: 1 },
     cache: { maxDataStorageGb: 1, maxEcpuPerSecond: 5000, snapshotRetentionDays: 0 },
     reserveConcurrency: false,
+    training: {
+      instanceType: 'ml.g5.xlarge',
+      instanceCount: 1,
+      maxRuntimeHours: 1,
+      volumeSizeGb: 30,
+      spot: true,
+      scheduleEnabled: false,
+    },
+    // Scales to zero: nothing to pay while idle. One variant, no data capture (serverless limits).
+    endpoint: { kind: 'serverless', memorySizeMb: 2048, maxConcurrency: 5 },
   },
   production: {
     name: 'production',
@@ -52,5 +82,19 @@ export const PROFILES: Record<ProfileName, Profile> = {
     network: { maxAzs: 2, interfaceEndpointAzs: 2 },
     cache: { snapshotRetentionDays: 7 },
     reserveConcurrency: true,
+    training: {
+      instanceType: 'ml.g5.2xlarge',
+      instanceCount: 1,
+      maxRuntimeHours: 4,
+      volumeSizeGb: 100,
+      spot: false,
+      scheduleEnabled: true,
+    },
+    endpoint: {
+      kind: 'instances',
+      instanceType: 'ml.g5.xlarge',
+      minInstances: 2,
+      instanceRequestsPerSecond: 200,
+    },
   },
 };

@@ -19,6 +19,8 @@ export interface Requirements {
   readonly catalogueSize: number;
   /** Hours between two training runs. */
   readonly retrainEveryHours: number;
+  /** Share of requests whose user has no precomputed list (new users, expired answers), in [0, 1]. */
+  readonly cacheMissRate: number;
   /** Items whose cosine similarity with the user falls below this are never recommended, in [-1, 1]. */
   readonly scoreThreshold: number;
 }
@@ -50,6 +52,7 @@ export function collectRequirementProblems(r: Requirements, problems: Problems, 
   problems.checkNumber('catalogueSize', r.catalogueSize, 1, 1e9, true);
   problems.checkNumber('retrainEveryHours', r.retrainEveryHours, 1, 24 * 365, true);
   problems.checkNumber('scoreThreshold', r.scoreThreshold, -1, 1);
+  problems.checkNumber('cacheMissRate', r.cacheMissRate, 0, 1);
   if (r.topK > r.catalogueSize) {
     problems.add('topK', `cannot exceed catalogueSize (${r.topK} > ${r.catalogueSize})`);
   }

@@ -1,15 +1,12 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AbVariant } from '../config/design';
+import { PrivateNodeFunction } from './private-node-function';
 import type { RecommendationCache } from './recommendation-cache';
-
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
 /** The model endpoint the function asks on a cache miss. */
 export interface RecommendationModelEndpoint {
@@ -65,42 +62,18 @@ export class RecommendationFunction extends Construct {
     super(scope, id);
     this.metricsNamespace = props.metricsNamespace;
     this.serviceName = props.serviceName ?? 'recommendations';
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'Recommendation function',
-      allowAllOutbound: false,
-    });
     const endpoint = props.modelEndpoint;
     const variants = endpoint?.variants ?? [{ name: 'champion', weight: 1 }];
-
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'lambda', 'recommendations', 'handler.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySizeMb ?? 512,
-      timeout: props.timeout,
-      reservedConcurrentExecutions: props.reservedConcurrency,
+    const handler = new PrivateNodeFunction(this, 'Handler', {
+      handlerFolder: 'recommendations',
+      description: 'Serves GET /v1/users/{userId}/recommendations',
       vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [securityGroup],
-      tracing: lambda.Tracing.ACTIVE,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        format: nodejs.OutputFormat.CJS,
-        // The runtime's AWS SDK is used: it keeps the bundle small and is loaded only on a miss.
-        externalModules: ['@aws-sdk/*'],
-      },
+      subnets: props.subnets,
+      memorySizeMb: props.memorySizeMb ?? 512,
+      timeout: props.timeout,
+      reservedConcurrency: props.reservedConcurrency,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
       environment: {
         CACHE_HOST: props.cache.endpointAddress,
         CACHE_PORT: props.cache.endpointPort,
@@ -116,39 +89,14 @@ export class RecommendationFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        // Stack traces in the logs point into lambda/ sources instead of the minified bundle.
-        NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    this.function = handler.function;
     props.cache.allowFrom(this.function);
-    // The only other peer: AWS APIs through the VPC's interface endpoints (HTTPS).
-    securityGroup.addEgressRule(
-      ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
-      ec2.Port.tcp(443),
-      'AWS APIs via VPC endpoints',
-    );
     if (endpoint) {
       this.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['sagemaker:InvokeEndpoint'],
-          resources: [endpoint.endpointArn],
-        }),
+        new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [endpoint.endpointArn] }),
       );
     }
-
-    const role = this.function.role!;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The AWS managed policy grants exactly log stream creation and writes for the function.',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason:
-        'The AWS managed policy grants the ENI actions Lambda needs to run in the VPC; they take no resource ARN.',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-    });
   }
 }

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { AppConfig } from '../config/app-config';
 import type { PrivateNetwork } from '../constructs/private-network';
+import { CacheLoaderFunction } from '../constructs/cache-loader-function';
 import { RecommendationCache } from '../constructs/recommendation-cache';
 import {
   RecommendationFunction,
@@ -22,6 +23,7 @@ export class ServingStack extends Stack {
   public readonly cache: RecommendationCache;
   public readonly recommendations: RecommendationFunction;
   public readonly api: ServingApi;
+  public readonly cacheLoader: CacheLoaderFunction;
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
@@ -59,6 +61,14 @@ export class ServingStack extends Stack {
       metricsNamespace: metricsNamespace(design.id),
     });
 
+    this.cacheLoader = new CacheLoaderFunction(this, 'CacheLoader', {
+      vpc,
+      subnets: isolatedSubnets,
+      cache: this.cache,
+      logRetention: profile.logRetention,
+      logRemovalPolicy: profile.removalPolicy,
+    });
+
     this.api = new ServingApi(this, 'Api', {
       rateLimit: capacity.apiRateLimit,
       burstLimit: capacity.apiBurstLimit,
@@ -74,6 +84,7 @@ export class ServingStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the serving API' });
     new CfnOutput(this, 'RecommendationsFunctionName', { value: this.recommendations.function.functionName });
+    new CfnOutput(this, 'CacheLoaderFunctionName', { value: this.cacheLoader.function.functionName });
     new CfnOutput(this, 'CacheEndpoint', {
       value: `${this.cache.endpointAddress}:${this.cache.endpointPort}`,
     });

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addBlueprintStacks, type BlueprintStacks } from '../../lib/blueprint';
@@ -10,7 +12,19 @@ export interface AppUnderTest {
   readonly config: AppConfig;
   readonly stacks: BlueprintStacks;
   readonly network: Template;
+  readonly data: Template;
+  readonly ml: Template;
   readonly serving: Template;
+  readonly pipeline: Template;
+}
+
+const CDK_JSON_CONTEXT = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'),
+).context;
+
+/** An App with cdk.json's feature flags, as `cdk synth` builds it. */
+export function newApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
 }
 
 const built = new Map<ProfileName, AppUnderTest>();
@@ -22,7 +36,7 @@ const built = new Map<ProfileName, AppUnderTest>();
 export function appUnderTest(profile: ProfileName = 'sandbox'): AppUnderTest {
   const cached = built.get(profile);
   if (cached) return cached;
-  const app = new App({ context: { profile } });
+  const app = newApp({ profile });
   const config = resolveAppConfig({ profile }, DESIGNS);
   const stacks = addBlueprintStacks(app, config);
   const result = {
@@ -30,7 +44,10 @@ export function appUnderTest(profile: ProfileName = 'sandbox'): AppUnderTest {
     config,
     stacks,
     network: Template.fromStack(stacks.network),
+    data: Template.fromStack(stacks.data),
+    ml: Template.fromStack(stacks.ml),
     serving: Template.fromStack(stacks.serving),
+    pipeline: Template.fromStack(stacks.pipeline),
   };
   built.set(profile, result);
   return result;

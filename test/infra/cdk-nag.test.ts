@@ -1,10 +1,10 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { addBlueprintStacks } from '../../lib/blueprint';
 import { resolveAppConfig } from '../../lib/config/app-config';
 import { DESIGNS } from '../../lib/designs';
 import type { IConstruct } from 'constructs';
-import { appUnderTest } from './app-under-test';
+import { appUnderTest, newApp } from './app-under-test';
 
 interface Acknowledgement {
   readonly path: string;
@@ -49,7 +49,7 @@ describe.each(['sandbox', 'production'] as const)('cdk-nag AwsSolutions over the
 
 test('the AwsSolutions pack is attached: a non-compliant resource fails synth', () => {
   // GIVEN the app as bin/app.ts builds it, plus a queue without TLS enforcement or a DLQ
-  const app = new App({ context: { profile: 'sandbox' } });
+  const app = newApp({ profile: 'sandbox' });
   const { serving } = addBlueprintStacks(app, resolveAppConfig({ profile: 'sandbox' }, DESIGNS));
   new sqs.Queue(serving, 'NonCompliantQueue');
   // WHEN it synthesizes THEN cdk-nag names the rule

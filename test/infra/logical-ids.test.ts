@@ -3,19 +3,35 @@ import { appUnderTest } from './app-under-test';
 
 /**
  * A stateful resource whose logical ID changes is replaced on the next deploy: the VPC with
- * everything in it, the cache with its contents, the log groups with their history. Renaming a
+ * everything in it, the key and buckets with their data, the endpoint, the cache with its contents,
+ * the model registry, the log groups with their history. Renaming a
  * construct on their path must be a deliberate act that updates this list.
  */
-const PINNED: Record<'network' | 'serving', Record<string, string>> = {
+const PINNED: Record<'network' | 'data' | 'ml' | 'serving' | 'pipeline', Record<string, string>> = {
   network: {
     NetworkVpc7FB7348F: 'AWS::EC2::VPC',
     NetworkFlowLogs2BEC3212: 'AWS::Logs::LogGroup',
   },
+  data: {
+    Key961B73FD: 'AWS::KMS::Key',
+    ArtifactsBucket88671897: 'AWS::S3::Bucket',
+    ArtifactsAccessLogs4D97777C: 'AWS::S3::Bucket',
+  },
+  ml: {
+    Endpoint8024A810: 'AWS::SageMaker::Endpoint',
+  },
   serving: {
     Cache18F6EE16: 'AWS::ElastiCache::ServerlessCache',
-    RecommendationsLogsD9301DF7: 'AWS::Logs::LogGroup',
+    RecommendationsHandlerLogsA265C5E5: 'AWS::Logs::LogGroup',
+    CacheLoaderLogs892A6913: 'AWS::Logs::LogGroup',
     ApiAccessLogs50B185DB: 'AWS::Logs::LogGroup',
     ApiCD79AAA0: 'AWS::ApiGateway::RestApi',
+  },
+  pipeline: {
+    TrainingModelPackageGroup2A1BF969: 'AWS::SageMaker::ModelPackageGroup',
+    TrainingLogsE5993150: 'AWS::Logs::LogGroup',
+    EvaluationGateLogs99B1F8AA: 'AWS::Logs::LogGroup',
+    LoadBootstrapSetLogsEF6F0661: 'AWS::Logs::LogGroup',
   },
 };
 
@@ -30,7 +46,7 @@ function statefulIds(template: Template): Record<string, string> {
 }
 
 describe.each(['sandbox', 'production'] as const)('logical IDs of stateful resources (%s)', (profile) => {
-  test.each(['network', 'serving'] as const)('%s stack', (stack) => {
+  test.each(['network', 'data', 'ml', 'serving', 'pipeline'] as const)('%s stack', (stack) => {
     expect(statefulIds(appUnderTest(profile)[stack])).toEqual(PINNED[stack]);
   });
 });

@@ -1,10 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PrivateNetwork } from '../../lib/constructs/private-network';
 import { ServingStack } from '../../lib/stacks/serving-stack';
 import { resolveAppConfig } from '../../lib/config/app-config';
 import { DESIGNS } from '../../lib/designs';
-import { appUnderTest } from './app-under-test';
+import { appUnderTest, newApp } from './app-under-test';
 
 describe('ServingStack: the cache', () => {
   const { serving } = appUnderTest('sandbox');
@@ -28,20 +28,15 @@ describe('ServingStack: the cache', () => {
     });
   });
 
-  test('admits only the recommendation function, on the Valkey ports', () => {
-    const ingress = serving.findResources('AWS::EC2::SecurityGroupIngress');
-    expect(Object.values(ingress)).toEqual([
-      expect.objectContaining({
-        Properties: expect.objectContaining({
-          FromPort: 6379,
-          ToPort: 6380,
-          IpProtocol: 'tcp',
-          SourceSecurityGroupId: {
-            'Fn::GetAtt': [expect.stringMatching(/^RecommendationsSecurityGroup/), 'GroupId'],
-          },
-        }),
-      }),
+  test('admits only the recommendation function and the cache loader, on the Valkey ports', () => {
+    const ingress = Object.values(serving.findResources('AWS::EC2::SecurityGroupIngress'));
+    expect(ingress.map((rule) => rule.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([
+      expect.stringMatching(/^CacheLoader\w*SecurityGroup/),
+      expect.stringMatching(/^RecommendationsHandlerSecurityGroup/),
     ]);
+    for (const rule of ingress) {
+      expect(rule.Properties).toMatchObject({ FromPort: 6379, ToPort: 6380, IpProtocol: 'tcp' });
+    }
     serving.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('Recommendation cache'),
       SecurityGroupIngress: Match.absent(),
@@ -70,12 +65,14 @@ describe('ServingStack: the recommendation function', () => {
 
   test('is configured from the cache attributes and the derived capacity', () => {
     serving.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Serves GET /v1/users/{userId}/recommendations',
       Environment: {
         Variables: Match.objectLike({
           CACHE_HOST: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cache'), 'Endpoint.Address'] },
           CACHE_PORT: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cache'), 'Endpoint.Port'] },
           CACHE_COMMAND_TIMEOUT_MS: String(config.capacity.cacheCommandTimeoutMs),
-          MODEL_ENDPOINT_NAME: '',
+          // The sandbox's serverless endpoint serves one variant, so every user is on it.
+          MODEL_ENDPOINT_NAME: Match.objectLike({ 'Fn::GetStackOutput': Match.anyValue() }),
           MODEL_TOP_K: String(config.design.requirements.topK),
           SCORE_THRESHOLD: String(config.design.requirements.scoreThreshold),
           AB_VARIANTS: JSON.stringify([{ name: 'champion', weight: 1 }]),
@@ -86,21 +83,26 @@ describe('ServingStack: the recommendation function', () => {
     });
   });
 
-  test('may call nothing but its logs and X-Ray without a model endpoint', () => {
+  test('may call nothing but the model endpoint and X-Ray', () => {
     const policies = serving.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^RecommendationsFunctionServiceRole') }] },
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^RecommendationsHandlerFunctionServiceRole') }] },
     });
-    const actions = Object.values(policies).flatMap((p) =>
-      (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap(
-        (s) => s.Action,
-      ),
+    const statements = Object.values(policies).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
     );
-    expect(actions.sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect(statements.flatMap((s) => s.Action).sort()).toEqual([
+      'sagemaker:InvokeEndpoint',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    expect(statements.find((s) => s.Action === 'sagemaker:InvokeEndpoint')?.Resource).toEqual({
+      'Fn::GetStackOutput': expect.objectContaining({ StackName: 'ArtistRecommender-sandbox-ml' }),
+    });
   });
 
   test('may invoke exactly the given model endpoint and learns its variants', () => {
     // GIVEN a serving stack wired to an endpoint
-    const app = new App();
+    const app = newApp();
     const networkStack = new Stack(app, 'Net');
     const network = new PrivateNetwork(networkStack, 'Network', { maxAzs: 2 });
     const config = resolveAppConfig({}, DESIGNS);
@@ -174,7 +176,12 @@ describe('ServingStack: the API', () => {
         }),
       ],
       AccessLogSetting: {
-        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
+        DestinationArn: {
+          'Fn::Join': [
+            '',
+            Match.arrayWith([':log-group:', { Ref: Match.stringLikeRegexp('^ApiAccessLogs') }]),
+          ],
+        },
         Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
       },
     });

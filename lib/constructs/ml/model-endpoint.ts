@@ -1,4 +1,4 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Names, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -63,8 +63,10 @@ export class ModelEndpoint extends Construct {
   public readonly variants: readonly AbVariant[];
   /** Alarms whose state rolls a blue/green deployment back. Empty for serverless hosting. */
   public readonly rollbackAlarms: readonly cloudwatch.Alarm[];
-  /** The `DeploymentConfig` of `UpdateEndpoint` calls, or undefined where guardrails do not apply. */
+  /** `DeploymentConfig` for `UpdateEndpoint` (API casing), or undefined where guardrails do not apply. */
   public readonly deploymentConfig?: Record<string, unknown>;
+  /** `DataCaptureConfig` for `CreateEndpointConfig` (API casing), or undefined without capture. */
+  public readonly dataCaptureConfig?: Record<string, unknown>;
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
@@ -113,6 +115,9 @@ export class ModelEndpoint extends Construct {
         : undefined,
     });
 
+    // Named here, not by CloudFormation: the rollback alarms watch the endpoint by name, and the
+    // endpoint names the alarms, so one of them must be known before either exists.
+    this.endpointName = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
     this.rollbackAlarms = serverless ? [] : this.createRollbackAlarms();
     this.deploymentConfig = serverless ? undefined : blueGreenCanary(this.rollbackAlarms);
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
@@ -251,6 +256,16 @@ function blueGreenCanary(
 }
 
 function grantModelLogs(role: iam.Role): void {
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by a namespace condition) take no resource ARN.',
+  });
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*]',
+    reason:
+      "SageMaker writes each endpoint's container logs to its own /aws/sagemaker/Endpoints/<name> log group.",
+  });
   role.addToPolicy(
     new iam.PolicyStatement({
       actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -293,4 +308,21 @@ function validate(props: ModelEndpointProps): void {
     }
   }
   if (problems.length > 0) throw new Error(`Invalid ModelEndpoint props:\n  - ${problems.join('\n  - ')}`);
+}
+
+/**
+ * CloudFormation properties in the SageMaker API's casing (`kmsKeyId` -> `KmsKeyId`), so the pipeline
+ * passes exactly what the endpoint was created with.
+ */
+export function toApiCasing(value: object): Record<string, unknown> {
+  const convert = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(convert);
+    if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+      return Object.fromEntries(
+        Object.entries(v).map(([k, inner]) => [k.charAt(0).toUpperCase() + k.slice(1), convert(inner)]),
+      );
+    }
+    return v;
+  };
+  return convert(value) as Record<string, unknown>;
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as tar from 'tar';
 import { Construct } from 'constructs';
@@ -35,6 +36,11 @@ export class SourceBundle extends Construct {
     const tarball = packDeterministic(props.directory, props.exclude ?? [], props.extraFiles ?? {});
     this.asset = new s3assets.Asset(this, 'Asset', { path: tarball });
     this.s3Uri = this.asset.s3ObjectUrl;
+  }
+
+  /** Lets `grantee` read this tarball, and no other object of the assets bucket. */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.asset.bucket.grantRead(grantee, this.asset.s3ObjectKey);
   }
 }
 

@@ -1,4 +1,8 @@
+import * as path from 'node:path';
 import type { Design } from '../../config/design';
+import { BOOTSTRAP_POPULARITY } from './bootstrap';
+
+const SAGEMAKER_DIR = path.join(__dirname, '..', '..', '..', 'sagemaker');
 
 /**
  * The artist recommender of the interview guide: recommend artists to users from the artists and
@@ -17,6 +21,8 @@ export const artistRecommender: Design = {
     topK: 50,
     catalogueSize: 200_000,
     retrainEveryHours: 24,
+    // New users and users active since the last batch run.
+    cacheMissRate: 0.05,
     // Recommend only artists at least somewhat aligned with the user's taste.
     scoreThreshold: 0,
   },
@@ -24,4 +30,28 @@ export const artistRecommender: Design = {
     { name: 'champion', weight: 0.9 },
     { name: 'challenger', weight: 0.1 },
   ],
+  model: {
+    sourceDirectory: SAGEMAKER_DIR,
+    excludeFromSource: ['tests', 'bin'],
+    entryPoint: 'train.py',
+    inferenceCode: path.join(SAGEMAKER_DIR, 'recommender', 'inference.py'),
+    // The script's defaults are the values tuned offline; the list length comes from topK.
+    hyperparameters: {},
+    metricNames: [
+      'ndcg_at_10',
+      'recall_at_10',
+      'hit_rate_at_10',
+      'coverage_at_10',
+      'popularity_ndcg_at_10',
+      'threshold',
+      'fit_seconds',
+    ],
+    gate: {
+      metric: 'ndcg_at_10',
+      baselineMetric: 'popularity_ndcg_at_10',
+      minImprovementOverChampion: 0.002,
+      minImprovementOverBaseline: 0.02,
+    },
+    bootstrapPopularity: BOOTSTRAP_POPULARITY,
+  },
 };

@@ -1,0 +1,295 @@
+/**
+ * `npx ts-node --transpile-only bench/cache-load.ts [--users N] [--rss-users N] [--items K] [--json]`:
+ * what the cache loader costs.
+ *
+ * 1. Throughput: users/s of the whole load (mocked S3 streaming a generated `recommendations.jsonl`
+ *    from disk; validation, encoding, pipelined writes, marker, swap) against a local TLS cluster-mode
+ *    redis-server, next to a raw pipelined SET loop of the same keys and values, prepared in memory
+ *    beforehand, with the same client options, batch size and batches in flight. Each side runs twice,
+ *    alternating, on an emptied server; the better run of each counts.
+ * 2. Peak RSS of the streaming core (`writeUserLists`) fed a 1M-user file by a file stream, in a
+ *    fresh node process running the loader bundled by esbuild as the Lambda runs it, so neither
+ *    ts-node nor the bench's own data is counted. The peak is the kernel's max RSS of that process.
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const OUT_DIR = join(ROOT, '.bench', 'cache-load');
+
+const TARGETS = { ratio: 0.5, peakRssMb: 256 };
+
+interface Args {
+  json: boolean;
+  users: number;
+  rssUsers: number;
+  items: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { json: false, users: 200_000, rssUsers: 1_000_000, items: 10 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const next = () => {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive integer`);
+      return value;
+    };
+    if (flag === '--json') args.json = true;
+    else if (flag === '--users') args.users = next();
+    else if (flag === '--rss-users') args.rssUsers = next();
+    else if (flag === '--items') args.items = next();
+    else throw new Error(`unknown option ${flag}`);
+  }
+  return args;
+}
+
+const MODEL_VERSION = 'bench-job';
+const VARIANT = 'champion';
+
+/** Writes a generated `recommendations.jsonl` chunk by chunk, waiting on the disk as it goes. */
+async function writeSetFile(path: string, users: number, items: number): Promise<void> {
+  const { recommendationChunks } = await import('../test/support/cache-loader-fixtures');
+  const out = createWriteStream(path);
+  for (const chunk of recommendationChunks({
+    modelVersion: MODEL_VERSION,
+    users,
+    itemPrefix: 'a',
+    itemsPerUser: items,
+  })) {
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+async function throughput(args: Args, setFile: string) {
+  const { startRedisCluster } = await import('../test/support/redis-cluster');
+  const { popularityObject } = await import('../test/support/cache-loader-fixtures');
+  const { createCacheClient } = await import('../lambda/shared/cache-client');
+  const { readLoaderConfig } = await import('../lambda/cache-loader/config');
+  const { loadCache } = await import('../lambda/cache-loader/load');
+  const { parseUserLine } = await import('../lambda/cache-loader/validate');
+  const { encodeList, userKey } = await import('../lambda/shared/cache-layout');
+  const { PipelinedWriter } = await import('../lambda/cache-loader/writer');
+  const { GetObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const { mockClient } = await import('aws-sdk-client-mock');
+
+  const redis = await startRedisCluster();
+  const config = readLoaderConfig({ CACHE_HOST: redis.host, CACHE_PORT: String(redis.port) });
+  const client = createCacheClient({
+    host: config.cacheHost,
+    port: config.cachePort,
+    ca: redis.ca,
+    connectTimeoutMs: config.cacheConnectTimeoutMs,
+    commandTimeoutMs: config.cacheCommandTimeoutMs,
+  });
+  client.on('error', () => undefined);
+  const s3Mock = mockClient(S3Client);
+  try {
+    await client.connect();
+    const s3 = new S3Client({ region: 'us-east-1' });
+    s3Mock
+      .on(GetObjectCommand, { Key: 'recommendations.jsonl' })
+      .callsFake(
+        () => ({ Body: createReadStream(setFile, { highWaterMark: 64 * 1024 }), ETag: '"bench"' }) as never,
+      );
+    s3Mock
+      .on(GetObjectCommand, { Key: 'popularity.json' })
+      .callsFake(() => popularityObject({ modelVersion: MODEL_VERSION, itemPrefix: 'a' }, '"pop"') as never);
+
+    // The raw side's payloads: the loader's exact keys and values, built before the clock starts.
+    const version = 'raw';
+    const payloads: [string, string][] = [];
+    for (const line of readFileSync(setFile, 'utf8').split('\n')) {
+      if (!line) continue;
+      const parsed = parseUserLine(line, MODEL_VERSION);
+      if (!parsed.ok) throw new Error(parsed.reason);
+      payloads.push([userKey(version, VARIANT, parsed.value.userId), encodeList(parsed.value.list)]);
+    }
+
+    const flush = () => Promise.all(client.nodes('master').map((node) => node.flushall()));
+    const runLoader = async () => {
+      await flush();
+      const started = process.hrtime.bigint();
+      const summary = await loadCache(
+        {
+          bucket: 'bench',
+          recommendationsKey: 'recommendations.jsonl',
+          popularityKey: 'popularity.json',
+          variant: VARIANT,
+        },
+        { client, s3, settings: config.settings },
+      );
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (summary.users !== args.users || !summary.swapped) throw new Error('the load did not complete');
+      return args.users / seconds;
+    };
+    const runRaw = async () => {
+      await flush();
+      const started = process.hrtime.bigint();
+      const writer = new PipelinedWriter(client, config.settings);
+      for (const [key, value] of payloads) await writer.set(key, value);
+      await writer.close();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      return payloads.length / seconds;
+    };
+    const loader: number[] = [];
+    const raw: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      loader.push(await runLoader());
+      raw.push(await runRaw());
+    }
+    await flush();
+    return { loaderUsersPerS: Math.max(...loader), rawUsersPerS: Math.max(...raw), config, redis };
+  } finally {
+    s3Mock.restore();
+    client.disconnect();
+  }
+}
+
+/** The child: the streaming core over a file, reporting its own peak RSS. */
+async function rssChild(setFile: string, host: string, port: number, caFile: string) {
+  const { createCacheClient } = await import('../lambda/shared/cache-client');
+  const { readLoaderConfig } = await import('../lambda/cache-loader/config');
+  const { writeUserLists } = await import('../lambda/cache-loader/load');
+  const config = readLoaderConfig({ CACHE_HOST: host, CACHE_PORT: String(port) });
+  const client = createCacheClient({
+    host,
+    port,
+    ca: readFileSync(caFile, 'utf8'),
+    connectTimeoutMs: config.cacheConnectTimeoutMs,
+    commandTimeoutMs: config.cacheCommandTimeoutMs,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  const started = process.hrtime.bigint();
+  const result = await writeUserLists(
+    client,
+    createReadStream(setFile, { highWaterMark: 64 * 1024 }),
+    { version: 'rss', variant: VARIANT, modelVersion: MODEL_VERSION },
+    config.settings,
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  client.disconnect();
+  // ru_maxrss is in kilobytes on Linux.
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(
+    `${JSON.stringify({ users: result.users, badLines: result.badLines, seconds, peakRssMb })}\n`,
+  );
+}
+
+async function peakRss(args: Args, redis: { host: string; port: number; ca: string }) {
+  const esbuild = await import('esbuild');
+  const bundle = join(OUT_DIR, 'rss-child.js');
+  esbuild.buildSync({
+    entryPoints: [__filename],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: bundle,
+    // The bench's own imports that the child never runs stay out of the bundle.
+    external: ['esbuild', 'aws-sdk-client-mock', '@aws-sdk/client-s3'],
+    logLevel: 'error',
+  });
+  const setFile = join(OUT_DIR, `rss-${args.rssUsers}.jsonl`);
+  await writeSetFile(setFile, args.rssUsers, args.items);
+  const caFile = join(OUT_DIR, 'ca.pem');
+  writeFileSync(caFile, redis.ca);
+  try {
+    const child = spawnSync(
+      process.execPath,
+      [bundle, '--rss-child', setFile, redis.host, String(redis.port), caFile],
+      { encoding: 'utf8', maxBuffer: 1024 * 1024 },
+    );
+    if (child.status !== 0) throw new Error(`the RSS child failed:\n${child.stderr}`);
+    const line = child.stdout.trim().split('\n').pop() ?? '';
+    const measured = JSON.parse(line) as {
+      users: number;
+      badLines: number;
+      seconds: number;
+      peakRssMb: number;
+    };
+    if (measured.users !== args.rssUsers) throw new Error(`the RSS child wrote ${measured.users} users`);
+    return measured;
+  } finally {
+    rmSync(setFile, { force: true });
+    rmSync(caFile, { force: true });
+  }
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--rss-child') {
+    await rssChild(argv[1], argv[2], Number(argv[3]), argv[4]);
+    return;
+  }
+  const args = parseArgs(argv);
+  mkdirSync(OUT_DIR, { recursive: true });
+  const setFile = join(OUT_DIR, `set-${args.users}.jsonl`);
+  await writeSetFile(setFile, args.users, args.items);
+  let stopRedis: (() => Promise<void>) | undefined;
+  try {
+    const measured = await throughput(args, setFile);
+    stopRedis = measured.redis.stop;
+    const rss = await peakRss(args, measured.redis);
+    const ratio = measured.loaderUsersPerS / measured.rawUsersPerS;
+    const result = {
+      users: args.users,
+      itemsPerUser: args.items,
+      batchSize: measured.config.settings.batchSize,
+      maxInFlight: measured.config.settings.maxInFlight,
+      loaderUsersPerS: Math.round(measured.loaderUsersPerS),
+      rawUsersPerS: Math.round(measured.rawUsersPerS),
+      ratio: Number(ratio.toFixed(3)),
+      ratioTarget: TARGETS.ratio,
+      ratioPass: ratio >= TARGETS.ratio,
+      rssUsers: args.rssUsers,
+      rssLoadSeconds: Number(rss.seconds.toFixed(1)),
+      peakRssMb: Number(rss.peakRssMb.toFixed(1)),
+      peakRssTargetMb: TARGETS.peakRssMb,
+      peakRssPass: rss.peakRssMb <= TARGETS.peakRssMb,
+    };
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    } else {
+      const rows: [string, string, string, string][] = [
+        ['metric', 'value', 'target', 'result'],
+        [`loader users/s (${args.users} users)`, String(result.loaderUsersPerS), '', ''],
+        ['raw pipelined SET users/s', String(result.rawUsersPerS), '', ''],
+        ['loader / raw', result.ratio.toFixed(2), `>= ${TARGETS.ratio}`, result.ratioPass ? 'pass' : 'FAIL'],
+        [
+          `peak RSS, ${args.rssUsers} users (MB)`,
+          result.peakRssMb.toFixed(1),
+          `<= ${TARGETS.peakRssMb}`,
+          result.peakRssPass ? 'pass' : 'FAIL',
+        ],
+      ];
+      const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+      for (const row of rows) {
+        process.stdout.write(
+          `${row
+            .map((cell, column) => cell.padEnd(widths[column]))
+            .join('  ')
+            .trimEnd()}\n`,
+        );
+      }
+      process.stdout.write(
+        `(${args.items} items per user, batch ${result.batchSize}, ${result.maxInFlight} batches in flight; ` +
+          `the 1M-user core load took ${result.rssLoadSeconds} s)\n`,
+      );
+    }
+    if (!result.ratioPass || !result.peakRssPass) process.exitCode = 1;
+  } finally {
+    await stopRedis?.();
+    rmSync(setFile, { force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,466 @@
+/**
+ * `npm run bench:serving [-- --json] [--check] [--requests N] [--items N]`: what the serving function
+ * costs. `--json` prints one JSON object; `--check` exits 1 when a target is missed.
+ *
+ * 1. Cache-hit latency of the handler invoked in-process against a local TLS cluster-mode
+ *    redis-server, next to a raw GET of the same key with the same client options, in alternating
+ *    blocks so both see the same noise; p50/p99 at concurrency 1 and throughput at concurrency 64.
+ *    Powertools writes one EMF line (and any log line) to stdout per invocation: those writes are
+ *    sent to /dev/null, so their cost stays in the measured path and stdout stays clean for the table.
+ * 2. The bundle, built with esbuild the way the CDK NodejsFunction builds it (platform node, cjs,
+ *    minify, external source map, `@aws-sdk/*` external): its size, and the init time it adds to a
+ *    fresh node process that requires it (median over fresh processes, minus an empty script's).
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const OUT_DIR = join(ROOT, '.bench', 'serving');
+const ENTRY = join(ROOT, 'lambda', 'recommendations', 'handler.ts');
+
+const TARGETS = {
+  p99Ratio: 1.5,
+  bundleKb: 250,
+  initMs: 60,
+};
+
+interface Args {
+  json: boolean;
+  /** Exit 1 when a target is missed. */
+  check: boolean;
+  requests: number;
+  block: number;
+  throughputRequests: number;
+  concurrency: number;
+  initRuns: number;
+  items: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    json: false,
+    check: false,
+    requests: 20_000,
+    block: 200,
+    throughputRequests: 20_000,
+    concurrency: 64,
+    initRuns: 20,
+    // The design's topK (lib/designs/artist-recommender): what a cached list holds.
+    items: 50,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const next = () => {
+      const value = Number(argv[++i]);
+      if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive integer`);
+      return value;
+    };
+    if (flag === '--json') args.json = true;
+    else if (flag === '--check') args.check = true;
+    else if (flag === '--requests') args.requests = next();
+    else if (flag === '--block') args.block = next();
+    else if (flag === '--throughput-requests') args.throughputRequests = next();
+    else if (flag === '--concurrency') args.concurrency = next();
+    else if (flag === '--init-runs') args.initRuns = next();
+    else if (flag === '--items') args.items = next();
+    else throw new Error(`unknown option ${flag}`);
+  }
+  return args;
+}
+
+// Everything the process writes to stdout goes to /dev/null, except the report (written by `report`).
+const stdoutFd = 1;
+const devNull = openSync('/dev/null', 'w');
+const report = (text: string) => writeSync(stdoutFd, text.endsWith('\n') ? text : `${text}\n`);
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  if (typeof chunk === 'string') writeSync(devNull, chunk);
+  else writeSync(devNull, chunk);
+  const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+  callback?.();
+  return true;
+}) as typeof process.stdout.write;
+
+// The environment the serving stack sets for Powertools; read when the handler module loads.
+const POWERTOOLS_ENV = {
+  POWERTOOLS_SERVICE_NAME: 'recommendations',
+  POWERTOOLS_METRICS_NAMESPACE: 'ArtistRecommender',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+  AWS_REGION: 'us-east-1',
+};
+Object.assign(process.env, POWERTOOLS_ENV);
+
+interface LatencyStats {
+  readonly n: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly meanUs: number;
+}
+
+function stats(samplesNs: number[]): LatencyStats {
+  const sorted = Float64Array.from(samplesNs).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1000;
+  const mean = sorted.reduce((sum, v) => sum + v, 0) / sorted.length / 1000;
+  return { n: sorted.length, p50Us: at(0.5), p99Us: at(0.99), meanUs: mean };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function latencyAndThroughput(args: Args) {
+  const { startRedisCluster } = await import('../test/support/redis-cluster');
+  const fixtures = await import('../test/support/serving-fixtures');
+  const { createHandler } = await import('../lambda/recommendations/handler');
+  const { assignVariant } = await import('../lambda/recommendations/variant');
+  const { decodeList, userKey } = await import('../lambda/shared/cache-layout');
+  const { selectItems } = await import('../lambda/recommendations/recommend');
+  const { createCacheClient } = await import('../lambda/shared/cache-client');
+
+  const redis = await startRedisCluster();
+  const handlers: { close(): void }[] = [];
+  const clients: { disconnect(): void }[] = [];
+  try {
+    const version = 'bench-v1';
+    const users = fixtures.userIds(1000);
+    const admin = await fixtures.connectAdmin(redis);
+    clients.push(admin);
+    await fixtures.seedVersion(admin, {
+      version,
+      userIds: users,
+      itemsPerUser: args.items,
+      scoreStep: 0.005,
+    });
+
+    const config = fixtures.servingConfig(redis, { SCORE_THRESHOLD: '0.2', DEFAULT_LIMIT: '10' });
+    const handler = createHandler(config, { cacheCa: redis.ca });
+    handlers.push(handler);
+    // The raw client: the same factory and options as the handler's.
+    const raw = createCacheClient({
+      host: config.cacheHost,
+      port: config.cachePort,
+      ca: redis.ca,
+      connectTimeoutMs: config.cacheConnectTimeoutMs,
+      commandTimeoutMs: config.cacheCommandTimeoutMs,
+    });
+    raw.on('error', () => undefined);
+    clients.push(raw);
+    await raw.connect();
+
+    const events = users.map((userId) => fixtures.recommendationsEvent(userId, { limit: ['10'] }));
+    const keys = users.map((userId) => userKey(version, assignVariant(userId, config.variants), userId));
+    const context = fixtures.lambdaContext;
+
+    const callHandler = async (i: number) => {
+      const result = await handler(events[i % events.length], context);
+      if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body}`);
+    };
+    const callRaw = async (i: number) => {
+      const value = await raw.get(keys[i % keys.length]);
+      if (value === null) throw new Error('raw GET missed');
+    };
+
+    // The floor the cache format sets: the raw GET plus the decoding and selection any reader does.
+    const callFloor = async (i: number) => {
+      const list = decodeList(await raw.get(keys[i % keys.length]));
+      if (!list) throw new Error('raw GET missed');
+      JSON.stringify({ items: selectItems(list.items, config.scoreThreshold, 10) });
+    };
+    const handlerSamples: number[] = [];
+    const rawSamples: number[] = [];
+    const floorSamples: number[] = [];
+
+    // Sanity: the handler serves from the cache.
+    const probe = JSON.parse((await handler(events[0], context)).body) as { source: string };
+    if (probe.source !== 'cache') throw new Error(`expected a cache hit, got ${probe.source}`);
+
+    // Warm-up: JIT, TLS sessions, the pointer read.
+    for (let i = 0; i < 3000; i++) {
+      await callHandler(i);
+      await callRaw(i);
+      await callFloor(i);
+    }
+
+    // Concurrency 1, alternating blocks; the order of the contenders rotates from block to block.
+    const contenders: [(i: number) => Promise<void>, number[]][] = [
+      [callHandler, handlerSamples],
+      [callRaw, rawSamples],
+      [callFloor, floorSamples],
+    ];
+    for (let block = 0; handlerSamples.length < args.requests; block++) {
+      for (let k = 0; k < contenders.length; k++) {
+        const [call, samples] = contenders[(block + k) % contenders.length];
+        for (let j = 0; j < args.block; j++) {
+          const started = process.hrtime.bigint();
+          await call(block * args.block + j);
+          samples.push(Number(process.hrtime.bigint() - started));
+        }
+      }
+    }
+
+    // Concurrency N: req/s over a fixed number of requests, twice each, alternating.
+    const throughput = async (call: (i: number) => Promise<void>) => {
+      let next = 0;
+      const started = process.hrtime.bigint();
+      await Promise.all(
+        Array.from({ length: args.concurrency }, async () => {
+          while (next < args.throughputRequests) await call(next++);
+        }),
+      );
+      return args.throughputRequests / (Number(process.hrtime.bigint() - started) / 1e9);
+    };
+    const handlerRps: number[] = [];
+    const rawRps: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      handlerRps.push(await throughput(callHandler));
+      rawRps.push(await throughput(callRaw));
+    }
+
+    return {
+      items: args.items,
+      handler: stats(handlerSamples),
+      raw: stats(rawSamples),
+      floor: stats(floorSamples),
+      handlerRps: Math.max(...handlerRps),
+      rawRps: Math.max(...rawRps),
+    };
+  } finally {
+    for (const handler of handlers) handler.close();
+    for (const client of clients) client.disconnect();
+    await redis.stop();
+  }
+}
+
+async function bundle() {
+  const esbuild = await import('esbuild');
+  mkdirSync(OUT_DIR, { recursive: true });
+  const outfile = join(OUT_DIR, 'index.js');
+  // What aws-cdk-lib's NodejsFunction runs for { minify, sourceMap, format: CJS, externalModules }.
+  await esbuild.build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    sourcemap: 'external',
+    external: ['@aws-sdk/*'],
+    outfile,
+    logLevel: 'silent',
+  });
+  const { metafile } = await esbuild.build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    external: ['@aws-sdk/*'],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const byPackage = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(Object.values(metafile.outputs)[0].inputs)) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+    const name = match ? match[1] : 'lambda/ (project code)';
+    byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+  }
+  const largest = [...byPackage.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([name, bytes]) => ({ name, kb: round(bytes / 1024, 1) }));
+  return { outfile, kb: round(statSync(outfile).size / 1024, 1), largest };
+}
+
+function coldInit(outfile: string, runs: number, extraEnv: Record<string, string> = {}) {
+  const env = {
+    ...process.env,
+    ...POWERTOOLS_ENV,
+    CACHE_HOST: '127.0.0.1',
+    CACHE_PORT: '6379',
+    MODEL_ENDPOINT_NAME: 'recommender',
+    ...extraEnv,
+  };
+  const empty = join(OUT_DIR, 'empty.js');
+  writeFileSync(empty, '');
+  let lastStderr = '';
+  const time = (script: string) => {
+    const started = process.hrtime.bigint();
+    const result = spawnSync(process.execPath, [script], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    if (result.status !== 0) throw new Error(`node ${script} failed: ${result.stderr}`);
+    lastStderr = String(result.stderr);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  // The loader also reports the require() itself, measured inside the process (less spawn noise).
+  const loader = join(OUT_DIR, 'require-bundle.js');
+  writeFileSync(
+    loader,
+    `const t = performance.now(); require(${JSON.stringify(outfile)}); ` +
+      `process.stderr.write('require-ms=' + (performance.now() - t));\n`,
+  );
+  time(empty);
+  time(loader);
+  const emptyMs: number[] = [];
+  const bundleMs: number[] = [];
+  const requireMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    emptyMs.push(time(empty));
+    bundleMs.push(time(loader));
+    requireMs.push(Number(/require-ms=([\d.]+)/.exec(lastStderr)?.[1] ?? Number.NaN));
+  }
+  return {
+    runs,
+    emptyMs: round(median(emptyMs), 1),
+    bundleMs: round(median(bundleMs), 1),
+    addedMs: round(median(bundleMs) - median(emptyMs), 1),
+    inProcessRequireMs: round(median(requireMs), 1),
+  };
+}
+
+function round(value: number, digits = 0): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const latency = await latencyAndThroughput(args);
+  const built = await bundle();
+  const init = coldInit(built.outfile, args.initRuns);
+  const initSourceMaps = coldInit(built.outfile, args.initRuns, { NODE_OPTIONS: '--enable-source-maps' });
+
+  const p99Ratio = round(latency.handler.p99Us / latency.raw.p99Us, 2);
+  const p50Ratio = round(latency.handler.p50Us / latency.raw.p50Us, 2);
+  const load = round(loadavg()[0], 2);
+  // A loaded machine preempts the loop: the tail then measures the scheduler, not the code.
+  const noisy = load > cpus().length * 0.5 || latency.raw.p99Us > 5 * latency.raw.p50Us;
+  const result = {
+    node: process.version,
+    cpus: cpus().length,
+    loadAverage1m: load,
+    noisy,
+    requests: args.requests,
+    block: args.block,
+    concurrency: args.concurrency,
+    itemsPerList: latency.items,
+    handler: { ...roundStats(latency.handler), rps: round(latency.handlerRps) },
+    raw: { ...roundStats(latency.raw), rps: round(latency.rawRps) },
+    rawPlusDecode: roundStats(latency.floor),
+    p50Ratio,
+    p99Ratio,
+    bundle: { kb: built.kb, largest: built.largest },
+    init,
+    initWithSourceMaps: initSourceMaps,
+    targets: {
+      p99Ratio: { target: TARGETS.p99Ratio, value: p99Ratio, pass: p99Ratio <= TARGETS.p99Ratio },
+      bundleKb: { target: TARGETS.bundleKb, value: built.kb, pass: built.kb <= TARGETS.bundleKb },
+      initMs: { target: TARGETS.initMs, value: init.addedMs, pass: init.addedMs <= TARGETS.initMs },
+    },
+  };
+
+  if (args.json) {
+    report(JSON.stringify(result));
+  } else {
+    const mark = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
+    const rows: string[][] = [
+      ['measure', 'handler', 'raw GET', 'GET+decode', 'handler/raw', 'target', 'result'],
+      [
+        'p50 latency, concurrency 1 (us)',
+        fmt(result.handler.p50Us),
+        fmt(result.raw.p50Us),
+        fmt(result.rawPlusDecode.p50Us),
+        fmt(p50Ratio, 2),
+        '',
+        '',
+      ],
+      [
+        'p99 latency, concurrency 1 (us)',
+        fmt(result.handler.p99Us),
+        fmt(result.raw.p99Us),
+        fmt(result.rawPlusDecode.p99Us),
+        fmt(p99Ratio, 2),
+        `<= ${TARGETS.p99Ratio}`,
+        mark(result.targets.p99Ratio.pass),
+      ],
+      [
+        `throughput, concurrency ${args.concurrency} (req/s)`,
+        fmt(result.handler.rps),
+        fmt(result.raw.rps),
+        '',
+        fmt(round(result.handler.rps / result.raw.rps, 2), 2),
+        '',
+        '',
+      ],
+      [
+        'bundle, minified JS (KB)',
+        fmt(built.kb, 1),
+        '',
+        '',
+        '',
+        `<= ${TARGETS.bundleKb}`,
+        mark(result.targets.bundleKb.pass),
+      ],
+      [
+        `added init, median of ${init.runs} (ms)`,
+        fmt(init.addedMs, 1),
+        `empty ${fmt(init.emptyMs, 1)}`,
+        '',
+        '',
+        `<= ${TARGETS.initMs}`,
+        mark(result.targets.initMs.pass),
+      ],
+      ['require() of the bundle, in-process (ms)', fmt(init.inProcessRequireMs, 1), '', '', '', '(info)', ''],
+      [
+        'added init, --enable-source-maps (ms)',
+        fmt(initSourceMaps.addedMs, 1),
+        `empty ${fmt(initSourceMaps.emptyMs, 1)}`,
+        '',
+        '',
+        '(info)',
+        '',
+      ],
+    ];
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+    const line = (row: string[]) =>
+      row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+    report(
+      `serving bench: node ${process.version}, ${args.requests} cache hits each (alternating blocks of ` +
+        `${args.block}), lists of ${latency.items} items, TLS cluster-mode redis-server on loopback`,
+    );
+    report(`machine: ${cpus().length} CPUs, load average ${load} at the end of the run`);
+    if (noisy) {
+      report(
+        'WARNING: the machine is busy (load, or raw GET p99 > 5x its p50): the p99 figures measure ' +
+          'preemption more than the code; rerun on a quiet machine before trusting them.',
+      );
+    }
+    report(line(rows[0]));
+    report(widths.map((w) => '-'.repeat(w)).join('  '));
+    for (const row of rows.slice(1)) report(line(row));
+    report(
+      'GET+decode: raw GET + decodeList + selectItems + JSON.stringify, the floor any reader of the ' +
+        'cache layout pays; the handler adds request parsing, variant, pointer, metrics (EMF to /dev/null).',
+    );
+    report(`largest bundle parts (KB): ${built.largest.map(({ name, kb }) => `${name} ${kb}`).join(', ')}`);
+  }
+  closeSync(devNull);
+  const failed = Object.values(result.targets).some((target) => !target.pass);
+  process.exitCode = failed && args.check ? 1 : 0;
+}
+
+function roundStats(s: LatencyStats) {
+  return { n: s.n, p50Us: round(s.p50Us, 1), p99Us: round(s.p99Us, 1), meanUs: round(s.meanUs, 1) };
+}
+
+function fmt(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

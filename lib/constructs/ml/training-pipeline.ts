@@ -1,0 +1,667 @@
+import { Aws, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ARTIFACT_PREFIXES, TRAINING_OUTPUT_FILES } from './artifact-layout';
+import type { DlcImage } from './dlc-image';
+import {
+  inferenceEnvironment,
+  type EndpointHosting,
+  type ModelEndpoint,
+  type SageMakerInstanceType,
+} from './model-endpoint';
+import type { SourceBundle } from './source-bundle';
+
+export interface TrainingResources {
+  readonly instanceType: SageMakerInstanceType;
+  /** More than one runs torchrun data parallelism across hosts. */
+  readonly instanceCount: number;
+  readonly maxRuntime: Duration;
+  readonly volumeSizeGb: number;
+  /** Managed spot training, resumed from S3 checkpoints when a spot instance is reclaimed. */
+  readonly spot: boolean;
+}
+
+export interface EvaluationGatePolicy {
+  /** Metric line of the training script that decides, e.g. `ndcg_at_10`. */
+  readonly metric: string;
+  /** Metric line of the popularity baseline, e.g. `popularity_ndcg_at_10`. */
+  readonly baselineMetric: string;
+  readonly minImprovementOverChampion: number;
+  readonly minImprovementOverBaseline: number;
+}
+
+export interface TrainingPipelineProps {
+  readonly artifacts: s3.IBucket;
+  readonly key: kms.IKey;
+  readonly trainingImage: DlcImage;
+  readonly inferenceImage: DlcImage;
+  /** `sagemaker/` packed as script mode's `sourcedir.tar.gz`. */
+  readonly source: SourceBundle;
+  /** Entry point inside the source bundle. */
+  readonly entryPoint: string;
+  /** Hyperparameters passed as `--name value` to the entry point. @default - the script's defaults */
+  readonly hyperparameters?: Readonly<Record<string, string>>;
+  /** Metric names the training script prints as `metric: <name>=<value>`. */
+  readonly metricNames: readonly string[];
+  readonly resources: TrainingResources;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly endpoint: ModelEndpoint;
+  readonly hosting: EndpointHosting;
+  /** The gate function (`lambda/evaluation-gate/`). */
+  readonly gate: lambda.IFunction;
+  /** The cache loader function (`lambda/cache-loader/`). */
+  readonly cacheLoader: lambda.IFunction;
+  readonly notifications: sns.ITopic;
+  /** How often the schedule starts a run. */
+  readonly cadence: Duration;
+  /** Start runs on the schedule; when false the schedule exists but is disabled. */
+  readonly scheduleEnabled: boolean;
+  /** @default - one week */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const RETRYABLE = [
+  'ThrottlingException',
+  'SageMaker.ThrottlingException',
+  'SageMaker.AmazonSageMakerException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.SdkClientException',
+  'S3.SlowDownException',
+];
+
+/**
+ * The training pipeline, a Step Functions state machine: train on a GPU (script mode, `.sync`), gate
+ * the candidate against the champion and a popularity baseline, register it, create its model and
+ * endpoint config, update the endpoint and wait until it serves, load its batch recommendations
+ * into the cache, record the new champion, notify. Every task retries throttling with backoff and
+ * routes any failure to one handler that records why and notifies.
+ *
+ * A promoted candidate becomes the champion variant; the previous champion keeps serving the
+ * challenger share, so every rollout is also an A/B test of new against old.
+ */
+export class TrainingPipeline extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly trainingRole: iam.Role;
+  public readonly modelPackageGroup: sagemaker.CfnModelPackageGroup;
+  public readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { artifacts, endpoint } = props;
+
+    this.trainingRole = this.createTrainingRole(props);
+    const trainingSecurityGroup = new ec2.SecurityGroup(this, 'TrainingSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Training jobs: hosts talk to each other (torchrun) and to VPC endpoints',
+    });
+    trainingSecurityGroup.addIngressRule(
+      trainingSecurityGroup,
+      ec2.Port.allTcp(),
+      'torchrun between training hosts',
+    );
+
+    const packageGroupName = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
+    this.modelPackageGroup = new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
+      modelPackageGroupName: packageGroupName,
+      modelPackageGroupDescription: 'Recommendation models that passed the evaluation gate',
+    });
+    this.modelPackageGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+
+    // Models created by the pipeline read the trained artefacts.
+    artifacts.grantRead(endpoint.modelRole, `${ARTIFACT_PREFIXES.models}*`);
+    props.key.grantDecrypt(endpoint.modelRole);
+
+    const jobName = '$.run.jobName';
+    const outputKey = `States.Format('${ARTIFACT_PREFIXES.models}{}/output/output.tar.gz', ${jobName})`;
+    const inferenceImageUri = props.inferenceImage.imageUri(this);
+
+    // --- failure handling: one path records the cause and notifies.
+    const failed = new sfn.Pass(this, 'RecordFailure', {
+      parameters: {
+        'error.$': '$.error.Error',
+        'cause.$': '$.error.Cause',
+        'execution.$': '$$.Execution.Id',
+      },
+      resultPath: '$.failure',
+    })
+      .next(
+        new tasks.SnsPublish(this, 'NotifyFailure', {
+          topic: props.notifications,
+          subject: 'Recommender training pipeline failed',
+          message: sfn.TaskInput.fromJsonPathAt('$.failure'),
+          resultPath: sfn.JsonPath.DISCARD,
+        }),
+      )
+      .next(
+        new sfn.Fail(this, 'PipelineFailed', { causePath: '$.failure.cause', errorPath: '$.failure.error' }),
+      );
+    const guard = <T extends sfn.TaskStateBase | sfn.CustomState>(task: T): T => {
+      task.addRetry({
+        errors: RETRYABLE,
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 5,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      task.addCatch(failed, { resultPath: '$.error' });
+      return task;
+    };
+
+    // --- states
+    const nameRun = new sfn.Pass(this, 'NameRun', {
+      comment: 'One name for the job, model, endpoint config and package of this run',
+      parameters: { 'jobName.$': "States.Format('rec-{}', States.UUID())" },
+      resultPath: '$.run',
+    });
+
+    const train = guard(
+      new sfn.CustomState(this, 'Train', {
+        stateJson: {
+          Type: 'Task',
+          Comment: 'SageMaker training job in script mode; .sync waits for it to end',
+          Resource: `arn:${Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync`,
+          Parameters: this.trainingJobParameters(props, trainingSecurityGroup),
+          ResultSelector: {
+            'modelDataUrl.$': '$.ModelArtifacts.S3ModelArtifacts',
+            'billableSeconds.$': '$.BillableTimeInSeconds',
+          },
+          ResultPath: '$.training',
+        },
+      }),
+    );
+
+    const evaluate = guard(
+      new tasks.LambdaInvoke(this, 'Evaluate', {
+        comment: 'The candidate must beat the champion and the popularity baseline',
+        lambdaFunction: props.gate,
+        payload: sfn.TaskInput.fromObject({
+          bucket: artifacts.bucketName,
+          'candidateOutputKey.$': outputKey,
+          championMetricsKey: `${ARTIFACT_PREFIXES.champion}${TRAINING_OUTPUT_FILES.metrics}`,
+        }),
+        payloadResponseOnly: true,
+        resultPath: '$.gate',
+      }),
+    );
+
+    const register = guard(
+      new tasks.CallAwsService(this, 'Register', {
+        comment: 'Model Registry: the approved package of this run',
+        service: 'sagemaker',
+        action: 'createModelPackage',
+        parameters: {
+          ModelPackageGroupName: packageGroupName,
+          'ModelPackageDescription.$': "States.Format('Training job {}', $.run.jobName)",
+          ModelApprovalStatus: 'Approved',
+          InferenceSpecification: {
+            Containers: [{ Image: inferenceImageUri, 'ModelDataUrl.$': '$.training.modelDataUrl' }],
+            SupportedContentTypes: ['application/json'],
+            SupportedResponseMIMETypes: ['application/json'],
+          },
+          CustomerMetadataProperties: {
+            'trainingJob.$': jobName,
+            'gate.$': 'States.ArrayGetItem($.gate.reasons, 0)',
+          },
+        },
+        iamResources: [
+          this.modelPackageGroup.attrModelPackageGroupArn,
+          stack.formatArn({
+            service: 'sagemaker',
+            resource: 'model-package',
+            resourceName: `${packageGroupName}/*`,
+          }),
+        ],
+        resultSelector: { 'arn.$': '$.ModelPackageArn' },
+        resultPath: '$.modelPackage',
+      }),
+    );
+
+    const createModel = guard(
+      new tasks.CallAwsService(this, 'CreateModel', {
+        service: 'sagemaker',
+        action: 'createModel',
+        parameters: {
+          'ModelName.$': jobName,
+          ExecutionRoleArn: endpoint.modelRole.roleArn,
+          EnableNetworkIsolation: true,
+          PrimaryContainer: {
+            Image: inferenceImageUri,
+            'ModelDataUrl.$': '$.training.modelDataUrl',
+            Environment: inferenceEnvironment(),
+          },
+        },
+        iamResources: [stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: 'rec-*' })],
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+
+    const readCurrentChampionModel = (): sfn.IChainable => {
+      const readCurrentConfig = guard(
+        new tasks.CallAwsService(this, 'DescribeEndpoint', {
+          comment: 'Which model serves the champion variant now: it becomes the challenger',
+          service: 'sagemaker',
+          action: 'describeEndpoint',
+          parameters: { EndpointName: endpoint.endpointName },
+          iamResources: [endpoint.endpointArn],
+          resultSelector: { 'configName.$': '$.EndpointConfigName' },
+          resultPath: '$.current',
+        }),
+      );
+      const readCurrentChampion = guard(
+        new tasks.CallAwsService(this, 'DescribeEndpointConfig', {
+          service: 'sagemaker',
+          action: 'describeEndpointConfig',
+          parameters: { 'EndpointConfigName.$': '$.current.configName' },
+          iamResources: [
+            stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' }),
+          ],
+          // Variants are created champion first.
+          resultSelector: { 'championModel.$': '$.ProductionVariants[0].ModelName' },
+          resultPath: '$.current.variants',
+        }),
+      );
+      return readCurrentConfig.next(readCurrentChampion);
+    };
+
+    const createEndpointConfig = guard(
+      new tasks.CallAwsService(this, 'CreateEndpointConfig', {
+        service: 'sagemaker',
+        action: 'createEndpointConfig',
+        parameters: {
+          'EndpointConfigName.$': jobName,
+          ProductionVariants: endpoint.variants.map((variant, index) =>
+            apiProductionVariant(
+              variant.name,
+              variant.weight,
+              index === 0 ? jobName : '$.current.variants.championModel',
+              props.hosting,
+            ),
+          ),
+          ...(endpoint.dataCaptureConfig ? { DataCaptureConfig: endpoint.dataCaptureConfig } : {}),
+        },
+        iamResources: [
+          stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: 'rec-*' }),
+        ],
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+
+    const updateEndpoint = guard(
+      new tasks.CallAwsService(this, 'UpdateEndpoint', {
+        comment: 'Returns at once; the loop below waits for the deployment to finish',
+        service: 'sagemaker',
+        action: 'updateEndpoint',
+        parameters: {
+          EndpointName: endpoint.endpointName,
+          'EndpointConfigName.$': jobName,
+          ...(endpoint.deploymentConfig ? { DeploymentConfig: endpoint.deploymentConfig } : {}),
+        },
+        iamResources: [
+          endpoint.endpointArn,
+          stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: 'rec-*' }),
+        ],
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+
+    const waitForDeployment = new sfn.Wait(this, 'WaitForDeployment', {
+      time: sfn.WaitTime.duration(Duration.minutes(1)),
+    });
+    const pollEndpoint = guard(
+      new tasks.CallAwsService(this, 'PollEndpoint', {
+        service: 'sagemaker',
+        action: 'describeEndpoint',
+        parameters: { EndpointName: endpoint.endpointName },
+        iamResources: [endpoint.endpointArn],
+        resultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
+        resultPath: '$.deployment',
+      }),
+    );
+    const rolledBack = new sfn.Pass(this, 'RolledBack', {
+      parameters: {
+        Error: 'DeploymentRolledBack',
+        'Cause.$':
+          "States.Format('Endpoint serves {} instead of {}: a rollback alarm fired', $.deployment.configName, $.run.jobName)",
+      },
+      resultPath: '$.error',
+    }).next(failed);
+    const deploymentFailed = new sfn.Pass(this, 'DeploymentFailed', {
+      parameters: {
+        Error: 'DeploymentFailed',
+        'Cause.$': "States.Format('Endpoint status {}', $.deployment.status)",
+      },
+      resultPath: '$.error',
+    }).next(failed);
+
+    const loadCache = guard(
+      new tasks.LambdaInvoke(this, 'LoadCache', {
+        comment: 'Batch recommendations into the cache under a new version, then the pointer swap',
+        lambdaFunction: props.cacheLoader,
+        payload: sfn.TaskInput.fromObject({
+          bucket: artifacts.bucketName,
+          'archiveKey.$': outputKey,
+          recommendationsMember: TRAINING_OUTPUT_FILES.recommendations,
+          popularityMember: TRAINING_OUTPUT_FILES.popularity,
+          variant: endpoint.variants[0].name,
+        }),
+        payloadResponseOnly: true,
+        resultPath: '$.cacheLoad',
+      }),
+    );
+
+    const recordChampion = guard(
+      new tasks.CallAwsService(this, 'RecordChampion', {
+        comment: 'The next candidate has to beat these metrics',
+        service: 's3',
+        action: 'putObject',
+        parameters: {
+          Bucket: artifacts.bucketName,
+          Key: `${ARTIFACT_PREFIXES.champion}${TRAINING_OUTPUT_FILES.metrics}`,
+          'Body.$': 'States.JsonToString($.gate.candidateMetrics)',
+          ContentType: 'application/json',
+        },
+        iamResources: [artifacts.arnForObjects(`${ARTIFACT_PREFIXES.champion}*`)],
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+
+    const notifyPromoted = guard(
+      new tasks.SnsPublish(this, 'NotifyPromoted', {
+        topic: props.notifications,
+        subject: 'Recommender model promoted',
+        message: sfn.TaskInput.fromObject({
+          'trainingJob.$': jobName,
+          'gate.$': '$.gate.reasons',
+          'modelPackage.$': '$.modelPackage.arn',
+          'cacheLoad.$': '$.cacheLoad',
+        }),
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    const notifyRejected = guard(
+      new tasks.SnsPublish(this, 'NotifyRejected', {
+        topic: props.notifications,
+        subject: 'Recommender candidate rejected by the evaluation gate',
+        message: sfn.TaskInput.fromObject({ 'trainingJob.$': jobName, 'reasons.$': '$.gate.reasons' }),
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    const invalidMetrics = new sfn.Pass(this, 'InvalidMetrics', {
+      parameters: { Error: 'InvalidMetrics', 'Cause.$': 'States.JsonToString($.gate.reasons)' },
+      resultPath: '$.error',
+    }).next(failed);
+
+    const definition = nameRun
+      .next(train)
+      .next(evaluate)
+      .next(
+        new sfn.Choice(this, 'GateDecision')
+          .when(
+            sfn.Condition.stringEquals('$.gate.decision', 'promote'),
+            register
+              .next(createModel)
+              .next(
+                // With one variant there is no challenger to keep.
+                endpoint.variants.length > 1
+                  ? sfn.Chain.start(readCurrentChampionModel()).next(createEndpointConfig)
+                  : createEndpointConfig,
+              )
+              .next(updateEndpoint)
+              .next(waitForDeployment)
+              .next(pollEndpoint)
+              .next(
+                new sfn.Choice(this, 'DeploymentStatus')
+                  .when(
+                    sfn.Condition.and(
+                      sfn.Condition.stringEquals('$.deployment.status', 'InService'),
+                      sfn.Condition.stringEqualsJsonPath('$.deployment.configName', jobName),
+                    ),
+                    loadCache
+                      .next(recordChampion)
+                      .next(notifyPromoted)
+                      .next(new sfn.Succeed(this, 'Promoted')),
+                  )
+                  .when(sfn.Condition.stringEquals('$.deployment.status', 'InService'), rolledBack)
+                  .when(
+                    sfn.Condition.or(
+                      sfn.Condition.stringEquals('$.deployment.status', 'Failed'),
+                      sfn.Condition.stringEquals('$.deployment.status', 'OutOfService'),
+                    ),
+                    deploymentFailed,
+                  )
+                  .otherwise(waitForDeployment),
+              ),
+          )
+          .when(
+            sfn.Condition.stringEquals('$.gate.decision', 'reject'),
+            notifyRejected.next(
+              new sfn.Succeed(this, 'NotPromoted', { comment: 'The champion keeps serving' }),
+            ),
+          )
+          .otherwise(invalidMetrics),
+      );
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: props.resources.maxRuntime.plus(Duration.hours(3)),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'Logs', {
+          retention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
+          removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+    });
+    this.stateMachine.node.addDependency(this.modelPackageGroup);
+    Validations.of(this.stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing of the state machine: PutTraceSegments and GetSampling* take no resource ARN.',
+    });
+    this.grantTrainingJob(this.stateMachine.role);
+    endpoint.modelRole.grantPassRole(this.stateMachine.role);
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'Retrains the recommender on the cadence of the requirements',
+      schedule: scheduler.ScheduleExpression.rate(props.cadence),
+      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {}),
+      enabled: props.scheduleEnabled,
+    });
+  }
+
+  private trainingJobParameters(
+    props: TrainingPipelineProps,
+    securityGroup: ec2.SecurityGroup,
+  ): Record<string, unknown> {
+    const { artifacts, resources } = props;
+    const channel = (name: string, prefix: string) => ({
+      ChannelName: name,
+      DataSource: {
+        S3DataSource: {
+          S3DataType: 'S3Prefix',
+          S3Uri: artifacts.s3UrlForObject(prefix),
+          S3DataDistributionType: 'FullyReplicated',
+        },
+      },
+      ContentType: 'text/csv',
+    });
+    return {
+      'TrainingJobName.$': '$.run.jobName',
+      RoleArn: this.trainingRole.roleArn,
+      AlgorithmSpecification: {
+        TrainingImage: props.trainingImage.imageUri(this),
+        TrainingInputMode: 'File',
+        MetricDefinitions: props.metricNames.map((name) => ({
+          Name: name,
+          Regex: `metric: ${name}=([-+0-9.eE]+)`,
+        })),
+      },
+      HyperParameters: {
+        ...props.hyperparameters,
+        sagemaker_program: props.entryPoint,
+        sagemaker_submit_directory: props.source.s3Uri,
+        sagemaker_region: Aws.REGION,
+        sagemaker_container_log_level: '20',
+        ...(resources.instanceCount > 1 ? { sagemaker_torch_distributed_enabled: 'true' } : {}),
+      },
+      InputDataConfig: [
+        channel('train', ARTIFACT_PREFIXES.trainChannel),
+        channel('validation', ARTIFACT_PREFIXES.validationChannel),
+      ],
+      OutputDataConfig: {
+        S3OutputPath: artifacts.s3UrlForObject(ARTIFACT_PREFIXES.models),
+        KmsKeyId: props.key.keyArn,
+      },
+      ResourceConfig: {
+        InstanceType: resources.instanceType,
+        InstanceCount: resources.instanceCount,
+        VolumeSizeInGB: resources.volumeSizeGb,
+        VolumeKmsKeyId: props.key.keyArn,
+      },
+      StoppingCondition: {
+        MaxRuntimeInSeconds: resources.maxRuntime.toSeconds(),
+        // Spot jobs may wait for capacity as long again as they run.
+        ...(resources.spot ? { MaxWaitTimeInSeconds: resources.maxRuntime.toSeconds() * 2 } : {}),
+      },
+      EnableManagedSpotTraining: resources.spot,
+      ...(resources.spot
+        ? {
+            CheckpointConfig: {
+              'S3Uri.$': `States.Format('${artifacts.s3UrlForObject(ARTIFACT_PREFIXES.checkpoints)}{}/', $.run.jobName)`,
+            },
+          }
+        : {}),
+      EnableInterContainerTrafficEncryption: resources.instanceCount > 1,
+      VpcConfig: {
+        SecurityGroupIds: [securityGroup.securityGroupId],
+        Subnets: props.vpc.selectSubnets(props.subnets).subnetIds,
+      },
+    };
+  }
+
+  /** The execution role of training jobs: reads its inputs, writes its outputs, nothing else. */
+  private createTrainingRole(props: TrainingPipelineProps): iam.Role {
+    const role = new iam.Role(this, 'TrainingRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: 'Recommender training jobs: read the snapshot, write models and checkpoints',
+    });
+    props.artifacts.grantRead(role, 'training/*');
+    props.artifacts.grantReadWrite(role, `${ARTIFACT_PREFIXES.models}*`);
+    props.artifacts.grantReadWrite(role, `${ARTIFACT_PREFIXES.checkpoints}*`);
+    props.key.grantEncryptDecrypt(role);
+    props.source.grantRead(role);
+    props.trainingImage.grantPull(this, role);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'logs:CreateLogGroup',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'logs:DescribeLogStreams',
+        ],
+        resources: [
+          `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/TrainingJobs*`,
+        ],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*'] } },
+      }),
+    );
+    // Network interfaces for a job inside the VPC; EC2 scopes these by condition, not by ARN.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:CreateNetworkInterfacePermission',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DeleteNetworkInterfacePermission',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeVpcs',
+          'ec2:DescribeDhcpOptions',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeSecurityGroups',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'EC2 network-interface actions, ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by a namespace condition) take no resource ARN.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/TrainingJobs*]',
+      reason:
+        'SageMaker writes training logs to the /aws/sagemaker/TrainingJobs log group, one stream per job.',
+    });
+    return role;
+  }
+
+  /** What `createTrainingJob.sync` needs: the job, the role it passes, and the rule that watches it. */
+  private grantTrainingJob(role: iam.IRole): void {
+    const stack = Stack.of(this);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'sagemaker:CreateTrainingJob',
+          'sagemaker:DescribeTrainingJob',
+          'sagemaker:StopTrainingJob',
+          'sagemaker:AddTags',
+        ],
+        resources: [
+          stack.formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: 'rec-*' }),
+        ],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [
+          stack.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: 'StepFunctionsGetEventsForSageMakerTrainingJobsRule',
+          }),
+        ],
+      }),
+    );
+    this.trainingRole.grantPassRole(role);
+  }
+}
+
+/** A production variant in the SageMaker API's own casing, for `createEndpointConfig`. */
+function apiProductionVariant(
+  name: string,
+  weight: number,
+  modelNamePath: string,
+  hosting: EndpointHosting,
+): Record<string, unknown> {
+  const base = { VariantName: name, 'ModelName.$': modelNamePath, InitialVariantWeight: weight };
+  return hosting.kind === 'serverless'
+    ? {
+        ...base,
+        ServerlessConfig: { MemorySizeInMB: hosting.memorySizeMb, MaxConcurrency: hosting.maxConcurrency },
+      }
+    : { ...base, InstanceType: hosting.instanceType, InitialInstanceCount: hosting.minInstances };
+}

@@ -1,0 +1,99 @@
+import * as path from 'node:path';
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+export interface PrivateNodeFunctionProps {
+  /** Folder under `lambda/` whose `handler.ts` exports `handler`. */
+  readonly handlerFolder: string;
+  readonly description: string;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly timeout: Duration;
+  /** @default 512 */
+  readonly memorySizeMb?: number;
+  readonly environment: Readonly<Record<string, string>>;
+  /** @default - no reservation */
+  readonly reservedConcurrency?: number;
+  /** @default - one week */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A TypeScript handler from `lambda/` bundled by esbuild (minified, source maps, the runtime's AWS
+ * SDK), on arm64 and the current Node runtime, inside the VPC with a security group that allows only
+ * HTTPS to AWS APIs until peers are added, traced, logging JSON to a log group with a set retention.
+ */
+export class PrivateNodeFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: PrivateNodeFunctionProps) {
+    super(scope, id);
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: props.description,
+      allowAllOutbound: false,
+    });
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      description: props.description,
+      entry: path.join(PROJECT_ROOT, 'lambda', props.handlerFolder, 'handler.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySizeMb ?? 512,
+      timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [this.securityGroup],
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup: new logs.LogGroup(this, 'Logs', {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
+        removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+      }),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        // The runtime's AWS SDK: a smaller bundle, loaded only by the code paths that call AWS.
+        externalModules: ['@aws-sdk/*'],
+      },
+      environment: {
+        ...props.environment,
+        // Stack traces in the logs point into lambda/ sources instead of the minified bundle.
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+
+    // HTTPS to AWS APIs: the subnets have no route out, so only the VPC's endpoints (interface, and
+    // the S3 gateway whose addresses lie outside the VPC range) can answer.
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs via VPC endpoints');
+
+    const role = this.function.role!;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The AWS managed policy grants exactly log stream creation and writes for the function.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason:
+        'The AWS managed policy grants the ENI actions Lambda needs to run in the VPC; they take no resource ARN.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+    });
+  }
+}

@@ -1,0 +1,158 @@
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import type { AppConfig } from '../config/app-config';
+import { TRAINING_OUTPUT_FILES } from '../constructs/ml/artifact-layout';
+import { DlcImage } from '../constructs/ml/dlc-image';
+import { SourceBundle } from '../constructs/ml/source-bundle';
+import { TrainingPipeline } from '../constructs/ml/training-pipeline';
+import { PrivateNodeFunction } from '../constructs/private-node-function';
+import type { PrivateNetwork } from '../constructs/private-network';
+import type { DataStack } from './data-stack';
+import type { MlStack } from './ml-stack';
+import type { ServingStack } from './serving-stack';
+
+/** The id aws-cdk-lib gives the AwsCustomResource provider singleton. */
+const PROVIDER_SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+
+export interface PipelineStackProps extends StackProps {
+  readonly config: AppConfig;
+  readonly network: PrivateNetwork;
+  readonly data: DataStack;
+  readonly ml: MlStack;
+  readonly serving: ServingStack;
+}
+
+/**
+ * Step 4 of the framework: the training pipeline with its evaluation gate and schedule, and the
+ * bootstrap recommendation set loaded into the cache on the first deploy.
+ */
+export class PipelineStack extends Stack {
+  public readonly pipeline: TrainingPipeline;
+  public readonly notifications: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { design, profile } = props.config;
+    const { vpc, isolatedSubnets } = props.network;
+    const artifacts = props.data.artifacts.bucket;
+
+    this.notifications = new sns.Topic(this, 'Notifications', {
+      displayName: `${design.id} training pipeline`,
+      masterKey: props.data.key,
+      enforceSSL: true,
+    });
+
+    const gate = new PrivateNodeFunction(this, 'EvaluationGate', {
+      handlerFolder: 'evaluation-gate',
+      description: 'Decides whether a trained candidate replaces the champion',
+      vpc,
+      subnets: isolatedSubnets,
+      timeout: Duration.minutes(2),
+      environment: {
+        GATE_METRIC: design.model.gate.metric,
+        GATE_BASELINE_METRIC: design.model.gate.baselineMetric,
+        GATE_MIN_IMPROVEMENT_OVER_CHAMPION: String(design.model.gate.minImprovementOverChampion),
+        GATE_MIN_IMPROVEMENT_OVER_BASELINE: String(design.model.gate.minImprovementOverBaseline),
+        POWERTOOLS_SERVICE_NAME: 'evaluation-gate',
+      },
+      logRetention: profile.logRetention,
+      logRemovalPolicy: profile.removalPolicy,
+    });
+    artifacts.grantRead(gate.function, 'models/*');
+    artifacts.grantRead(gate.function, 'champion/*');
+    props.data.key.grantDecrypt(gate.function);
+
+    const loader = props.serving.cacheLoader.function;
+    artifacts.grantRead(loader, 'models/*');
+    props.data.key.grantDecrypt(loader);
+
+    this.pipeline = new TrainingPipeline(this, 'Training', {
+      artifacts,
+      key: props.data.key,
+      trainingImage: DlcImage.pytorchTrainingGpu(),
+      inferenceImage: props.ml.inferenceImage,
+      source: new SourceBundle(this, 'TrainingCode', {
+        directory: design.model.sourceDirectory,
+        exclude: design.model.excludeFromSource,
+      }),
+      entryPoint: design.model.entryPoint,
+      hyperparameters: { ...design.model.hyperparameters, k: String(design.requirements.topK) },
+      metricNames: design.model.metricNames,
+      resources: {
+        instanceType: profile.training.instanceType,
+        instanceCount: profile.training.instanceCount,
+        maxRuntime: Duration.hours(profile.training.maxRuntimeHours),
+        volumeSizeGb: profile.training.volumeSizeGb,
+        spot: profile.training.spot,
+      },
+      vpc,
+      subnets: isolatedSubnets,
+      endpoint: props.ml.endpoint,
+      hosting: props.ml.hosting,
+      gate: gate.function,
+      cacheLoader: loader,
+      notifications: this.notifications,
+      cadence: Duration.hours(design.requirements.retrainEveryHours),
+      scheduleEnabled: profile.training.scheduleEnabled,
+      logRetention: profile.logRetention,
+      removalPolicy: profile.removalPolicy,
+    });
+
+    this.loadBootstrapSet(props, loader);
+    new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+  }
+
+  /**
+   * Loads the bootstrap set once, when the stack is created, and only into an empty cache: a later
+   * deploy never replaces a trained set.
+   */
+  private loadBootstrapSet(props: PipelineStackProps, loader: lambda.IFunction): void {
+    const bundle = props.ml.bootstrap.recommendationSet;
+    const set = bundle.asset;
+    bundle.grantRead(loader);
+    const invoke: cr.AwsSdkCall = {
+      service: 'Lambda',
+      action: 'invoke',
+      parameters: {
+        FunctionName: loader.functionName,
+        Payload: JSON.stringify({
+          bucket: set.s3BucketName,
+          archiveKey: set.s3ObjectKey,
+          recommendationsMember: TRAINING_OUTPUT_FILES.recommendations,
+          popularityMember: TRAINING_OUTPUT_FILES.popularity,
+          variant: props.ml.endpoint.variants[0].name,
+          onlyIfEmpty: true,
+        }),
+      },
+      physicalResourceId: cr.PhysicalResourceId.of('bootstrap-recommendation-set'),
+    };
+    new cr.AwsCustomResource(this, 'LoadBootstrapSet', {
+      onCreate: invoke,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [loader.functionArn] }),
+      ]),
+      installLatestAwsSdk: false,
+      timeout: Duration.minutes(5),
+      logGroup: new logs.LogGroup(this, 'LoadBootstrapSetLogs', {
+        retention: props.config.profile.logRetention,
+        removalPolicy: props.config.profile.removalPolicy,
+      }),
+    });
+    // The provider function is a stack-wide singleton created by the first AwsCustomResource.
+    const provider = this.node.findChild(PROVIDER_SINGLETON_ID);
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The custom resource provider writes its own logs and nothing else.',
+    });
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'The AwsCustomResource provider runtime is chosen by aws-cdk-lib; it runs once, at stack creation.',
+    });
+  }
+}

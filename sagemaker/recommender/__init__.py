@@ -1,0 +1,19 @@
+"""Artist recommender: iALS collaborative filtering with user side features, cosine-scored.
+
+Modules (one idea each):
+  data          training-channel contract (interactions.csv, users.csv) and validation
+  split         deterministic per-user holdout rule (the benchmark protocol's)
+  lastfm        Last.fm hetrec2011 official split with md5 verification
+  als           exact iALS solver (Cholesky / Woodbury), data-parallel under torch.distributed
+  distributed   process-group setup from torchrun's environment
+  model         feature columns, fitting, cosine vectors, artefact writing
+  inference     standalone SageMaker handler (model_fn/input_fn/predict_fn/output_fn)
+  evaluation    held-out metrics for model and popularity, threshold choice
+  metrics       Recall/NDCG/HitRate/Precision/Coverage@K
+  train_job     SageMaker script-mode job (train.py at the source root calls it)
+  local_train   runs train.py with SM_* variables on local folders
+  local_server  /ping + /invocations around code/inference.py
+  offline       benchmark interface: --train DIR --k K --out RECS.tsv
+  bench         Last.fm benchmark table, and --gpu-synthetic (gpu_synthetic)
+  synthetic     planted-taste synthetic data for tests
+"""

@@ -1,0 +1,228 @@
+"""SageMaker PyTorch inference handler for the artist recommender.
+
+Standalone on purpose (torch + standard library only): it is copied to `code/inference.py` inside
+model.tar.gz and must not depend on the training package. The training code imports it too, so
+batch scoring and online serving share one scoring path.
+
+Artefact (model_dir): model.pt (dict of plain tensors, loadable with weights_only=True),
+config.json (hyperparameters, threshold, model_version), ids.json (user, artist and feature ids).
+
+Request (application/json): {"user_id": "u1", "k": 10, "exclude": [...], "context_artists": [...],
+"age_group": "...", "location": "..."} or {"instances": [<same objects>]}.
+Response: {"model_version": ..., "items": [{"artistId": "...", "score": 0.87}, ...]} (or
+{"predictions": [...]} for instances); items sorted by score, score >= threshold, at most k.
+Known users get their trained vector and never see artists from their training history. Unknown
+users get a vector folded in from their side features and context artists (cold start); with
+neither, popularity (scores in [0, 1], no cosine threshold applies to them).
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import torch
+
+JSON_TYPE = "application/json"
+MAX_K = 100
+DEFAULT_K = 10
+
+try:  # Exceptions of this family become 4xx responses in the SageMaker inference toolkit.
+    from sagemaker_inference.errors import GenericInferenceToolkitError as _ToolkitError
+except ImportError:  # Outside the toolkit (local server, tests): same shape, same attributes.
+
+    class _ToolkitError(Exception):
+        def __init__(self, status_code, message=None, phrase=None):
+            self.status_code = status_code
+            self.message = message
+            self.phrase = phrase
+            super().__init__(status_code, message, phrase)
+
+
+class RequestError(_ToolkitError):
+    """A client error: bad content type, body or field. Carries an HTTP status code."""
+
+    def __init__(self, message: str, status_code: int = 400):
+        super().__init__(status_code, message, message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _load_tensors(path: str) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except TypeError:  # torch older than 1.13 has no weights_only
+        return torch.load(path, map_location="cpu")
+
+
+class RecommenderModel:
+    """Trained vectors plus the fold-in solver for users the model has not seen."""
+
+    def __init__(self, tensors: dict, config: dict, ids: dict):
+        self.t = {name: value.float() if value.is_floating_point() else value for name, value in tensors.items()}
+        self.config = config
+        self.model_version = config["model_version"]
+        self.threshold = float(config["threshold"])
+        self.user_ids, self.item_ids, self.feature_ids = ids["users"], ids["items"], ids["features"]
+        self.user_index = {u: i for i, u in enumerate(self.user_ids)}
+        self.item_index = {a: i for i, a in enumerate(self.item_ids)}
+        self.feature_index = {f: i for i, f in enumerate(self.feature_ids)}
+        self.num_items = len(self.item_ids)
+
+    @classmethod
+    def load(cls, model_dir: str) -> "RecommenderModel":
+        with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as handle:
+            config = json.load(handle)
+        with open(os.path.join(model_dir, "ids.json"), encoding="utf-8") as handle:
+            ids = json.load(handle)
+        return cls(_load_tensors(os.path.join(model_dir, "model.pt")), config, ids)
+
+    # --- vectors -------------------------------------------------------------------------
+    def fold_in(self, items: list[int], features: list[int]) -> torch.Tensor:
+        """Latent vector of a new user from artists (context confidence) and side features,
+        solved exactly as the training half-step solves a user row."""
+        cfg = self.config
+        cols = torch.cat([self.t["item_factors"], self.t["feature_factors"]])
+        idx = torch.tensor(items + [self.num_items + f for f in features], dtype=torch.long)
+        conf = torch.tensor(
+            [cfg["context_confidence"]] * len(items) + [cfg["feature_confidence"]] * len(features)
+        )
+        vecs = cols[idx]
+        weights = self.t["column_weights"]
+        reg = cfg["reg"] * (len(idx) + float(weights.sum())) ** cfg["reg_exponent"]
+        lhs = self.t["fold_in_gram"] + (vecs.T * (conf - weights[idx])) @ vecs + reg * torch.eye(vecs.shape[1])
+        return torch.linalg.solve(lhs, vecs.T @ conf)
+
+    def cosine_scores(self, factors: torch.Tensor) -> torch.Tensor:
+        """Cosine similarity of user vectors [u, 0] with the stored unit artist vectors."""
+        item_vectors = self.t["item_vectors"]
+        users = factors / factors.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        return users @ item_vectors[:, : users.shape[-1]].T
+
+    def seen_items(self, user: int) -> torch.Tensor:
+        start, end = int(self.t["seen_indptr"][user]), int(self.t["seen_indptr"][user + 1])
+        return self.t["seen_indices"][start:end]
+
+    # --- ranking -------------------------------------------------------------------------
+    def top_k(self, scores: torch.Tensor, k: int, excluded: torch.Tensor, threshold: float | None):
+        scores = scores.clone()
+        if len(excluded):
+            scores[excluded] = float("-inf")
+        values, indices = torch.topk(scores, min(k, self.num_items))
+        return [
+            {"artistId": self.item_ids[i], "score": round(v, 6)}
+            for v, i in zip(values.tolist(), indices.tolist())
+            if v != float("-inf") and (threshold is None or v >= threshold)
+        ]
+
+    def recommend(self, request: dict) -> dict:
+        """One validated request -> {"model_version", "items"}."""
+        k = request["k"]
+        excluded = [self.item_index[a] for a in request["exclude"] + request["context_artists"] if a in self.item_index]
+        user = self.user_index.get(request["user_id"])
+        if user is not None:
+            scores = self.cosine_scores(self.t["user_factors"][user])
+            excluded_t = torch.cat([self.seen_items(user), torch.tensor(excluded, dtype=torch.long)])
+            return {"model_version": self.model_version, "items": self.top_k(scores, k, excluded_t, self.threshold)}
+        items = sorted({self.item_index[a] for a in request["context_artists"] if a in self.item_index})
+        features = [
+            self.feature_index[f"{name}={request[name]}"]
+            for name in ("age_group", "location")
+            if request.get(name) and f"{name}={request[name]}" in self.feature_index
+        ]
+        excluded_t = torch.tensor(excluded, dtype=torch.long)
+        if items or features:
+            scores = self.cosine_scores(self.fold_in(items, features))
+            return {"model_version": self.model_version, "items": self.top_k(scores, k, excluded_t, self.threshold)}
+        return {"model_version": self.model_version, "items": self.top_k(self.t["popularity"], k, excluded_t, None)}
+
+    def recommend_known(self, users: torch.Tensor, k: int, threshold: float | None, batch: int = 1024):
+        """Top-k (indices, scores) for many known users, their training artists excluded."""
+        all_idx, all_scores = [], []
+        indptr, seen = self.t["seen_indptr"], self.t["seen_indices"]
+        for start in range(0, len(users), batch):
+            chunk = users[start : start + batch]
+            scores = self.cosine_scores(self.t["user_factors"][chunk])
+            lengths = indptr[chunk + 1] - indptr[chunk]
+            rows = torch.repeat_interleave(torch.arange(len(chunk)), lengths)
+            cols = torch.cat([seen[indptr[u] : indptr[u + 1]] for u in chunk.tolist()]) if len(chunk) else rows
+            scores[rows, cols] = float("-inf")
+            values, indices = torch.topk(scores, min(k, self.num_items), dim=1)
+            for v_row, i_row in zip(values.tolist(), indices.tolist()):
+                keep = [j for j, v in enumerate(v_row) if v != float("-inf") and (threshold is None or v >= threshold)]
+                all_idx.append([i_row[j] for j in keep])
+                all_scores.append([v_row[j] for j in keep])
+        return all_idx, all_scores
+
+
+# --- request parsing ----------------------------------------------------------------------
+def _string_list(obj: dict, name: str) -> list[str]:
+    value = obj.get(name, [])
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        raise RequestError(f"'{name}' must be a list of artist id strings")
+    return [str(v) for v in value]
+
+
+def _parse_request(obj) -> dict:
+    if not isinstance(obj, dict):
+        raise RequestError("each request must be a JSON object")
+    user_id = obj.get("user_id")
+    if user_id is None or isinstance(user_id, bool) or not isinstance(user_id, (str, int)) or str(user_id) == "":
+        raise RequestError("'user_id' is required (a non-empty string)")
+    k = obj.get("k", DEFAULT_K)
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise RequestError(f"'k' must be an integer between 1 and {MAX_K}")
+    parsed = {
+        "user_id": str(user_id),
+        "k": k,
+        "exclude": _string_list(obj, "exclude"),
+        "context_artists": _string_list(obj, "context_artists"),
+    }
+    for name in ("age_group", "location"):
+        value = obj.get(name)
+        if value is not None and not isinstance(value, str):
+            raise RequestError(f"'{name}' must be a string")
+        parsed[name] = value
+    return parsed
+
+
+# --- SageMaker inference toolkit handler functions -----------------------------------------
+def model_fn(model_dir: str) -> RecommenderModel:
+    return RecommenderModel.load(model_dir)
+
+
+def input_fn(request_body, request_content_type: str):
+    content_type = (request_content_type or "").split(";")[0].strip().lower()
+    if content_type != JSON_TYPE:
+        raise RequestError(f"unsupported content type {request_content_type!r}; use {JSON_TYPE}", 415)
+    if isinstance(request_body, (bytes, bytearray)):
+        try:
+            request_body = request_body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RequestError("request body is not valid UTF-8") from None
+    try:
+        payload = json.loads(request_body)
+    except (TypeError, ValueError) as exc:
+        raise RequestError(f"request body is not valid JSON: {exc}") from None
+    if isinstance(payload, dict) and "instances" in payload:
+        instances = payload["instances"]
+        if not isinstance(instances, list) or not instances:
+            raise RequestError("'instances' must be a non-empty list of request objects")
+        return {"batch": True, "requests": [_parse_request(item) for item in instances]}
+    return {"batch": False, "requests": [_parse_request(payload)]}
+
+
+def predict_fn(input_data: dict, model: RecommenderModel) -> dict:
+    with torch.no_grad():
+        results = [model.recommend(request) for request in input_data["requests"]]
+    return {"predictions": results} if input_data["batch"] else results[0]
+
+
+def output_fn(prediction: dict, accept: str) -> str:
+    accepted = [part.split(";")[0].strip().lower() for part in (accept or JSON_TYPE).split(",")]
+    if not any(a in (JSON_TYPE, "*/*", "application/*", "") for a in accepted):
+        raise RequestError(f"unsupported accept type {accept!r}; use {JSON_TYPE}", 406)
+    return json.dumps(prediction)

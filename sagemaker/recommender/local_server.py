@@ -1,0 +1,108 @@
+"""Local stand-in for the SageMaker inference container contract.
+
+    python -m recommender.local_server --model-dir DIR [--port 8080]
+
+Loads `<model_dir>/code/inference.py` the way the PyTorch inference toolkit does (code/ on
+sys.path, module imported by file, model_fn called once) and serves GET /ping and
+POST /invocations on 127.0.0.1, calling input_fn -> predict_fn -> output_fn per request.
+Exceptions carrying a 4xx status_code become that response with {"error": message}; anything
+else becomes a 500. The server keeps running either way. --port 0 picks a free port; the bound
+address is printed as `listening on http://HOST:PORT`.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def load_handler(model_dir: str):
+    """Imports code/inference.py from the artefact and returns (module, model)."""
+    code_dir = os.path.join(model_dir, "code")
+    path = os.path.join(code_dir, "inference.py")
+    if code_dir not in sys.path:
+        sys.path.insert(0, code_dir)
+    spec = importlib.util.spec_from_file_location("inference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, module.model_fn(model_dir)
+
+
+def make_handler(module, model):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _send(self, status: int, body, content_type: str = "application/json") -> None:
+            data = body.encode() if isinstance(body, str) else bytes(body)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _error(self, status: int, message: str) -> None:
+            self._send(status, json.dumps({"error": message}))
+
+        def do_GET(self):  # noqa: N802 (http.server naming)
+            if self.path == "/ping":
+                self._send(200, "{}")
+            else:
+                self._error(404, f"no route {self.path}")
+
+        def do_POST(self):  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            if self.path != "/invocations":
+                self._error(404, f"no route {self.path}")
+                return
+            content_type = self.headers.get("Content-Type", "")
+            accept = self.headers.get("Accept") or "application/json"
+            try:
+                data = module.input_fn(body, content_type)
+                prediction = module.predict_fn(data, model)
+                result = module.output_fn(prediction, accept)
+            except Exception as exc:  # the worker must survive any request
+                status = getattr(exc, "status_code", None)
+                if isinstance(status, int) and 400 <= status < 500:
+                    self._error(status, str(getattr(exc, "message", None) or exc))
+                else:
+                    traceback.print_exc()
+                    self._error(500, f"internal error: {type(exc).__name__}")
+                return
+            if isinstance(result, tuple):
+                result, response_type = result
+            else:
+                response_type = accept if accept not in ("*/*", "") else "application/json"
+            self._send(200, result, response_type)
+
+        def log_message(self, fmt, *args):  # quiet by default; errors are printed above
+            if os.environ.get("RECOMMENDER_SERVER_LOG"):
+                super().log_message(fmt, *args)
+
+    return Handler
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model-dir", required=True, help="unpacked model.tar.gz (has code/inference.py)")
+    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument("--host", default="127.0.0.1")
+    args = p.parse_args(argv)
+    module, model = load_handler(os.path.abspath(args.model_dir))
+    server = ThreadingHTTPServer((args.host, args.port), make_handler(module, model))
+    host, port = server.server_address[:2]
+    print(f"listening on http://{host}:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Runs the training entry point on local folders the way SageMaker script mode does.
+
+    python -m recommender.local_train --train DIR [--validation DIR] --work DIR [-- --hp value ...]
+
+Lays out WORK like /opt/ml (input/data/<channel>, model, output/data), sets the SM_* variables and
+runs `python train.py <hyperparameters>` with cwd = the source dir, in a fresh process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def sagemaker_env(work: str, channels: dict[str, str], job_name: str | None) -> dict[str, str]:
+    # Channels inherited from the caller's environment must not leak into the job.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SM_CHANNEL_")}
+    env.update({
+        "SM_MODEL_DIR": os.path.join(work, "model"),
+        "SM_OUTPUT_DATA_DIR": os.path.join(work, "output", "data"),
+        "SM_NUM_GPUS": os.environ.get("SM_NUM_GPUS", "0"),
+        "SM_HOSTS": json.dumps(["algo-1"]),
+        "SM_CURRENT_HOST": "algo-1",
+        "SM_CHANNELS": json.dumps(sorted(channels)),
+    })
+    for name, path in channels.items():
+        env[f"SM_CHANNEL_{name.upper()}"] = path
+    if job_name:
+        env["TRAINING_JOB_NAME"] = job_name
+    env["PYTHONPATH"] = SOURCE_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--train", required=True, help="training channel folder")
+    p.add_argument("--validation", help="validation channel folder (optional)")
+    p.add_argument("--work", required=True, help="folder standing in for /opt/ml")
+    p.add_argument("--job-name", help="TRAINING_JOB_NAME to set (becomes model_version)")
+    args, hyperparameters = p.parse_known_args(argv)
+    if hyperparameters[:1] == ["--"]:
+        hyperparameters = hyperparameters[1:]
+    channels = {"train": os.path.abspath(args.train)}
+    if args.validation:
+        channels["validation"] = os.path.abspath(args.validation)
+    work = os.path.abspath(args.work)
+    for sub in ("model", os.path.join("output", "data")):
+        shutil.rmtree(os.path.join(work, sub), ignore_errors=True)
+        os.makedirs(os.path.join(work, sub))
+    env = sagemaker_env(work, channels, args.job_name)
+    cmd = [sys.executable, "train.py", *hyperparameters]
+    done = subprocess.run(cmd, cwd=SOURCE_DIR, env=env)
+    if done.returncode == 0:
+        print(f"model: {env['SM_MODEL_DIR']}\noutput: {env['SM_OUTPUT_DATA_DIR']}", file=sys.stderr)
+    return done.returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

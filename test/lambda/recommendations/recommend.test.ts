@@ -1,0 +1,108 @@
+import {
+  recommend,
+  selectItems,
+  type RecommendDependencies,
+} from '../../../lambda/recommendations/recommend';
+import type { RecommendationStore } from '../../../lambda/recommendations/recommendation-store';
+import type { RecommendationList, ScoredItem } from '../../../lambda/shared/cache-layout';
+
+const item = (artistId: string, score: number): ScoredItem => ({ artistId, score });
+
+describe('selectItems', () => {
+  const items = [item('a', 0.1), item('b', 0.9), item('c', 0.5), item('d', -0.3), item('e', 0.5)];
+
+  it('keeps items at or above the threshold, best first', () => {
+    expect(selectItems(items, 0.5, 10)).toEqual([item('b', 0.9), item('c', 0.5), item('e', 0.5)]);
+  });
+
+  it('applies the limit after the threshold', () => {
+    expect(selectItems(items, -1, 2)).toEqual([item('b', 0.9), item('c', 0.5)]);
+  });
+
+  it('keeps the stored order among equal scores', () => {
+    expect(selectItems(items, 0.5, 3).map((i) => i.artistId)).toEqual(['b', 'c', 'e']);
+  });
+
+  it('returns nothing when every item is below the threshold', () => {
+    expect(selectItems(items, 0.95, 10)).toEqual([]);
+  });
+
+  it('does not modify its input', () => {
+    const copy = items.map((i) => ({ ...i }));
+    selectItems(items, 0, 1);
+    expect(items).toEqual(copy);
+  });
+});
+
+describe('recommend', () => {
+  const list = (modelVersion: string): RecommendationList => ({ modelVersion, items: [item('x', 0.8)] });
+
+  function store(overrides: Partial<RecommendationStore> = {}): RecommendationStore {
+    return {
+      currentVersion: async () => 'v1',
+      userList: async () => undefined,
+      popular: async () => list('popular'),
+      saveUserList: async () => undefined,
+      ...overrides,
+    };
+  }
+
+  const deps = (overrides: Partial<RecommendDependencies>): RecommendDependencies => ({
+    store: store(),
+    variants: [{ name: 'champion', weight: 1 }],
+    scoreThreshold: 0,
+    modelTopK: 100,
+    modelAnswerTtlSeconds: 60,
+    ...overrides,
+  });
+
+  it('reports no-version and answers from the model without caching it', async () => {
+    const saveUserList = jest.fn(async () => undefined);
+    const degradations: string[] = [];
+    const answer = await recommend(
+      deps({
+        store: store({ currentVersion: async () => undefined, saveUserList }),
+        model: { recommend: async () => list('m') },
+        onDegradation: (kind) => degradations.push(kind),
+      }),
+      { userId: 'u', limit: 5 },
+    );
+    expect(answer?.source).toBe('model');
+    expect(saveUserList).not.toHaveBeenCalled();
+    expect(degradations).toEqual(['no-version']);
+  });
+
+  it('answers undefined with no version and no model', async () => {
+    const answer = await recommend(deps({ store: store({ currentVersion: async () => undefined }) }), {
+      userId: 'u',
+      limit: 5,
+    });
+    expect(answer).toBeUndefined();
+  });
+
+  it('still answers from the model when caching its answer fails', async () => {
+    const degradations: string[] = [];
+    const answer = await recommend(
+      deps({
+        store: store({
+          saveUserList: async () => {
+            throw new Error('READONLY');
+          },
+        }),
+        model: { recommend: async () => list('m') },
+        onDegradation: (kind) => degradations.push(kind),
+      }),
+      { userId: 'u', limit: 5 },
+    );
+    expect(answer).toMatchObject({ source: 'model', modelVersion: 'm' });
+    expect(degradations).toEqual(['cache-write-error']);
+  });
+
+  it('answers undefined when the popularity list is missing too', async () => {
+    const answer = await recommend(deps({ store: store({ popular: async () => undefined }) }), {
+      userId: 'u',
+      limit: 5,
+    });
+    expect(answer).toBeUndefined();
+  });
+});

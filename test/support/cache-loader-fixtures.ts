@@ -1,0 +1,85 @@
+/**
+ * Inputs for the cache loader tests and benchmark: `recommendations.jsonl` produced lazily, in
+ * chunks, so a hundred thousand users never sit in one string, and S3 responses built from them.
+ * The SDK hands the loader a Node stream as the body; a plain Readable is what it reads.
+ */
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+
+export interface SetSpec {
+  /** Written in every line's `model_version` and the popularity list. */
+  readonly modelVersion: string;
+  readonly users: number;
+  /** Prefix of every artist id, so lists of two sets can be told apart. */
+  readonly itemPrefix: string;
+  readonly itemsPerUser?: number;
+  /** Replaces the line with this 1-based number by the given text. */
+  readonly replaceLines?: ReadonlyMap<number, string>;
+  /** The stream fails after this many lines have been produced. */
+  readonly failAfterLines?: number;
+  /** Lines per chunk handed to the reader. */
+  readonly linesPerChunk?: number;
+}
+
+export const userIdOf = (index: number) => `user-${index}`;
+
+export function userLine(spec: SetSpec, index: number): string {
+  const count = spec.itemsPerUser ?? 10;
+  const items = [];
+  for (let rank = 0; rank < count; rank++) {
+    items.push({
+      artistId: `${spec.itemPrefix}${(index * 7 + rank) % 5000}`,
+      score: round(0.99 - rank * 0.05),
+    });
+  }
+  return JSON.stringify({ user_id: userIdOf(index), items, model_version: spec.modelVersion });
+}
+
+/** The lines of a set, a chunk at a time. Line n (1-based) is user n - 1. */
+export function* recommendationChunks(spec: SetSpec): Generator<string> {
+  const perChunk = spec.linesPerChunk ?? 500;
+  let chunk: string[] = [];
+  for (let index = 0; index < spec.users; index++) {
+    const lineNumber = index + 1;
+    if (spec.failAfterLines !== undefined && index === spec.failAfterLines) {
+      if (chunk.length) yield chunk.join('\n') + '\n';
+      throw new Error(`simulated S3 read failure after ${index} lines`);
+    }
+    chunk.push(spec.replaceLines?.get(lineNumber) ?? userLine(spec, index));
+    if (chunk.length >= perChunk) {
+      yield chunk.join('\n') + '\n';
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk.join('\n') + '\n';
+}
+
+export function popularityJson(spec: Pick<SetSpec, 'modelVersion' | 'itemPrefix'>): string {
+  const items = Array.from({ length: 50 }, (_, rank) => ({
+    artistId: `${spec.itemPrefix}${rank}`,
+    score: round(1 - rank / 50),
+  }));
+  return JSON.stringify({ model_version: spec.modelVersion, items });
+}
+
+/** A GetObject answer whose body streams the set (as bytes, the way S3 delivers it). */
+export function recommendationsObject(spec: SetSpec, etag: string, gzip = false) {
+  const source = Readable.from(
+    (function* () {
+      for (const chunk of recommendationChunks(spec)) yield Buffer.from(chunk);
+    })(),
+    { objectMode: false },
+  );
+  if (!gzip) return { Body: source, ETag: etag };
+  // Small sets only: the compressed form is built whole.
+  const whole = gzipSync(Buffer.from([...recommendationChunks(spec)].join('')));
+  return { Body: Readable.from([whole]), ETag: etag, ContentEncoding: 'gzip' };
+}
+
+export function popularityObject(spec: Pick<SetSpec, 'modelVersion' | 'itemPrefix'>, etag: string) {
+  return { Body: Readable.from([Buffer.from(popularityJson(spec))]), ETag: etag };
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}

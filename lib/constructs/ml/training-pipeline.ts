@@ -132,6 +132,21 @@ export class TrainingPipeline extends Construct {
     const inferenceImageUri = props.inferenceImage.imageUri(this);
 
     // --- failure handling: one path records the cause and notifies.
+    const retryThrottling: sfn.RetryProps = {
+      errors: RETRYABLE,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxAttempts: 5,
+      jitterStrategy: sfn.JitterType.FULL,
+    };
+    const notifyFailure = new tasks.SnsPublish(this, 'NotifyFailure', {
+      topic: props.notifications,
+      subject: 'Recommender training pipeline failed',
+      message: sfn.TaskInput.fromJsonPathAt('$.failure'),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    // No catch here: a failure to notify still ends in the failed state below.
+    notifyFailure.addRetry(retryThrottling);
     const failed = new sfn.Pass(this, 'RecordFailure', {
       parameters: {
         'error.$': '$.error.Error',
@@ -140,25 +155,12 @@ export class TrainingPipeline extends Construct {
       },
       resultPath: '$.failure',
     })
-      .next(
-        new tasks.SnsPublish(this, 'NotifyFailure', {
-          topic: props.notifications,
-          subject: 'Recommender training pipeline failed',
-          message: sfn.TaskInput.fromJsonPathAt('$.failure'),
-          resultPath: sfn.JsonPath.DISCARD,
-        }),
-      )
+      .next(notifyFailure)
       .next(
         new sfn.Fail(this, 'PipelineFailed', { causePath: '$.failure.cause', errorPath: '$.failure.error' }),
       );
     const guard = <T extends sfn.TaskStateBase | sfn.CustomState>(task: T): T => {
-      task.addRetry({
-        errors: RETRYABLE,
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 5,
-        jitterStrategy: sfn.JitterType.FULL,
-      });
+      task.addRetry(retryThrottling);
       task.addCatch(failed, { resultPath: '$.error' });
       return task;
     };

@@ -1,0 +1,210 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { appUnderTest } from './app-under-test';
+
+interface State {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  Retry?: Array<{ ErrorEquals: string[]; MaxAttempts: number; BackoffRate: number; JitterStrategy?: string }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath: string }>;
+  Choices?: Array<{ Next: string }>;
+  Default?: string;
+}
+
+/** The state machine's definition, with CloudFormation references flattened to `<ref>`. */
+function definition(template: Template): { StartAt: string; States: Record<string, State> } {
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const parts = machine.Properties.DefinitionString['Fn::Join'][1] as unknown[];
+  return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : '<ref>')).join(''));
+}
+
+/** States in the order the happy path visits them, following Next and the first matching choice. */
+function happyPath(def: ReturnType<typeof definition>, choose: Record<string, string>): string[] {
+  const path: string[] = [];
+  let name: string | undefined = def.StartAt;
+  while (name && path.length < 50) {
+    path.push(name);
+    const state: State = def.States[name];
+    name = state.Type === 'Choice' ? choose[name] : state.Next;
+  }
+  return path;
+}
+
+describe.each(['sandbox', 'production'] as const)(
+  'PipelineStack (%s): the training state machine',
+  (profile) => {
+    const { pipeline, config } = appUnderTest(profile);
+    const def = definition(pipeline);
+
+    test('trains, gates, registers, deploys, waits, loads the cache, records the champion, in that order', () => {
+      const twoVariants = config.profile.endpoint.kind === 'instances';
+      expect(
+        happyPath(def, {
+          GateDecision: 'Register',
+          DeploymentStatus: 'LoadCache',
+        }),
+      ).toEqual([
+        'NameRun',
+        'Train',
+        'Evaluate',
+        'GateDecision',
+        'Register',
+        'CreateModel',
+        ...(twoVariants ? ['DescribeEndpoint', 'DescribeEndpointConfig'] : []),
+        'CreateEndpointConfig',
+        'UpdateEndpoint',
+        'WaitForDeployment',
+        'PollEndpoint',
+        'DeploymentStatus',
+        'LoadCache',
+        'RecordChampion',
+        'NotifyPromoted',
+        'Promoted',
+      ]);
+    });
+
+    test('every task retries throttling with jittered backoff and catches every error into one failure path', () => {
+      const tasks = Object.entries(def.States).filter(([, s]) => s.Type === 'Task');
+      expect(tasks.length).toBeGreaterThanOrEqual(10);
+      for (const [name, state] of tasks) {
+        const throttling = state.Retry?.find((r) => r.ErrorEquals.includes('ThrottlingException'));
+        expect({ name, throttling }).toEqual({
+          name,
+          throttling: expect.objectContaining({
+            ErrorEquals: expect.arrayContaining([
+              'SageMaker.ThrottlingException',
+              'Lambda.TooManyRequestsException',
+            ]),
+            BackoffRate: 2,
+            JitterStrategy: 'FULL',
+          }),
+        });
+        if (name === 'NotifyFailure') continue;
+        expect({ name, catch: state.Catch }).toEqual({
+          name,
+          catch: [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }],
+        });
+      }
+      expect(def.States.RecordFailure.Next).toBe('NotifyFailure');
+      expect(def.States.NotifyFailure.Next).toBe('PipelineFailed');
+      expect(def.States.PipelineFailed.Type).toBe('Fail');
+    });
+
+    test('the gate decides: promote deploys, reject ends without promoting, anything else fails', () => {
+      const gate = def.States.GateDecision as State & {
+        Choices: Array<{ Variable: string; StringEquals: string; Next: string }>;
+      };
+      expect(gate.Choices.map((c) => [c.Variable, c.StringEquals, c.Next])).toEqual([
+        ['$.gate.decision', 'promote', 'Register'],
+        ['$.gate.decision', 'reject', 'NotifyRejected'],
+      ]);
+      expect(gate.Default).toBe('InvalidMetrics');
+      expect(def.States.NotifyRejected.Next).toBe('NotPromoted');
+      expect(def.States.NotPromoted.Type).toBe('Succeed');
+      expect(def.States.InvalidMetrics.Next).toBe('RecordFailure');
+    });
+
+    test('waits for the deployment with a poll loop and treats a rollback as a failure', () => {
+      const status = def.States.DeploymentStatus as State & { Choices: Array<Record<string, unknown>> };
+      expect(status.Default).toBe('WaitForDeployment');
+      expect(def.States.WaitForDeployment.Next).toBe('PollEndpoint');
+      expect(status.Choices.map((c) => c.Next)).toEqual(['LoadCache', 'RolledBack', 'DeploymentFailed']);
+      expect(def.States.PollEndpoint.Resource).toMatch(/aws-sdk:sagemaker:describeEndpoint$/);
+      expect(def.States.UpdateEndpoint.Resource).toMatch(/aws-sdk:sagemaker:updateEndpoint$/);
+    });
+
+    test('trains on a GPU in script mode, from the packed sources, inside the VPC', () => {
+      const train = def.States.Train;
+      expect(train.Resource).toBe('arn:<ref>:states:::sagemaker:createTrainingJob.sync');
+      const p = train.Parameters as Record<string, any>;
+      expect(p.ResourceConfig.InstanceType).toBe(config.profile.training.instanceType);
+      expect(p.ResourceConfig.InstanceType).toMatch(/^ml\.(g5|g6|p4d|p5)\./);
+      expect(p.HyperParameters).toMatchObject({
+        sagemaker_program: 'train.py',
+        // The S3 URI of the packed sources (an asset, so a reference here).
+        sagemaker_submit_directory: '<ref>',
+        k: String(config.design.requirements.topK),
+      });
+      expect(p.AlgorithmSpecification.TrainingImage).toMatch(
+        /pytorch-training:2\.8\.0-gpu-py312-cu129-ubuntu22\.04-sagemaker$/,
+      );
+      expect(p.AlgorithmSpecification.MetricDefinitions).toContainEqual({
+        Name: 'ndcg_at_10',
+        Regex: 'metric: ndcg_at_10=([-+0-9.eE]+)',
+      });
+      expect(p.InputDataConfig.map((c: { ChannelName: string }) => c.ChannelName)).toEqual([
+        'train',
+        'validation',
+      ]);
+      expect(p.VpcConfig.Subnets).toHaveLength(2);
+      expect(p.EnableManagedSpotTraining).toBe(config.profile.training.spot);
+      if (config.profile.training.spot) {
+        expect(p.CheckpointConfig['S3Uri.$']).toMatch(/checkpoints\/\{\}\//);
+        expect(p.StoppingCondition.MaxWaitTimeInSeconds).toBeGreaterThan(
+          p.StoppingCondition.MaxRuntimeInSeconds,
+        );
+      } else {
+        expect(p.CheckpointConfig).toBeUndefined();
+      }
+    });
+
+    test('the schedule runs on the retraining cadence, enabled per profile', () => {
+      pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: scheduler.ScheduleExpression.rate(
+          Duration.hours(config.design.requirements.retrainEveryHours),
+        ).expressionString,
+        State: config.profile.training.scheduleEnabled ? 'ENABLED' : 'DISABLED',
+      });
+    });
+  },
+);
+
+describe('PipelineStack: least privilege', () => {
+  const { pipeline } = appUnderTest('sandbox');
+
+  function statementsOf(rolePrefix: string): Array<{ Action: string | string[]; Resource: unknown }> {
+    const policies = pipeline.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] },
+    });
+    return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  }
+
+  test('training jobs pull images from the DLC account of the region, not their own', () => {
+    const ecr = statementsOf('TrainingTrainingRole').find((s) =>
+      String(s.Action).includes('ecr:BatchGetImage'),
+    );
+    expect(JSON.stringify(ecr?.Resource)).toMatch(/DlcRegistryAccounts/);
+    expect(JSON.stringify(ecr?.Resource)).toMatch(/repository\/pytorch-training/);
+    expect(JSON.stringify(ecr?.Resource)).not.toMatch(/AWS::AccountId/);
+  });
+
+  test('training jobs read the training prefix and write only models and checkpoints', () => {
+    const s3Writes = statementsOf('TrainingTrainingRole').filter((s) =>
+      [s.Action].flat().includes('s3:PutObject'),
+    );
+    // Object ARNs are joins of the bucket ARN and a key pattern; the bare bucket ARN is for listing.
+    const objects = s3Writes
+      .flatMap((s) => [s.Resource].flat())
+      .map((r) => JSON.stringify(r))
+      .filter((r) => r.includes('Fn::Join'));
+    expect(objects.map((r) => r.match(/"\/([a-z-]+)\/\*"/)?.[1]).sort()).toEqual(['checkpoints', 'models']);
+  });
+
+  test('the state machine creates only the jobs, models and configs it names', () => {
+    const create = statementsOf('TrainingStateMachineRole').find((s) =>
+      [s.Action].flat().includes('sagemaker:CreateTrainingJob'),
+    );
+    expect(JSON.stringify(create?.Resource)).toMatch(/training-job\/rec-\*/);
+  });
+
+  test('the bootstrap set is loaded once, at creation, only into an empty cache', () => {
+    const [load] = Object.values(pipeline.findResources('Custom::AWS'));
+    const create = JSON.stringify(load.Properties.Create);
+    expect(create).toMatch(/onlyIfEmpty/);
+    expect(load.Properties.Update).toBeUndefined();
+  });
+});

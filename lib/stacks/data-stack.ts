@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { Profile } from '../config/profile';
@@ -24,6 +24,8 @@ export class DataStack extends Stack {
       description: 'Encrypts training data, model artefacts and captured inference traffic',
       enableKeyRotation: true,
       removalPolicy: profile.removalPolicy,
+      // A destroyed sandbox key waits the minimum before deletion; production keeps its key.
+      pendingWindow: Duration.days(7),
     });
     this.artifacts = new SecureBucket(this, 'Artifacts', {
       encryptionKey: this.key,

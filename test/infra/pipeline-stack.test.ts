@@ -95,7 +95,8 @@ describe.each(['sandbox', 'production'] as const)(
     });
 
     test('the gate decides: promote deploys, reject ends without promoting, anything else fails', () => {
-      const gate = def.States.GateDecision as State & {
+      const gate = def.States.GateDecision as unknown as {
+        Default: string;
         Choices: Array<{ Variable: string; StringEquals: string; Next: string }>;
       };
       expect(gate.Choices.map((c) => [c.Variable, c.StringEquals, c.Next])).toEqual([

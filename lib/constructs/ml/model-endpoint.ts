@@ -88,7 +88,14 @@ export class ModelEndpoint extends Construct {
       enableNetworkIsolation: true,
       primaryContainer: {
         image: props.image.imageUri(this),
-        modelDataUrl: props.initialModelData.bucket.s3UrlForObject(props.initialModelData.key),
+        // Compression stated explicitly: an asset's key ends in .gz, not the .tar.gz ModelDataUrl expects.
+        modelDataSource: {
+          s3DataSource: {
+            s3Uri: props.initialModelData.bucket.s3UrlForObject(props.initialModelData.key),
+            s3DataType: 'S3Object',
+            compressionType: 'Gzip',
+          },
+        },
         environment: inferenceEnvironment(),
       },
     });

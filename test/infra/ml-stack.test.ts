@@ -1,0 +1,200 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { DLC_REGISTRY_ACCOUNTS } from '../../lib/constructs/ml/dlc-image';
+import { appUnderTest } from './app-under-test';
+
+describe('MlStack in the sandbox: a serverless endpoint', () => {
+  const { ml } = appUnderTest('sandbox');
+
+  test('serves the champion variant alone, serverless, so it costs nothing while idle', () => {
+    ml.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: [
+        {
+          VariantName: 'champion',
+          InitialVariantWeight: 1,
+          ModelName: Match.anyValue(),
+          ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 },
+        },
+      ],
+      DataCaptureConfig: Match.absent(),
+    });
+    ml.resourceCountIs('AWS::ApplicationAutoScaling::ScalableTarget', 0);
+    ml.hasResourceProperties('AWS::SageMaker::Endpoint', { DeploymentConfig: Match.absent() });
+  });
+
+  test('comes up on the bootstrap model: the CPU inference image, handlers from code/inference.py, no network', () => {
+    ml.hasResourceProperties('AWS::SageMaker::Model', {
+      EnableNetworkIsolation: true,
+      PrimaryContainer: {
+        Image: {
+          'Fn::Join': [
+            '',
+            Match.arrayWith([
+              { 'Fn::FindInMap': ['DlcRegistryAccounts', { Ref: 'AWS::Region' }, 'account'] },
+              '/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker',
+            ]),
+          ],
+        },
+        ModelDataSource: {
+          S3DataSource: { S3Uri: Match.anyValue(), S3DataType: 'S3Object', CompressionType: 'Gzip' },
+        },
+        Environment: Match.objectLike({
+          SAGEMAKER_PROGRAM: 'inference.py',
+          SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
+        }),
+      },
+    });
+  });
+
+  test('resolves the DLC registry account per region from a mapping, with the accounts that differ', () => {
+    const mapping = ml.toJSON().Mappings.DlcRegistryAccounts;
+    expect(mapping['us-east-1']).toEqual({ account: '763104351884' });
+    expect(mapping['af-south-1']).toEqual({ account: '626614931356' });
+    expect(mapping['ap-east-1']).toEqual({ account: '871362719292' });
+    expect(Object.keys(mapping).sort()).toEqual(Object.keys(DLC_REGISTRY_ACCOUNTS).sort());
+  });
+
+  test('the model role reads the bootstrap object and trained models only, and pulls only the inference repository', () => {
+    const policies = Object.values(ml.findResources('AWS::IAM::Policy'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const pull = statements.find((s) => [s.Action].flat().includes('ecr:BatchGetImage'));
+    expect(JSON.stringify(pull.Resource)).toMatch(/repository\/pytorch-inference"/);
+    const objects = statements
+      .filter((s) => [s.Action].flat().includes('s3:GetObject*'))
+      .flatMap((s) => [s.Resource].flat())
+      .map((r) => JSON.stringify(r))
+      .filter((r) => r.includes('Fn::Join'));
+    expect(
+      objects.map((r) => r.match(/"\/([^"]+)"\]\]\}$/)?.[1]?.replace(/^[0-9a-f]{64}/, '<asset>')).sort(),
+    ).toEqual(['<asset>.gz', 'models/*']);
+  });
+});
+
+describe('MlStack in production: A/B variants on GPUs', () => {
+  const { ml, config } = appUnderTest('production');
+  const scaling = config.capacity.endpointScaling!;
+
+  test('serves champion and challenger with the configured weights on GPU instances', () => {
+    ml.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: config.design.abVariants.map((v) => ({
+        VariantName: v.name,
+        InitialVariantWeight: v.weight,
+        InstanceType: 'ml.g5.xlarge',
+        InitialInstanceCount: scaling.minInstances,
+        ModelName: Match.anyValue(),
+      })),
+    });
+    ml.hasResourceProperties('AWS::SageMaker::Model', {
+      PrimaryContainer: Match.objectLike({
+        Image: {
+          'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('pytorch-inference:2\\.6\\.0-gpu')])],
+        },
+      }),
+    });
+  });
+
+  test('captures JSON requests and responses to the data-capture prefix, encrypted', () => {
+    ml.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      DataCaptureConfig: {
+        EnableCapture: true,
+        InitialSamplingPercentage: 100,
+        DestinationS3Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['/data-capture/'])] }),
+        KmsKeyId: Match.anyValue(),
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+        CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
+      },
+    });
+  });
+
+  test('deploys blue/green with a canary and rolls back on its alarms', () => {
+    const alarms = Object.keys(ml.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(config.design.abVariants.length * 2);
+    ml.hasResourceProperties('AWS::SageMaker::Endpoint', {
+      DeploymentConfig: {
+        BlueGreenUpdatePolicy: {
+          TrafficRoutingConfiguration: {
+            Type: 'CANARY',
+            CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 },
+            WaitIntervalInSeconds: 300,
+          },
+          TerminationWaitInSeconds: 300,
+          MaximumExecutionTimeoutInSeconds: 3600,
+        },
+        AutoRollbackConfiguration: {
+          Alarms: alarms.map((id) => ({ AlarmName: { Ref: id } })),
+        },
+      },
+    });
+    ml.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocation5XXErrors',
+      Namespace: 'AWS/SageMaker',
+      Dimensions: Match.arrayWith([{ Name: 'VariantName', Value: 'challenger' }]),
+    });
+  });
+
+  test('scales each variant on invocations per instance, within the derived range', () => {
+    for (const variant of config.design.abVariants) {
+      ml.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+        ServiceNamespace: 'sagemaker',
+        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+        ResourceId: { 'Fn::Join': ['', ['endpoint/', Match.anyValue(), `/variant/${variant.name}`]] },
+        MinCapacity: scaling.minInstances,
+        MaxCapacity: scaling.maxInstances,
+      });
+    }
+    ml.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+        TargetValue: scaling.targetInvocationsPerInstancePerMinute,
+      }),
+    });
+  });
+
+  test('scaling targets depend on the endpoint, so destroy deregisters them first', () => {
+    const targets = Object.values(ml.findResources('AWS::ApplicationAutoScaling::ScalableTarget'));
+    for (const target of targets) {
+      expect(target.DependsOn).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^Endpoint[0-9A-F]{8}$/)]),
+      );
+    }
+  });
+});
+
+describe('DataStack', () => {
+  test.each([
+    ['sandbox', 'Delete', true],
+    ['production', 'Retain', false],
+  ] as const)(
+    '%s: KMS-encrypted, TLS-only artefacts bucket with access logs (%s)',
+    (profile, policy, emptied) => {
+      const { data } = appUnderTest(profile);
+      data.hasResource('AWS::S3::Bucket', {
+        Properties: Match.objectLike({
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              Match.objectLike({
+                BucketKeyEnabled: true,
+                ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() },
+              }),
+            ],
+          },
+          LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+          PublicAccessBlockConfiguration: Match.objectLike({
+            BlockPublicAcls: true,
+            RestrictPublicBuckets: true,
+          }),
+        }),
+        DeletionPolicy: policy,
+      });
+      data.hasResourceProperties('AWS::S3::BucketPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      data.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+      // Emptied before deletion in the sandbox, so `cdk destroy` leaves nothing.
+      data.resourceCountIs('Custom::S3AutoDeleteObjects', emptied ? 2 : 0);
+    },
+  );
+});

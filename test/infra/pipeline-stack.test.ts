@@ -15,6 +15,21 @@ interface State {
   Default?: string;
 }
 
+/** The parts of CreateTrainingJob's parameters the tests read. */
+interface TrainingJobParameters {
+  ResourceConfig: { InstanceType: string };
+  HyperParameters: Record<string, string>;
+  AlgorithmSpecification: {
+    TrainingImage: string;
+    MetricDefinitions: Array<{ Name: string; Regex: string }>;
+  };
+  InputDataConfig: Array<{ ChannelName: string }>;
+  VpcConfig: { Subnets: unknown[] };
+  EnableManagedSpotTraining: boolean;
+  CheckpointConfig?: Record<string, string>;
+  StoppingCondition: { MaxRuntimeInSeconds: number; MaxWaitTimeInSeconds?: number };
+}
+
 /** The state machine's definition, with CloudFormation references flattened to `<ref>`. */
 function definition(template: Template): { StartAt: string; States: Record<string, State> } {
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
@@ -121,7 +136,7 @@ describe.each(['sandbox', 'production'] as const)(
     test('trains on a GPU in script mode, from the packed sources, inside the VPC', () => {
       const train = def.States.Train;
       expect(train.Resource).toBe('arn:<ref>:states:::sagemaker:createTrainingJob.sync');
-      const p = train.Parameters as Record<string, any>;
+      const p = train.Parameters as unknown as TrainingJobParameters;
       expect(p.ResourceConfig.InstanceType).toBe(config.profile.training.instanceType);
       expect(p.ResourceConfig.InstanceType).toMatch(/^ml\.(g5|g6|p4d|p5)\./);
       expect(p.HyperParameters).toMatchObject({
@@ -144,7 +159,7 @@ describe.each(['sandbox', 'production'] as const)(
       expect(p.VpcConfig.Subnets).toHaveLength(2);
       expect(p.EnableManagedSpotTraining).toBe(config.profile.training.spot);
       if (config.profile.training.spot) {
-        expect(p.CheckpointConfig['S3Uri.$']).toMatch(/checkpoints\/\{\}\//);
+        expect(p.CheckpointConfig?.['S3Uri.$']).toMatch(/checkpoints\/\{\}\//);
         expect(p.StoppingCondition.MaxWaitTimeInSeconds).toBeGreaterThan(
           p.StoppingCondition.MaxRuntimeInSeconds,
         );

@@ -1,0 +1,98 @@
+import { createGunzip, createGzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { ClientBase } from 'pg';
+import type { CleanEvent, ValidationOptions } from '../events/schema';
+import { classifyLines, type QuarantineRecord, type TransformCounts, type Verdict } from './classify';
+import { splitLines } from './lines';
+import { loadEvents } from './load';
+
+/** Larger than zlib's 16 KiB default: fewer, bigger batches through the line splitter. */
+export const GUNZIP_CHUNK_BYTES = 64 * 1024;
+
+export interface TransformOptions extends ValidationOptions {
+  maxLineBytes?: number;
+  /** Whether the source is gzip (as Firehose writes it); plain JSON lines otherwise. */
+  gzip?: boolean;
+}
+
+export interface TransformOutput {
+  counts: TransformCounts;
+  /** Gzip JSON lines, one QuarantineRecord per bad line; empty when nothing was quarantined. */
+  quarantine: Buffer;
+}
+
+/** Collects quarantine records as compressed bytes: bad lines are kept, truncated, never whole in memory. */
+class QuarantineSink {
+  private readonly gzip = createGzip();
+  private readonly chunks: Buffer[] = [];
+  private readonly done: Promise<void>;
+  count = 0;
+
+  constructor() {
+    this.gzip.on('data', (chunk: Buffer) => this.chunks.push(chunk));
+    this.done = new Promise((resolve, reject) => {
+      this.gzip.on('end', resolve);
+      this.gzip.on('error', reject);
+    });
+  }
+
+  add(record: QuarantineRecord): void {
+    this.count++;
+    this.gzip.write(JSON.stringify(record) + '\n');
+  }
+
+  async close(): Promise<Buffer> {
+    this.gzip.end();
+    await this.done;
+    return this.count > 0 ? Buffer.concat(this.chunks) : Buffer.alloc(0);
+  }
+}
+
+async function* cleanEvents(
+  verdicts: AsyncIterable<Verdict[]>,
+  counts: TransformCounts,
+  quarantine: QuarantineSink,
+): AsyncGenerator<CleanEvent[]> {
+  for await (const batch of verdicts) {
+    const clean: CleanEvent[] = [];
+    for (const verdict of batch) {
+      counts.input++;
+      if (verdict.kind === 'clean') {
+        counts.clean++;
+        clean.push(verdict.event);
+      } else if (verdict.kind === 'duplicate') {
+        counts.duplicates++;
+      } else {
+        counts.quarantined++;
+        quarantine.add(verdict.record);
+      }
+    }
+    if (clean.length > 0) yield clean;
+  }
+}
+
+/**
+ * Reads one raw object (a stream), and loads its clean events into PostgreSQL in one transaction.
+ * Conservation: input = clean + duplicates + quarantined; loaded <= clean.
+ */
+export async function transformObject(
+  source: Readable,
+  client: ClientBase,
+  sourceKey: string,
+  options: TransformOptions,
+): Promise<TransformOutput> {
+  const counts: TransformCounts = { input: 0, clean: 0, duplicates: 0, quarantined: 0, loaded: 0 };
+  const quarantine = new QuarantineSink();
+  const bytes =
+    options.gzip === false ? source : source.pipe(createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }));
+  if (bytes !== source) {
+    // pipe() does not forward the source's errors; the gunzip stream must fail with it. The reader
+    // below sees the first error; zlib can emit a second one on flush, which must not crash the process.
+    source.on('error', (error) => bytes.destroy(error));
+    bytes.on('error', () => undefined);
+  }
+  const verdicts = classifyLines(splitLines(bytes, options.maxLineBytes), options);
+  const { loaded } = await loadEvents(client, cleanEvents(verdicts, counts, quarantine), sourceKey);
+  counts.loaded = loaded;
+  return { counts, quarantine: await quarantine.close() };
+}

@@ -1,0 +1,265 @@
+/**
+ * `POST /v1/events` (API Gateway REST proxy integration).
+ *
+ * Request body: `{ "events": [ <event>, ... ] }` with 1..MAX_EVENTS_PER_REQUEST events (default and
+ * maximum 500, PutRecordBatch's record limit) and at most MAX_BODY_BYTES bytes (default 1 MiB, below
+ * PutRecordBatch's 4 MiB per call). Each event follows the schema in `schema.ts`.
+ *
+ * Responses (all JSON):
+ * - 202 `{ requestId, acceptedCount, rejectedCount, accepted: [{ index, event_id }],
+ *   rejected: [{ index, event_id?, reason, field?, message }] }`: every accepted event was
+ *   acknowledged by Firehose; rejected ones failed validation and were not sent.
+ * - 400 `{ error: 'BadRequest', message, field? }`: the body is not JSON, `events` is missing, not an
+ *   array, empty or too long. 413 `{ error: 'PayloadTooLarge', message, field }` above MAX_BODY_BYTES.
+ * - 503 `{ error: 'Unavailable', message, requestId, delivered: [{ index, event_id }],
+ *   undelivered: [{ index, event_id }], rejected: [...] }` with a `retry-after` header when Firehose
+ *   did not acknowledge some events after the retries. Only `undelivered` should be resent.
+ *
+ * Environment: EVENTS_DELIVERY_STREAM (required), MAX_EVENTS_PER_REQUEST (500), MAX_BODY_BYTES
+ * (1048576), FIREHOSE_MAX_ATTEMPTS (4), FIREHOSE_BASE_DELAY_MS (50), FIREHOSE_MAX_DELAY_MS (1000),
+ * RETRY_AFTER_SECONDS (5), MAX_EVENT_AGE_DAYS (365), MAX_FUTURE_SKEW_SECONDS (300).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { deliverRecords, type DeliveryOptions } from './delivery';
+import { validateEvent, type RejectReason } from './schema';
+
+const logger = new Logger();
+const metrics = new Metrics();
+
+export const FIREHOSE_BATCH_LIMIT = 500;
+export const FIREHOSE_CALL_BYTES_LIMIT = 4 * 1024 * 1024;
+
+export interface IngestConfig {
+  streamName: string;
+  maxEventsPerRequest: number;
+  maxBodyBytes: number;
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  retryAfterSeconds: number;
+  maxAgeMs: number;
+  maxFutureSkewMs: number;
+}
+
+/** Reads the configuration at cold start; a bad value fails the deployment loudly, not the clients. */
+export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
+  const problems: string[] = [];
+  const number = (name: string, min: number, max: number, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+    }
+    return value;
+  };
+  const streamName = env.EVENTS_DELIVERY_STREAM ?? '';
+  if (!streamName) problems.push('EVENTS_DELIVERY_STREAM is required');
+  const config: IngestConfig = {
+    streamName,
+    maxEventsPerRequest: number('MAX_EVENTS_PER_REQUEST', 1, FIREHOSE_BATCH_LIMIT, FIREHOSE_BATCH_LIMIT),
+    maxBodyBytes: number('MAX_BODY_BYTES', 1024, FIREHOSE_CALL_BYTES_LIMIT, 1024 * 1024),
+    maxAttempts: number('FIREHOSE_MAX_ATTEMPTS', 1, 10, 4),
+    baseDelayMs: number('FIREHOSE_BASE_DELAY_MS', 0, 10_000, 50),
+    maxDelayMs: number('FIREHOSE_MAX_DELAY_MS', 0, 30_000, 1000),
+    retryAfterSeconds: number('RETRY_AFTER_SECONDS', 1, 3600, 5),
+    maxAgeMs: number('MAX_EVENT_AGE_DAYS', 1, 3650, 365) * 86_400_000,
+    maxFutureSkewMs: number('MAX_FUTURE_SKEW_SECONDS', 0, 86_400, 300) * 1000,
+  };
+  if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  return config;
+}
+
+interface Rejected {
+  index: number;
+  event_id?: string;
+  reason: RejectReason;
+  field?: string;
+  message: string;
+}
+
+class BadBody extends Error {
+  constructor(
+    readonly statusCode: 400 | 413,
+    readonly error: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+function respond(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+function readEvents(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  config: IngestConfig,
+): unknown[] {
+  if (event.body === null || event.body === undefined || event.body === '') {
+    throw new BadBody(400, 'BadRequest', 'the request body is empty; expected {"events": [...]}', 'body');
+  }
+  if (typeof event.body !== 'string') throw new BadBody(400, 'BadRequest', 'the body must be text', 'body');
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (bytes.length > config.maxBodyBytes) {
+    throw new BadBody(413, 'PayloadTooLarge', `the body exceeds ${config.maxBodyBytes} bytes`, 'body');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new BadBody(400, 'BadRequest', 'the body is not valid JSON', 'body');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BadBody(400, 'BadRequest', 'the body must be a JSON object {"events": [...]}', 'body');
+  }
+  const events = (parsed as { events?: unknown }).events;
+  if (events === undefined) throw new BadBody(400, 'BadRequest', 'events is required', 'events');
+  if (!Array.isArray(events)) throw new BadBody(400, 'BadRequest', 'events must be an array', 'events');
+  if (events.length === 0) throw new BadBody(400, 'BadRequest', 'events must not be empty', 'events');
+  if (events.length > config.maxEventsPerRequest) {
+    throw new BadBody(
+      400,
+      'BadRequest',
+      `events holds ${events.length} items; the maximum per request is ${config.maxEventsPerRequest}`,
+      'events',
+    );
+  }
+  return events;
+}
+
+/** The client's event_id, when it is a string, so a rejection can name the event it refers to. */
+function rawEventId(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const id = (value as { event_id?: unknown }).event_id;
+  return typeof id === 'string' ? id.slice(0, 256) : undefined;
+}
+
+export interface IngestDependencies {
+  firehose: FirehoseClient;
+  now?: () => number;
+  sleep?: DeliveryOptions['sleep'];
+  random?: DeliveryOptions['random'];
+}
+
+export function createHandler(config: IngestConfig, deps: IngestDependencies) {
+  const now = deps.now ?? Date.now;
+  return async (
+    event: APIGatewayProxyEvent,
+    context: Pick<Context, 'awsRequestId'>,
+  ): Promise<APIGatewayProxyResult> => {
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+    try {
+      let items: unknown[];
+      try {
+        items = readEvents(event, config);
+      } catch (error) {
+        if (!(error instanceof BadBody)) throw error;
+        metrics.addMetric('BadRequest', MetricUnit.Count, 1);
+        const body: Record<string, string> = { error: error.error, message: error.message };
+        if (error.field) body.field = error.field;
+        return respond(error.statusCode, body);
+      }
+
+      const options = { now: now(), maxAgeMs: config.maxAgeMs, maxFutureSkewMs: config.maxFutureSkewMs };
+      const rejected: Rejected[] = [];
+      const valid: { index: number; event_id: string; record: Uint8Array }[] = [];
+      items.forEach((item, index) => {
+        const result = validateEvent(item, options);
+        if (result.ok) {
+          valid.push({
+            index,
+            event_id: result.event.event_id,
+            record: Buffer.from(JSON.stringify(result.event) + '\n', 'utf8'),
+          });
+        } else {
+          const entry: Rejected = { index, reason: result.reason, message: result.message };
+          const eventId = rawEventId(item);
+          if (eventId !== undefined) entry.event_id = eventId;
+          if (result.field) entry.field = result.field;
+          rejected.push(entry);
+        }
+      });
+      metrics.addMetric('EventsRejected', MetricUnit.Count, rejected.length);
+
+      const delivery =
+        valid.length > 0
+          ? await deliverRecords(
+              deps.firehose,
+              valid.map((v) => v.record),
+              {
+                streamName: config.streamName,
+                maxAttempts: config.maxAttempts,
+                baseDelayMs: config.baseDelayMs,
+                maxDelayMs: config.maxDelayMs,
+                sleep: deps.sleep,
+                random: deps.random,
+              },
+            )
+          : { delivered: [], undelivered: [], attempts: 0 };
+      const delivered = delivery.delivered.map((p) => ({
+        index: valid[p].index,
+        event_id: valid[p].event_id,
+      }));
+      metrics.addMetric('EventsAccepted', MetricUnit.Count, delivered.length);
+
+      if (delivery.undelivered.length > 0) {
+        const errors = [...new Set(delivery.undelivered.map((u) => u.error))];
+        logger.warn('firehose did not acknowledge events', {
+          requestId,
+          undelivered: delivery.undelivered.length,
+          attempts: delivery.attempts,
+          errors,
+        });
+        metrics.addMetric('EventsUndelivered', MetricUnit.Count, delivery.undelivered.length);
+        return respond(
+          503,
+          {
+            error: 'Unavailable',
+            message: `${delivery.undelivered.length} events were not delivered; resend the undelivered ones later`,
+            requestId,
+            delivered,
+            undelivered: delivery.undelivered.map((u) => ({
+              index: valid[u.position].index,
+              event_id: valid[u.position].event_id,
+            })),
+            rejected,
+          },
+          { 'retry-after': String(config.retryAfterSeconds) },
+        );
+      }
+      return respond(202, {
+        requestId,
+        acceptedCount: delivered.length,
+        rejectedCount: rejected.length,
+        accepted: delivered,
+        rejected,
+      });
+    } catch (error) {
+      // Only a bug lands here; the client gets no internals, the log gets everything.
+      logger.error('unexpected failure', { requestId, error: error as Error });
+      return respond(500, { error: 'InternalError', message: 'internal error', requestId });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+let cached: ReturnType<typeof createHandler> | undefined;
+
+export const handler = (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+  cached ??= createHandler(readIngestConfig(process.env), { firehose: new FirehoseClient({}) });
+  return cached(event, context);
+};

@@ -7,7 +7,8 @@ import { loadCache, type LoadRequest, type LoadSummary } from './load';
 
 /**
  * What the Step Functions pipeline passes: the two files as objects, or as members of the training
- * job's `output.tar.gz` (`archiveKey`, `recommendationsMember`, `popularityMember`).
+ * job's `output.tar.gz` (`archiveKey`, `recommendationsMember`, `popularityMember`). The first
+ * deploy's bootstrap load adds `onlyIfEmpty: true`.
  */
 export type CacheLoaderEvent = LoadRequest;
 
@@ -33,9 +34,14 @@ export function parseEvent(event: unknown): LoadRequest {
     if (!KEY_PART_PATTERN.test(value)) throw new InvalidEventError(`${name} must match ${KEY_PART_PATTERN}`);
     return value;
   };
+  const onlyIfEmpty = fields.onlyIfEmpty ?? undefined;
+  if (onlyIfEmpty !== undefined && typeof onlyIfEmpty !== 'boolean') {
+    throw new InvalidEventError('onlyIfEmpty must be a boolean');
+  }
   const target = {
     variant: keyPart('variant'),
     version: fields.version === undefined || fields.version === null ? undefined : keyPart('version'),
+    ...(onlyIfEmpty === undefined ? {} : { onlyIfEmpty }),
   };
   if (fields.archiveKey !== undefined) {
     return {

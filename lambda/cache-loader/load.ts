@@ -69,9 +69,17 @@ export type LoadRequest = InputLocation & {
   readonly variant: string;
   /** Replaces the derived version id. */
   readonly version?: string;
+  /**
+   * Load only into a cache that serves no set yet; otherwise do nothing. The first deploy loads a
+   * bootstrap set this way, which must never replace a set a training run has loaded.
+   */
+  readonly onlyIfEmpty?: boolean;
 };
 
 export interface LoadSummary {
+  /** Why nothing was loaded: `onlyIfEmpty` found the cache already serving a set. */
+  readonly skipped?: string;
+  /** The version now served (for a skipped load, the one found). */
   readonly version: string;
   /** What the pointer named before this load; null when nothing was served. */
   readonly previousVersion: string | null;
@@ -115,6 +123,8 @@ export class TooManyBadLinesError extends Error {
 
 const POPULARITY_MAX_BYTES = 16 * 1024 * 1024;
 
+const ALREADY_SERVING = 'cache already holds a recommendation set';
+
 /**
  * Loads one recommendation set: every user list under a new version, then the popularity list and
  * the completion marker, then the pointer swap, then the expiry of the versions no longer served.
@@ -123,7 +133,17 @@ const POPULARITY_MAX_BYTES = 16 * 1024 * 1024;
  */
 export async function loadCache(request: LoadRequest, deps: LoadDependencies): Promise<LoadSummary> {
   const { s3 } = deps;
-  const started = (deps.now ?? Date.now)();
+  const now = deps.now ?? Date.now;
+  const started = now();
+
+  if (request.onlyIfEmpty) {
+    // Checked before anything is downloaded; the swap checks again, for a load that wins meanwhile.
+    const current = await deps.client.get(POINTER_KEY);
+    if (current !== null) {
+      deps.logger?.info('cache already serves a set; nothing to load', { version: current });
+      return skippedSummary(current, 0, (now() - started) / 1000);
+    }
+  }
 
   const { popularity, recommendations } = await openInputs(s3, request, POPULARITY_MAX_BYTES);
   try {
@@ -211,7 +231,9 @@ async function loadVersion(
     };
     await client.set(loadedMarkerKey(version), JSON.stringify(marker));
     swapSent = true;
-    previousVersion = await client.set(POINTER_KEY, version, 'GET');
+    previousVersion = request.onlyIfEmpty
+      ? await client.set(POINTER_KEY, version, 'NX', 'GET')
+      : await client.set(POINTER_KEY, version, 'GET');
   } catch (error) {
     // A version that failed before its swap is never served: let its keys go now rather than at the
     // next load's sweep. Once the SET was sent it may have landed even if its answer was lost, so
@@ -230,6 +252,21 @@ async function loadVersion(
     await client.del(loadingKey(version)).catch(() => undefined);
   }
 
+  if (request.onlyIfEmpty && previousVersion !== null && previousVersion !== version) {
+    // Another load swapped in its set while this one was writing: that set stays, and this version,
+    // never served, goes.
+    logger?.info('cache filled by another load meanwhile; not swapped', {
+      version,
+      current: previousVersion,
+    });
+    const expiredKeys = await expireVersionKeys(
+      client,
+      (candidate) => candidate === version,
+      settings.graceSeconds,
+      versionKeyPattern(version),
+    );
+    return skippedSummary(previousVersion, expiredKeys, (now() - started) / 1000);
+  }
   const swapped = previousVersion !== version;
   logger?.info('pointer swapped', { version, previousVersion, swapped });
   const expiredKeys = await expireReplacedVersions(client, version, settings);
@@ -355,6 +392,20 @@ async function expireOnNode(node: Redis, keys: readonly string[], seconds: numbe
     expired += Number(result);
   }
   return expired;
+}
+
+function skippedSummary(current: string, expiredKeys: number, seconds: number): LoadSummary {
+  return {
+    skipped: ALREADY_SERVING,
+    version: current,
+    previousVersion: current,
+    users: 0,
+    badLines: 0,
+    badLineSamples: [],
+    swapped: false,
+    expiredKeys,
+    seconds,
+  };
 }
 
 function parseMarker(raw: string | null): LoadedMarker | undefined {

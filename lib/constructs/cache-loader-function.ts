@@ -3,7 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { PrivateNodeFunction } from './private-node-function';
+import { BundledFunction } from './bundled-function';
 import type { RecommendationCache } from './recommendation-cache';
 
 export interface CacheLoaderFunctionProps {
@@ -26,11 +26,10 @@ export class CacheLoaderFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: CacheLoaderFunctionProps) {
     super(scope, id);
-    const loader = new PrivateNodeFunction(this, 'Loader', {
+    const loader = new BundledFunction(this, 'Loader', {
       handlerFolder: 'cache-loader',
       description: 'Loads batch recommendations into the cache and swaps the version pointer',
-      vpc: props.vpc,
-      subnets: props.subnets,
+      network: { vpc: props.vpc, subnets: props.subnets },
       // Streams, so memory buys CPU for JSON parsing and TLS, not room for the file.
       memorySizeMb: 1024,
       timeout: Duration.minutes(15),

@@ -5,7 +5,7 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AbVariant } from '../config/design';
-import { PrivateNodeFunction } from './private-node-function';
+import { BundledFunction } from './bundled-function';
 import type { RecommendationCache } from './recommendation-cache';
 
 /** The model endpoint the function asks on a cache miss. */
@@ -64,11 +64,10 @@ export class RecommendationFunction extends Construct {
     this.serviceName = props.serviceName ?? 'recommendations';
     const endpoint = props.modelEndpoint;
     const variants = endpoint?.variants ?? [{ name: 'champion', weight: 1 }];
-    const handler = new PrivateNodeFunction(this, 'Handler', {
+    const handler = new BundledFunction(this, 'Handler', {
       handlerFolder: 'recommendations',
       description: 'Serves GET /v1/users/{userId}/recommendations',
-      vpc: props.vpc,
-      subnets: props.subnets,
+      network: { vpc: props.vpc, subnets: props.subnets },
       memorySizeMb: props.memorySizeMb ?? 512,
       timeout: props.timeout,
       reservedConcurrency: props.reservedConcurrency,

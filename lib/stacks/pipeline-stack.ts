@@ -10,7 +10,7 @@ import { TRAINING_OUTPUT_FILES } from '../constructs/ml/artifact-layout';
 import { DlcImage } from '../constructs/ml/dlc-image';
 import { SourceBundle } from '../constructs/ml/source-bundle';
 import { TrainingPipeline } from '../constructs/ml/training-pipeline';
-import { PrivateNodeFunction } from '../constructs/private-node-function';
+import { BundledFunction } from '../constructs/bundled-function';
 import type { PrivateNetwork } from '../constructs/private-network';
 import type { DataStack } from './data-stack';
 import type { MlStack } from './ml-stack';
@@ -47,11 +47,10 @@ export class PipelineStack extends Stack {
       enforceSSL: true,
     });
 
-    const gate = new PrivateNodeFunction(this, 'EvaluationGate', {
+    const gate = new BundledFunction(this, 'EvaluationGate', {
       handlerFolder: 'evaluation-gate',
       description: 'Decides whether a trained candidate replaces the champion',
-      vpc,
-      subnets: isolatedSubnets,
+      network: { vpc, subnets: isolatedSubnets },
       timeout: Duration.minutes(2),
       environment: {
         GATE_METRIC: design.model.gate.metric,

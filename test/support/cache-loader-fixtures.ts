@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { Header } from 'tar';
 
 export interface SetSpec {
   /** Written in every line's `model_version` and the popularity list. */
@@ -82,4 +83,26 @@ export function popularityObject(spec: Pick<SetSpec, 'modelVersion' | 'itemPrefi
 
 function round(value: number): number {
   return Math.round(value * 1e6) / 1e6;
+}
+
+/**
+ * A tar archive of one member whose body is generated a chunk at a time (`size` bytes of `fill`), for
+ * members too large to build on disk or in memory.
+ */
+export function* generatedTar(name: string, size: number, chunkSize: number, fill = 'a'): Generator<Buffer> {
+  const header = new Header({
+    path: name,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size,
+    mtime: new Date(0),
+    type: 'File',
+  });
+  header.encode();
+  if (!header.block) throw new Error('the tar header was not encoded');
+  yield header.block;
+  for (let left = size; left > 0; left -= chunkSize) yield Buffer.alloc(Math.min(chunkSize, left), fill);
+  // Padding to the block boundary, then the two zero blocks that end an archive.
+  yield Buffer.alloc(((512 - (size % 512)) % 512) + 1024);
 }

@@ -21,6 +21,7 @@ import {
   type SageMakerInstanceType,
 } from './model-endpoint';
 import type { SourceBundle } from './source-bundle';
+import { FailureHandling } from '../workflow/failure-handling';
 
 export interface TrainingResources {
   readonly instanceType: SageMakerInstanceType;
@@ -74,16 +75,6 @@ export interface TrainingPipelineProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-const RETRYABLE = [
-  'ThrottlingException',
-  'SageMaker.ThrottlingException',
-  'SageMaker.AmazonSageMakerException',
-  'Lambda.TooManyRequestsException',
-  'Lambda.ServiceException',
-  'Lambda.SdkClientException',
-  'S3.SlowDownException',
-];
-
 /**
  * The training pipeline, a Step Functions state machine: train on a GPU (script mode, `.sync`), gate
  * the candidate against the champion and a popularity baseline, register it, create its model and
@@ -131,39 +122,11 @@ export class TrainingPipeline extends Construct {
     const outputKey = `States.Format('${ARTIFACT_PREFIXES.models}{}/output/output.tar.gz', ${jobName})`;
     const inferenceImageUri = props.inferenceImage.imageUri(this);
 
-    // --- failure handling: one path records the cause and notifies.
-    const retryThrottling: sfn.RetryProps = {
-      errors: RETRYABLE,
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxAttempts: 5,
-      jitterStrategy: sfn.JitterType.FULL,
-    };
-    const notifyFailure = new tasks.SnsPublish(this, 'NotifyFailure', {
+    const failures = new FailureHandling(this, 'Failures', {
       topic: props.notifications,
       subject: 'Recommender training pipeline failed',
-      message: sfn.TaskInput.fromJsonPathAt('$.failure'),
-      resultPath: sfn.JsonPath.DISCARD,
     });
-    // No catch here: a failure to notify still ends in the failed state below.
-    notifyFailure.addRetry(retryThrottling);
-    const failed = new sfn.Pass(this, 'RecordFailure', {
-      parameters: {
-        'error.$': '$.error.Error',
-        'cause.$': '$.error.Cause',
-        'execution.$': '$$.Execution.Id',
-      },
-      resultPath: '$.failure',
-    })
-      .next(notifyFailure)
-      .next(
-        new sfn.Fail(this, 'PipelineFailed', { causePath: '$.failure.cause', errorPath: '$.failure.error' }),
-      );
-    const guard = <T extends sfn.TaskStateBase | sfn.CustomState>(task: T): T => {
-      task.addRetry(retryThrottling);
-      task.addCatch(failed, { resultPath: '$.error' });
-      return task;
-    };
+    const guard = <T extends sfn.TaskStateBase | sfn.CustomState>(task: T): T => failures.guard(task);
 
     // --- states
     const nameRun = new sfn.Pass(this, 'NameRun', {
@@ -335,21 +298,16 @@ export class TrainingPipeline extends Construct {
         resultPath: '$.deployment',
       }),
     );
-    const rolledBack = new sfn.Pass(this, 'RolledBack', {
-      parameters: {
-        Error: 'DeploymentRolledBack',
-        'Cause.$':
-          "States.Format('Endpoint serves {} instead of {}: a rollback alarm fired', $.deployment.configName, $.run.jobName)",
-      },
-      resultPath: '$.error',
-    }).next(failed);
-    const deploymentFailed = new sfn.Pass(this, 'DeploymentFailed', {
-      parameters: {
-        Error: 'DeploymentFailed',
-        'Cause.$': "States.Format('Endpoint status {}', $.deployment.status)",
-      },
-      resultPath: '$.error',
-    }).next(failed);
+    const rolledBack = failures.failWith(
+      'RolledBack',
+      'DeploymentRolledBack',
+      "States.Format('Endpoint serves {} instead of {}: a rollback alarm fired', $.deployment.configName, $.run.jobName)",
+    );
+    const deploymentFailed = failures.failWith(
+      'DeploymentFailed',
+      'DeploymentFailed',
+      "States.Format('Endpoint status {}', $.deployment.status)",
+    );
 
     const loadCache = guard(
       new tasks.LambdaInvoke(this, 'LoadCache', {
@@ -404,10 +362,11 @@ export class TrainingPipeline extends Construct {
         resultPath: sfn.JsonPath.DISCARD,
       }),
     );
-    const invalidMetrics = new sfn.Pass(this, 'InvalidMetrics', {
-      parameters: { Error: 'InvalidMetrics', 'Cause.$': 'States.JsonToString($.gate.reasons)' },
-      resultPath: '$.error',
-    }).next(failed);
+    const invalidMetrics = failures.failWith(
+      'InvalidMetrics',
+      'InvalidMetrics',
+      'States.JsonToString($.gate.reasons)',
+    );
 
     const definition = nameRun
       .next(train)

@@ -394,6 +394,99 @@ describe('failures', () => {
   });
 });
 
+describe('onlyIfEmpty, the bootstrap load', () => {
+  const bootstrap: SetSpec = { modelVersion: 'bootstrap', users: 1000, itemPrefix: 'boot-' };
+  const trained: SetSpec = { modelVersion: 'job-trained', users: 1500, itemPrefix: 'trained-' };
+
+  async function keyCount(): Promise<number> {
+    const sizes = await Promise.all(admin.nodes('master').map((node) => node.dbsize()));
+    return sizes.reduce((sum, size) => sum + size, 0);
+  }
+
+  it('loads into an empty cache', async () => {
+    upload(bootstrap, 'etag-boot');
+    const summary = await loadCache(
+      { ...REQUEST, onlyIfEmpty: true },
+      { client: await connect(), s3, settings: SETTINGS },
+    );
+    expect(summary).toMatchObject({ users: bootstrap.users, swapped: true, previousVersion: null });
+    expect(summary.skipped).toBeUndefined();
+    expect(await admin.get(POINTER_KEY)).toBe(summary.version);
+    expect((await listOf(summary.version, 999))?.modelVersion).toBe('bootstrap');
+  });
+
+  it('leaves a cache that serves a set untouched, without reading S3', async () => {
+    const loader = await connect();
+    upload(trained, 'etag-trained');
+    const served = await loadCache(REQUEST, { client: loader, s3, settings: SETTINGS });
+    const keysBefore = await keyCount();
+
+    upload(bootstrap, 'etag-boot');
+    const summary = await loadCache(
+      { ...REQUEST, onlyIfEmpty: true },
+      { client: loader, s3, settings: SETTINGS },
+    );
+    expect(summary).toEqual({
+      skipped: 'cache already holds a recommendation set',
+      version: served.version,
+      previousVersion: served.version,
+      users: 0,
+      badLines: 0,
+      badLineSamples: [],
+      swapped: false,
+      expiredKeys: 0,
+      seconds: expect.any(Number),
+    });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(await admin.get(POINTER_KEY)).toBe(served.version);
+    expect(await keyCount()).toBe(keysBefore);
+    expect(await versionKeys(served.version)).toEqual({
+      total: trained.users + 2,
+      persistent: trained.users + 2,
+    });
+  });
+
+  it('does not swap over a set another load swapped in while it was writing', async () => {
+    const loader = await connect();
+    const other = await connect();
+    upload(trained, 'etag-trained');
+    const { version: trainedVersion } = await loadCache(
+      { ...REQUEST, version: 'trained-1' },
+      { client: other, s3, settings: SETTINGS },
+    );
+    await admin.del(POINTER_KEY);
+    // The trained set's swap lands once the bootstrap load has started writing.
+    upload(bootstrap, 'etag-boot', {
+      body: () =>
+        Readable.from(
+          (async function* () {
+            let sent = 0;
+            for (const chunk of recommendationChunks({ ...bootstrap, linesPerChunk: 100 })) {
+              if (sent++ === 3) await admin.set(POINTER_KEY, trainedVersion);
+              yield Buffer.from(chunk);
+            }
+          })(),
+        ),
+    });
+    const summary = await loadCache(
+      { ...REQUEST, onlyIfEmpty: true },
+      { client: loader, s3, settings: SETTINGS },
+    );
+    expect(summary).toMatchObject({
+      skipped: 'cache already holds a recommendation set',
+      version: trainedVersion,
+      swapped: false,
+      users: 0,
+    });
+    expect(summary.expiredKeys).toBe(bootstrap.users + 2);
+    expect(await admin.get(POINTER_KEY)).toBe(trainedVersion);
+    const bootstrapVersion = (await admin.keys('recs:v:*'))
+      .map((key) => key.split(':')[2])
+      .find((version) => version !== trainedVersion);
+    expect(await versionKeys(bootstrapVersion as string)).toMatchObject({ persistent: 0 });
+  });
+});
+
 describe('inputs and the handler', () => {
   const spec: SetSpec = { modelVersion: 'job-gz', users: 2000, itemPrefix: 'gz-' };
 

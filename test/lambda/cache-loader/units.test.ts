@@ -208,6 +208,17 @@ describe('parseEvent', () => {
     expect(parseEvent({ ...event, version: 'manual-1' }).version).toBe('manual-1');
   });
 
+  it('passes onlyIfEmpty through when it is a boolean', () => {
+    expect(parseEvent({ ...event, onlyIfEmpty: true })).toEqual({
+      ...event,
+      version: undefined,
+      onlyIfEmpty: true,
+    });
+    expect(parseEvent({ ...event, onlyIfEmpty: false }).onlyIfEmpty).toBe(false);
+    expect(parseEvent({ ...event, onlyIfEmpty: null })).not.toHaveProperty('onlyIfEmpty');
+    expect(() => parseEvent({ ...event, onlyIfEmpty: 'true' })).toThrow('onlyIfEmpty must be a boolean');
+  });
+
   it('accepts the members of a training output archive instead of two objects', () => {
     const archive = {
       bucket: 'b',

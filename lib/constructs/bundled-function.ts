@@ -8,12 +8,15 @@ import { Construct } from 'constructs';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
-export interface PrivateNodeFunctionProps {
+export interface BundledFunctionProps {
   /** Folder under `lambda/` whose `handler.ts` exports `handler`. */
   readonly handlerFolder: string;
   readonly description: string;
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SubnetSelection;
+  /**
+   * The network to run in, for functions that reach the cache or the database.
+   * @default - outside any VPC (the function reaches AWS APIs over their public endpoints)
+   */
+  readonly network?: { readonly vpc: ec2.IVpc; readonly subnets: ec2.SubnetSelection };
   readonly timeout: Duration;
   /** @default 512 */
   readonly memorySizeMb?: number;
@@ -28,20 +31,23 @@ export interface PrivateNodeFunctionProps {
 
 /**
  * A TypeScript handler from `lambda/` bundled by esbuild (minified, source maps, the runtime's AWS
- * SDK), on arm64 and the current Node runtime, inside the VPC with a security group that allows only
- * HTTPS to AWS APIs until peers are added, traced, logging JSON to a log group with a set retention.
+ * SDK), on arm64 and the current Node runtime, optionally inside the VPC with a security group that
+ * allows only HTTPS to AWS APIs until peers are added, traced, logging JSON to a log group with a set retention.
  */
-export class PrivateNodeFunction extends Construct {
+export class BundledFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
-  public readonly securityGroup: ec2.SecurityGroup;
+  /** Set for a function in a VPC; it admits nothing and sends only HTTPS until peers are added. */
+  public readonly securityGroup?: ec2.SecurityGroup;
 
-  constructor(scope: Construct, id: string, props: PrivateNodeFunctionProps) {
+  constructor(scope: Construct, id: string, props: BundledFunctionProps) {
     super(scope, id);
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: props.description,
-      allowAllOutbound: false,
-    });
+    this.securityGroup = props.network
+      ? new ec2.SecurityGroup(this, 'SecurityGroup', {
+          vpc: props.network.vpc,
+          description: props.description,
+          allowAllOutbound: false,
+        })
+      : undefined;
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       description: props.description,
       entry: path.join(PROJECT_ROOT, 'lambda', props.handlerFolder, 'handler.ts'),
@@ -53,9 +59,9 @@ export class PrivateNodeFunction extends Construct {
       memorySize: props.memorySizeMb ?? 512,
       timeout: props.timeout,
       reservedConcurrentExecutions: props.reservedConcurrency,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [this.securityGroup],
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.subnets,
+      securityGroups: this.securityGroup ? [this.securityGroup] : undefined,
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: new logs.LogGroup(this, 'Logs', {
@@ -79,7 +85,7 @@ export class PrivateNodeFunction extends Construct {
 
     // HTTPS to AWS APIs: the subnets have no route out, so only the VPC's endpoints (interface, and
     // the S3 gateway whose addresses lie outside the VPC range) can answer.
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs via VPC endpoints');
+    this.securityGroup?.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs via VPC endpoints');
 
     const role = this.function.role!;
     Validations.of(role).acknowledge({

@@ -1,9 +1,10 @@
 import { Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { AppConfig } from './config/app-config';
-import { ARTIFACT_PREFIXES } from './constructs/ml/artifact-layout';
-import { acknowledgeGrantWildcards, GRANT_HELPER_WILDCARDS } from './nag/acknowledge-grant-wildcards';
+import { acknowledgeGrantWildcards } from './nag/acknowledge-grant-wildcards';
+import { BLUEPRINT_WILDCARDS } from './nag/blueprint-wildcards';
 import { DataStack } from './stacks/data-stack';
+import { EtlStack } from './stacks/etl-stack';
 import { MlStack } from './stacks/ml-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
@@ -12,6 +13,7 @@ import { ServingStack, metricsNamespace } from './stacks/serving-stack';
 export interface BlueprintStacks {
   readonly network: NetworkStack;
   readonly data: DataStack;
+  readonly etl: EtlStack;
   readonly ml: MlStack;
   readonly serving: ServingStack;
   readonly pipeline: PipelineStack;
@@ -33,8 +35,15 @@ export function addBlueprintStacks(app: App, config: AppConfig): BlueprintStacks
     profile: config.profile,
   });
   const data = new DataStack(app, `${prefix}-Data`, {
-    ...stackProps('data', 'key and artefacts bucket'),
+    ...stackProps('data', 'events, accounts, features and artefacts'),
     profile: config.profile,
+    network: network.network,
+  });
+  const etl = new EtlStack(app, `${prefix}-Etl`, {
+    ...stackProps('etl', 'daily ETL: events and accounts to features and a training snapshot'),
+    config,
+    network: network.network,
+    data,
   });
   const ml = new MlStack(app, `${prefix}-Ml`, {
     ...stackProps('ml', 'model endpoint'),
@@ -45,6 +54,7 @@ export function addBlueprintStacks(app: App, config: AppConfig): BlueprintStacks
     ...stackProps('serving', 'cache, recommendation function and API'),
     config,
     network: network.network,
+    events: data.ingestion.deliveryStream,
     modelEndpoint: {
       endpointName: ml.endpoint.endpointName,
       endpointArn: ml.endpoint.endpointArn,
@@ -64,37 +74,9 @@ export function addBlueprintStacks(app: App, config: AppConfig): BlueprintStacks
   const tagOptions = { excludeResourceTypes: ['AWS::ApplicationAutoScaling::ScalableTarget'] };
   Tags.of(app).add('blueprint:design', config.design.id, tagOptions);
   Tags.of(app).add('blueprint:profile', config.profile.name, tagOptions);
-  for (const stack of [network, data, ml, serving, pipeline]) {
-    acknowledgeGrantWildcards(stack, [
-      ...GRANT_HELPER_WILDCARDS,
-      {
-        finding: new RegExp(
-          `^Resource::.*/(${Object.values(ARTIFACT_PREFIXES)
-            .map((p) => p.split('/')[0])
-            .join('|')})/\\*$`,
-        ),
-        reason:
-          'Objects under one prefix of the artefacts bucket: the layout in lib/constructs/ml/artifact-layout.ts.',
-      },
-      {
-        finding:
-          /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(training-job|model|endpoint-config)\/rec-\*$/,
-        reason:
-          'The pipeline names every job, model and endpoint config it creates rec-<uuid>; it may touch no others.',
-      },
-      {
-        finding:
-          /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(model-package\/[A-Za-z0-9-]+\/\*|endpoint-config\/\*)$/,
-        reason:
-          "Versions of the pipeline's own package group; endpoint configs are read to find the serving champion.",
-      },
-      {
-        finding: /^Resource::.*Function[0-9A-F]{8}.*:\*$/,
-        reason:
-          'LambdaInvoke tasks may call the function and its versions (ARN:*), as aws-cdk-lib grants them.',
-      },
-    ]);
+  for (const stack of [network, data, etl, ml, serving, pipeline]) {
+    acknowledgeGrantWildcards(stack, BLUEPRINT_WILDCARDS);
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { network, data, ml, serving, pipeline };
+  return { network, data, etl, ml, serving, pipeline };
 }

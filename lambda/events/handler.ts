@@ -25,11 +25,13 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { deliverRecords, type DeliveryOptions } from './delivery';
 import { validateEvent, type RejectReason } from './schema';
+import { MAX_EVENTS_PER_REQUEST } from './limits';
 
 const logger = new Logger();
 const metrics = new Metrics();
 
-export const FIREHOSE_BATCH_LIMIT = 500;
+/** PutRecordBatch's record limit, which bounds a request (the API's schema repeats it). */
+export const FIREHOSE_BATCH_LIMIT = MAX_EVENTS_PER_REQUEST;
 export const FIREHOSE_CALL_BYTES_LIMIT = 4 * 1024 * 1024;
 
 export interface IngestConfig {

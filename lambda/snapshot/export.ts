@@ -37,6 +37,13 @@ export const SNAPSHOT_FILES = {
   validation: 'validation/interactions.csv',
 } as const;
 
+/**
+ * The user features for the Feature Store, one JSON object per line:
+ * `{"user_id","age_group","location","top_artists","top_songs","interaction_count","event_time"}`.
+ * Not a training channel: it sits beside them so the ingest step reads the same snapshot.
+ */
+export const FEATURES_FILE = 'features/user_features.jsonl';
+
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
 /** A timestamp literal built from a validated Date: COPY cannot take bind parameters. */
@@ -81,10 +88,57 @@ function queries(options: SnapshotOptions) {
   const users = `SELECT user_id, age_group, location
       FROM generalise_locations(${Number(options.k)}, (${cutoff} AT TIME ZONE 'UTC')::date, ARRAY(${population}))
      ORDER BY user_id COLLATE "C"`;
-  return { train: asCsv(train), validation: asCsv(validation), users, population };
+  return {
+    train: asCsv(train),
+    validation: asCsv(validation),
+    users,
+    population,
+    features: features(options),
+  };
 }
 
-async function copyToFile(client: ClientBase, query: string, path: string): Promise<FileEntry> {
+/**
+ * One JSON object per user of feature_user_profile (already k-anonymous: generalise_locations is its
+ * only source, and it holds no birth date). Top lists are comma-joined in rank order (the
+ * recency-weighted order of sql/features); interaction_count counts clicks, plays and likes, the
+ * events that express a preference. event_time is the as-of instant of the feature build that
+ * wrote the tables (the snapshot's cutoff when none is recorded): the values describe the user at
+ * that instant, a rerun writes the same records, and the Feature Store keeps the latest build online.
+ */
+function features(options: SnapshotOptions): string {
+  const asOf = `coalesce((SELECT as_of FROM feature_runs ORDER BY run_id DESC LIMIT 1), ${literal(options.cutoff)})`;
+  const eventTime = `to_char(${asOf} AT TIME ZONE 'UTC', ${ISO})`;
+  return `SELECT json_build_object(
+            'user_id', p.user_id,
+            'age_group', p.age_group,
+            'location', p.location,
+            'top_artists', coalesce(a.ids, ''),
+            'top_songs', coalesce(s.ids, ''),
+            'interaction_count', coalesce(i.clicks + i.plays + i.likes, 0),
+            'event_time', ${eventTime})::text
+       FROM feature_user_profile p
+       LEFT JOIN (SELECT user_id, string_agg(artist_id, ',' ORDER BY rank) AS ids
+                    FROM feature_user_top_artists GROUP BY user_id) a ON a.user_id = p.user_id
+       LEFT JOIN (SELECT user_id, string_agg(song_id, ',' ORDER BY rank) AS ids
+                    FROM feature_user_top_songs GROUP BY user_id) s ON s.user_id = p.user_id
+       LEFT JOIN feature_user_interactions i ON i.user_id = p.user_id
+      ORDER BY p.user_id COLLATE "C"`;
+}
+
+/**
+ * COPY formats for the output files. JSON lines go out as CSV with a quote character and delimiter
+ * that never occur in json_build_object's output (it escapes control characters), so no value is
+ * quoted or escaped: COPY's text format would double every backslash of the JSON.
+ */
+const CSV_WITH_HEADER = 'FORMAT csv, HEADER true';
+const JSON_LINES = `FORMAT csv, HEADER false, QUOTE E'\\x01', DELIMITER E'\\x02'`;
+
+async function copyToFile(
+  client: ClientBase,
+  query: string,
+  path: string,
+  format = CSV_WITH_HEADER,
+): Promise<FileEntry> {
   mkdirSync(dirname(path), { recursive: true });
   const hash = createHash('sha256');
   let bytes = 0;
@@ -98,18 +152,19 @@ async function copyToFile(client: ClientBase, query: string, path: string): Prom
     },
   });
   await pipeline(
-    client.query(copyTo(`COPY (${query}) TO STDOUT WITH (FORMAT csv, HEADER true)`)),
+    client.query(copyTo(`COPY (${query}) TO STDOUT WITH (${format})`)),
     tap,
     createWriteStream(path),
   );
   // Ids are normalised (no quotes or newlines), so every record is one line; the header is one more.
-  return { rows: newlines - 1, bytes, sha256: hash.digest('hex') };
+  return { rows: format === CSV_WITH_HEADER ? newlines - 1 : newlines, bytes, sha256: hash.digest('hex') };
 }
 
 /**
  * Writes a training snapshot under `outDir`: train/interactions.csv (events before the cutoff),
  * validation/interactions.csv (events at or after it, minus user-artist pairs already in train),
- * train/users.csv (k-anonymous age group and location, no birth date) and manifest.json.
+ * train/users.csv (k-anonymous age group and location, no birth date), features/user_features.jsonl
+ * (the feature tables as Feature Store records; see FEATURES_FILE) and manifest.json.
  * Everything is read in one REPEATABLE READ transaction and ordered by id, so the same data and
  * cutoff give byte-identical files.
  */
@@ -130,6 +185,7 @@ export async function exportSnapshot(
       join(outDir, SNAPSHOT_FILES.validation),
     );
     files[SNAPSHOT_FILES.users] = await copyToFile(client, q.users, join(outDir, SNAPSHOT_FILES.users));
+    files[FEATURES_FILE] = await copyToFile(client, q.features, join(outDir, FEATURES_FILE), JSON_LINES);
     const known = await client.query(`SELECT count(*) AS n FROM accounts WHERE user_id IN (${q.population})`);
     await client.query('COMMIT');
     const manifest: SnapshotManifest = {

@@ -19,6 +19,17 @@ export interface Design {
   /** The A/B split of model traffic; the first variant is the champion. */
   readonly abVariants: readonly AbVariant[];
   readonly model: ModelCode;
+  readonly data: DataPolicy;
+}
+
+/** How the ETL turns events into features and training snapshots. */
+export interface DataPolicy {
+  /** Every exported (age group, location) group holds at least this many users. */
+  readonly kAnonymity: number;
+  /** Half-life of the recency weighting of favourite artists and songs. */
+  readonly favouritesHalfLifeDays: number;
+  /** The snapshot validates on the last days before the ETL's day; it trains on everything before. */
+  readonly validationDays: number;
 }
 
 /** The design's model code and how the pipeline trains and judges it. */

@@ -33,6 +33,23 @@ export interface Profile {
    * concurrency quota of 10, and a reservation there fails the deploy.
    */
   readonly reserveConcurrency: boolean;
+  readonly data: {
+    /** Firehose buffering: how long events wait before they are written, and the most it gathers. */
+    readonly ingestBufferSeconds: number;
+    readonly ingestBufferMb: number;
+    /** Days raw events are kept. */
+    readonly rawRetentionDays: number;
+    readonly database: {
+      readonly minCapacityAcu: number;
+      readonly maxCapacityAcu: number;
+      readonly multiAz: boolean;
+      readonly rotateCredentials: boolean;
+      readonly backupRetentionDays: number;
+      readonly protect: boolean;
+    };
+    /** Run the ETL every day; off in the sandbox, started by hand there. */
+    readonly etlScheduleEnabled: boolean;
+  };
   readonly training: {
     readonly instanceType: SageMakerInstanceType;
     readonly instanceCount: number;
@@ -63,6 +80,21 @@ export const PROFILES: Record<ProfileName, Profile> = {
     network: { maxAzs: 2, interfaceEndpointAzs: 1 },
     cache: { maxDataStorageGb: 1, maxEcpuPerSecond: 5000, snapshotRetentionDays: 0 },
     reserveConcurrency: false,
+    data: {
+      ingestBufferSeconds: 60,
+      ingestBufferMb: 1,
+      rawRetentionDays: 30,
+      // Pauses after 10 idle minutes: storage is all an idle sandbox database costs.
+      database: {
+        minCapacityAcu: 0,
+        maxCapacityAcu: 2,
+        multiAz: false,
+        rotateCredentials: false,
+        backupRetentionDays: 1,
+        protect: false,
+      },
+      etlScheduleEnabled: false,
+    },
     training: {
       instanceType: 'ml.g5.xlarge',
       instanceCount: 1,
@@ -82,6 +114,20 @@ export const PROFILES: Record<ProfileName, Profile> = {
     network: { maxAzs: 2, interfaceEndpointAzs: 2 },
     cache: { snapshotRetentionDays: 7 },
     reserveConcurrency: true,
+    data: {
+      ingestBufferSeconds: 300,
+      ingestBufferMb: 128,
+      rawRetentionDays: 400,
+      database: {
+        minCapacityAcu: 0.5,
+        maxCapacityAcu: 16,
+        multiAz: true,
+        rotateCredentials: true,
+        backupRetentionDays: 14,
+        protect: true,
+      },
+      etlScheduleEnabled: true,
+    },
     training: {
       instanceType: 'ml.g5.2xlarge',
       instanceCount: 1,

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, type Size, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -23,6 +23,13 @@ export interface BundledFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /** @default - no reservation */
   readonly reservedConcurrency?: number;
+  /** Space in /tmp. @default - 512 MiB */
+  readonly ephemeralStorage?: Size;
+  /**
+   * Folders of the repository the handler reads at run time (e.g. `sql`), copied next to the bundle.
+   * @default - none
+   */
+  readonly assetFolders?: readonly string[];
   /** @default - one week */
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
@@ -59,6 +66,7 @@ export class BundledFunction extends Construct {
       memorySize: props.memorySizeMb ?? 512,
       timeout: props.timeout,
       reservedConcurrentExecutions: props.reservedConcurrency,
+      ephemeralStorageSize: props.ephemeralStorage,
       vpc: props.network?.vpc,
       vpcSubnets: props.network?.subnets,
       securityGroups: this.securityGroup ? [this.securityGroup] : undefined,
@@ -75,6 +83,14 @@ export class BundledFunction extends Construct {
         format: nodejs.OutputFormat.CJS,
         // The runtime's AWS SDK: a smaller bundle, loaded only by the code paths that call AWS.
         externalModules: ['@aws-sdk/*'],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) =>
+            (props.assetFolders ?? []).map(
+              (folder) => `cp -R "${path.join(inputDir, folder)}" "${path.join(outputDir, folder)}"`,
+            ),
+        },
       },
       environment: {
         ...props.environment,

@@ -22,6 +22,12 @@ export interface FunctionRouteOptions {
   readonly pathParameters?: readonly string[];
   /** Query string parameters the method accepts, and whether each is required. @default - none */
   readonly queryParameters?: Readonly<Record<string, boolean>>;
+  /**
+   * JSON schema API Gateway checks the body against before the function runs; the function still
+   * validates every field and says which one is wrong.
+   * @default - the body is not checked
+   */
+  readonly bodySchema?: apigateway.JsonSchema;
 }
 
 /**
@@ -118,9 +124,16 @@ export class ServingApi extends Construct {
     for (const [name, required] of Object.entries(options.queryParameters ?? {})) {
       requestParameters[`method.request.querystring.${name}`] = required;
     }
+    const model = options.bodySchema
+      ? this.api.addModel(`${method}${resourcePath.replace(/[^A-Za-z0-9]/g, '')}Body`, {
+          contentType: 'application/json',
+          schema: options.bodySchema,
+        })
+      : undefined;
     return resource.addMethod(method, new apigateway.LambdaIntegration(fn), {
       requestParameters,
       requestValidator: this.requestValidator,
+      requestModels: model ? { 'application/json': model } : undefined,
     });
   }
 

@@ -1,5 +1,9 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import { MAX_EVENTS_PER_REQUEST } from '../../lambda/events/limits';
+import { BundledFunction } from '../constructs/bundled-function';
 import type { AppConfig } from '../config/app-config';
 import type { PrivateNetwork } from '../constructs/private-network';
 import { CacheLoaderFunction } from '../constructs/cache-loader-function';
@@ -16,6 +20,8 @@ export interface ServingStackProps extends StackProps {
   readonly network: PrivateNetwork;
   /** @default - no endpoint: misses are answered from the popularity list */
   readonly modelEndpoint?: RecommendationModelEndpoint;
+  /** Where `POST /v1/events` sends accepted events. */
+  readonly events: firehose.IDeliveryStream;
 }
 
 /** The read path users call: API Gateway -> the recommendation function -> the cache (-> the model). */
@@ -24,6 +30,7 @@ export class ServingStack extends Stack {
   public readonly recommendations: RecommendationFunction;
   public readonly api: ServingApi;
   public readonly cacheLoader: CacheLoaderFunction;
+  public readonly events: BundledFunction;
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
@@ -80,6 +87,31 @@ export class ServingStack extends Stack {
     this.api.addFunctionRoute('GET', recommendationsPath, this.recommendations.function, {
       pathParameters: ['userId'],
       queryParameters: { limit: false },
+    });
+
+    // Events go to Firehose over its public endpoint: the function needs no VPC.
+    this.events = new BundledFunction(this, 'Events', {
+      handlerFolder: 'events',
+      description: 'Serves POST /v1/events',
+      timeout: Duration.seconds(10),
+      environment: {
+        EVENTS_DELIVERY_STREAM: props.events.deliveryStreamName,
+        POWERTOOLS_SERVICE_NAME: 'events',
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(design.id),
+      },
+      logRetention: profile.logRetention,
+      logRemovalPolicy: profile.removalPolicy,
+    });
+    props.events.grantPutRecords(this.events.function);
+    this.api.addFunctionRoute('POST', '/v1/events', this.events.function, {
+      bodySchema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        type: apigateway.JsonSchemaType.OBJECT,
+        required: ['events'],
+        properties: {
+          events: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1, maxItems: MAX_EVENTS_PER_REQUEST },
+        },
+      },
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the serving API' });

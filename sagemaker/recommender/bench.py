@@ -34,7 +34,7 @@ from .split import per_user_split
 
 METHODS = ("ours", "popularity", "ials")
 BASELINE_IALS = ModelParams(als=ALSParams(factors=64, reg=30.0, unobserved_weight=1.0, iterations=15), alpha=1.0,
-                            norm_exponent=0.0)
+                            norm_exponent=0.0, neighbour_weight=0.0)
 COLUMNS = ("recall_at_10", "ndcg_at_10", "hit_rate_at_10", "coverage_at_10")
 
 
@@ -80,6 +80,7 @@ def params_from(args) -> ModelParams:
                       iterations=args.iterations or d.als.iterations),
         alpha=args.alpha if args.alpha is not None else d.alpha,
         norm_exponent=args.norm_exponent if args.norm_exponent is not None else d.norm_exponent,
+        neighbour_weight=args.neighbour_weight if args.neighbour_weight is not None else d.neighbour_weight,
     )
 
 
@@ -101,7 +102,8 @@ def main(argv=None) -> None:
     p.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset to run")
     for name in ("--factors", "--iterations"):
         p.add_argument(name, type=int)
-    for name in ("--reg", "--reg-exponent", "--unobserved-weight", "--unobserved-exponent", "--alpha", "--norm-exponent"):
+    for name in ("--reg", "--reg-exponent", "--unobserved-weight", "--unobserved-exponent", "--alpha", "--norm-exponent",
+                 "--neighbour-weight"):
         p.add_argument(name, type=float)
     p.add_argument("--gpu-synthetic", action="store_true", help="synthetic throughput benchmark")
     args, rest = p.parse_known_args(argv)

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from .als import ALSParams, SparseRows, solve_rows
+from .als import ALSParams, SparseRows, column_weights, solve_rows
 
 
 def synthetic_matrix(users: int, items: int, interactions: int, device, seed: int = 0, chunk: int = 1 << 24):
@@ -59,13 +59,15 @@ def main(argv=None) -> dict:
     params = ALSParams(factors=args.factors)
     gen = torch.Generator().manual_seed(0)
     item_f = (torch.randn(args.items, args.factors, generator=gen) * 0.01).to(device)
+    col_w = column_weights(columns.lengths, params).to(device)
+    row_ones = torch.ones(args.users, device=device)
     epochs = []
     for _ in range(args.epochs):
         began = time.perf_counter()
-        user_f = solve_rows(item_f, matrix, matrix.by_length, params, budget)
+        user_f = solve_rows(item_f, matrix, matrix.by_length, params, budget, row_ones, col_w)
         user_full = torch.empty_like(user_f)
         user_full[matrix.by_length] = user_f
-        item_f_sorted = solve_rows(user_full, columns, columns.by_length, params, budget)
+        item_f_sorted = solve_rows(user_full, columns, columns.by_length, params, budget, col_w, row_ones)
         item_f = torch.empty_like(item_f_sorted)
         item_f[columns.by_length] = item_f_sorted
         sync()

@@ -94,11 +94,46 @@ class RecommenderModel:
         lhs = self.t["fold_in_gram"] + (vecs.T * (conf - weights[idx])) @ vecs + reg * torch.eye(vecs.shape[1])
         return torch.linalg.solve(lhs, vecs.T @ conf)
 
-    def cosine_scores(self, factors: torch.Tensor) -> torch.Tensor:
-        """Cosine similarity of user vectors [u, 0] with the stored unit artist vectors."""
+    def neighbour_scores(self, item_lists: list) -> tuple:
+        """Second block of the vectors: artist co-occurrence (an item-item component).
+
+        An artist's block is its listener column scaled to unit norm (1/sqrt(listeners) at each
+        listener); a user's block is the normalised sum of the blocks of their artists. Returns the
+        (B, n_items) dot products of the two blocks and which users have a non-empty block."""
+        indptr, listeners, scale = self.t["listeners_indptr"], self.t["listeners"], self.t["listener_scale"]
+        counts = indptr[1:] - indptr[:-1]
+        user_blocks = torch.zeros(len(item_lists), len(self.user_ids))
+        for b, items in enumerate(item_lists):
+            items = torch.as_tensor(items, dtype=torch.long)
+            if len(items) == 0:
+                continue
+            lengths = counts[items]
+            first = torch.repeat_interleave(indptr[items] - (torch.cumsum(lengths, 0) - lengths), lengths)
+            entries = first + torch.arange(int(lengths.sum()))
+            # Row of the user in the column-normalised matrix: weight scale_j for artist j.
+            user_blocks[b].index_add_(0, listeners[entries], torch.repeat_interleave(scale[items] ** 2, lengths))
+        norms = user_blocks.norm(dim=1, keepdim=True)
+        user_blocks = user_blocks / norms.clamp_min(1e-12)
+        item_of_entry = torch.repeat_interleave(torch.arange(self.num_items), counts)
+        contributions = user_blocks[:, listeners] * scale[item_of_entry]
+        scores = torch.zeros(len(item_lists), self.num_items).index_add_(1, item_of_entry, contributions)
+        return scores, (norms > 0).float()
+
+    def cosine_scores(self, factors: torch.Tensor, item_lists: list) -> torch.Tensor:
+        """Cosine of user vectors [(1-g) u/|u|, 0, g b_u] with artist vectors [a_i, c_i]
+        (a_i: the unit padded factor vector, c_i: the unit co-occurrence block, so |artist| = sqrt 2;
+        g = neighbour_weight; b_u: the user's unit co-occurrence block, see neighbour_scores)."""
         item_vectors = self.t["item_vectors"]
+        single = factors.dim() == 1
+        factors = factors.reshape(-1, factors.shape[-1])
         users = factors / factors.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-        return users @ item_vectors[:, : users.shape[-1]].T
+        latent = users @ item_vectors[:, : users.shape[-1]].T
+        g = float(self.config.get("neighbour_weight", 0.0))
+        if g > 0:
+            neighbour, present = self.neighbour_scores(item_lists)
+            user_norm = ((1 - g) ** 2 + g**2 * present).sqrt()
+            latent = ((1 - g) * latent + g * neighbour) / (user_norm * 2**0.5)
+        return latent[0] if single else latent
 
     def seen_items(self, user: int) -> torch.Tensor:
         start, end = int(self.t["seen_indptr"][user]), int(self.t["seen_indptr"][user + 1])
@@ -122,7 +157,7 @@ class RecommenderModel:
         excluded = [self.item_index[a] for a in request["exclude"] + request["context_artists"] if a in self.item_index]
         user = self.user_index.get(request["user_id"])
         if user is not None:
-            scores = self.cosine_scores(self.t["user_factors"][user])
+            scores = self.cosine_scores(self.t["user_factors"][user], [self.seen_items(user)])
             excluded_t = torch.cat([self.seen_items(user), torch.tensor(excluded, dtype=torch.long)])
             return {"model_version": self.model_version, "items": self.top_k(scores, k, excluded_t, self.threshold)}
         items = sorted({self.item_index[a] for a in request["context_artists"] if a in self.item_index})
@@ -133,17 +168,17 @@ class RecommenderModel:
         ]
         excluded_t = torch.tensor(excluded, dtype=torch.long)
         if items or features:
-            scores = self.cosine_scores(self.fold_in(items, features))
+            scores = self.cosine_scores(self.fold_in(items, features), [items])
             return {"model_version": self.model_version, "items": self.top_k(scores, k, excluded_t, self.threshold)}
         return {"model_version": self.model_version, "items": self.top_k(self.t["popularity"], k, excluded_t, None)}
 
-    def recommend_known(self, users: torch.Tensor, k: int, threshold: float | None, batch: int = 1024):
+    def recommend_known(self, users: torch.Tensor, k: int, threshold: float | None, batch: int = 256):
         """Top-k (indices, scores) for many known users, their training artists excluded."""
         all_idx, all_scores = [], []
         indptr, seen = self.t["seen_indptr"], self.t["seen_indices"]
         for start in range(0, len(users), batch):
             chunk = users[start : start + batch]
-            scores = self.cosine_scores(self.t["user_factors"][chunk])
+            scores = self.cosine_scores(self.t["user_factors"][chunk], [self.seen_items(u) for u in chunk.tolist()])
             lengths = indptr[chunk + 1] - indptr[chunk]
             rows = torch.repeat_interleave(torch.arange(len(chunk)), lengths)
             cols = torch.cat([seen[indptr[u] : indptr[u + 1]] for u in chunk.tolist()]) if len(chunk) else rows
@@ -154,6 +189,24 @@ class RecommenderModel:
                 all_idx.append([i_row[j] for j in keep])
                 all_scores.append([v_row[j] for j in keep])
         return all_idx, all_scores
+
+
+class PopularityModel:
+    """A model with no trained vectors: the same ranked list for every user.
+
+    A fresh deployment serves one (config.json of kind "popularity", written at synth time) so its
+    endpoint answers before any training has run; the first trained model replaces it."""
+
+    def __init__(self, config: dict):
+        self.model_version = config["model_version"]
+        self.items = [
+            {"artistId": str(item["artistId"]), "score": float(item["score"])} for item in config.get("popularity", [])
+        ]
+
+    def recommend(self, request: dict) -> dict:
+        excluded = set(request["exclude"]) | set(request["context_artists"])
+        items = [item for item in self.items if item["artistId"] not in excluded][: request["k"]]
+        return {"model_version": self.model_version, "items": items}
 
 
 # --- request parsing ----------------------------------------------------------------------
@@ -190,7 +243,11 @@ def _parse_request(obj) -> dict:
 
 
 # --- SageMaker inference toolkit handler functions -----------------------------------------
-def model_fn(model_dir: str) -> RecommenderModel:
+def model_fn(model_dir: str):
+    with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as handle:
+        config = json.load(handle)
+    if config.get("kind") == "popularity":
+        return PopularityModel(config)
     return RecommenderModel.load(model_dir)
 
 
@@ -215,7 +272,7 @@ def input_fn(request_body, request_content_type: str):
     return {"batch": False, "requests": [_parse_request(payload)]}
 
 
-def predict_fn(input_data: dict, model: RecommenderModel) -> dict:
+def predict_fn(input_data: dict, model) -> dict:
     with torch.no_grad():
         results = [model.recommend(request) for request in input_data["requests"]]
     return {"predictions": results} if input_data["batch"] else results[0]

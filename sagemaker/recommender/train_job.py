@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                     default=defaults.feature_confidence, help="confidence of side-feature pseudo-columns")
     hp.add_argument("--norm-exponent", "--norm_exponent", type=float, default=defaults.norm_exponent,
                     help="artist vector = v/|v|^e before the cosine padding (0 = rank like dot product)")
+    hp.add_argument("--neighbour-weight", "--neighbour_weight", type=float, default=defaults.neighbour_weight,
+                    help="weight of the artist co-occurrence block in the cosine vectors (0 = latent only)")
     hp.add_argument("--seed", type=int, default=defaults.als.seed, help="factor initialisation seed")
     hp.add_argument("--k", type=int, default=10, help="recommendations per user in recommendations.jsonl")
     hp.add_argument("--eval-k", "--eval_k", type=int, default=10, help="cutoff of validation metrics")
@@ -88,7 +90,7 @@ def params_from_args(args) -> ModelParams:
         seed=args.seed,
     )
     return ModelParams(als=als, alpha=args.alpha, feature_confidence=args.feature_confidence,
-                       norm_exponent=args.norm_exponent)
+                       norm_exponent=args.norm_exponent, neighbour_weight=args.neighbour_weight)
 
 
 def pick_device(num_gpus: int, local_rank: int) -> torch.device:

@@ -13,6 +13,7 @@ export interface AppUnderTest {
   readonly stacks: BlueprintStacks;
   readonly network: Template;
   readonly data: Template;
+  readonly etl: Template;
   readonly ml: Template;
   readonly serving: Template;
   readonly pipeline: Template;
@@ -45,6 +46,7 @@ export function appUnderTest(profile: ProfileName = 'sandbox'): AppUnderTest {
     stacks,
     network: Template.fromStack(stacks.network),
     data: Template.fromStack(stacks.data),
+    etl: Template.fromStack(stacks.etl),
     ml: Template.fromStack(stacks.ml),
     serving: Template.fromStack(stacks.serving),
     pipeline: Template.fromStack(stacks.pipeline),

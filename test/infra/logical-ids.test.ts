@@ -7,7 +7,7 @@ import { appUnderTest } from './app-under-test';
  * the model registry, the log groups with their history. Renaming a
  * construct on their path must be a deliberate act that updates this list.
  */
-const PINNED: Record<'network' | 'data' | 'ml' | 'serving' | 'pipeline', Record<string, string>> = {
+const PINNED: Record<'network' | 'data' | 'etl' | 'ml' | 'serving' | 'pipeline', Record<string, string>> = {
   network: {
     NetworkVpc7FB7348F: 'AWS::EC2::VPC',
     NetworkFlowLogs2BEC3212: 'AWS::Logs::LogGroup',
@@ -16,6 +16,21 @@ const PINNED: Record<'network' | 'data' | 'ml' | 'serving' | 'pipeline', Record<
     Key961B73FD: 'AWS::KMS::Key',
     ArtifactsBucket88671897: 'AWS::S3::Bucket',
     ArtifactsAccessLogs4D97777C: 'AWS::S3::Bucket',
+    RawEventsBucket2D8F57FA: 'AWS::S3::Bucket',
+    RawEventsAccessLogsB1E84735: 'AWS::S3::Bucket',
+    IngestionDeliveryStream188F4AE8: 'AWS::KinesisFirehose::DeliveryStream',
+    IngestionDeliveryLogsA50CF96F: 'AWS::Logs::LogGroup',
+    AccountsCluster77B42041: 'AWS::RDS::DBCluster',
+    UserFeaturesA5B5F001: 'AWS::SageMaker::FeatureGroup',
+  },
+  etl: {
+    MigrateLogsBDEC375F: 'AWS::Logs::LogGroup',
+    TransformLogs6C6200D4: 'AWS::Logs::LogGroup',
+    FeaturesLogsD7666F04: 'AWS::Logs::LogGroup',
+    SnapshotLogsC6EC8E68: 'AWS::Logs::LogGroup',
+    AccountsImportLogsA5B3209E: 'AWS::Logs::LogGroup',
+    FeatureStoreIngestLogs9FE8CB14: 'AWS::Logs::LogGroup',
+    EtlLogs9F11DD89: 'AWS::Logs::LogGroup',
   },
   ml: {
     Endpoint8024A810: 'AWS::SageMaker::Endpoint',
@@ -26,6 +41,7 @@ const PINNED: Record<'network' | 'data' | 'ml' | 'serving' | 'pipeline', Record<
     CacheLoaderLogs892A6913: 'AWS::Logs::LogGroup',
     ApiAccessLogs50B185DB: 'AWS::Logs::LogGroup',
     ApiCD79AAA0: 'AWS::ApiGateway::RestApi',
+    EventsLogsF2CB289A: 'AWS::Logs::LogGroup',
   },
   pipeline: {
     TrainingModelPackageGroup2A1BF969: 'AWS::SageMaker::ModelPackageGroup',
@@ -46,7 +62,7 @@ function statefulIds(template: Template): Record<string, string> {
 }
 
 describe.each(['sandbox', 'production'] as const)('logical IDs of stateful resources (%s)', (profile) => {
-  test.each(['network', 'data', 'ml', 'serving', 'pipeline'] as const)('%s stack', (stack) => {
+  test.each(['network', 'data', 'etl', 'ml', 'serving', 'pipeline'] as const)('%s stack', (stack) => {
     expect(statefulIds(appUnderTest(profile)[stack])).toEqual(PINNED[stack]);
   });
 });

@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import { PrivateNetwork } from '../../lib/constructs/private-network';
 import { ServingStack } from '../../lib/stacks/serving-stack';
 import { resolveAppConfig } from '../../lib/config/app-config';
@@ -109,6 +110,7 @@ describe('ServingStack: the recommendation function', () => {
     const stack = new ServingStack(app, 'Serving', {
       config,
       network,
+      events: firehose.DeliveryStream.fromDeliveryStreamName(networkStack, 'Events', 'events'),
       modelEndpoint: {
         endpointName: 'recommender',
         endpointArn: 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/recommender',
@@ -231,5 +233,42 @@ describe('ServingStack in production', () => {
 
   test('keeps logs when the stack is destroyed', () => {
     serving.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('ServingStack: event ingestion', () => {
+  const { serving } = appUnderTest('sandbox');
+
+  test('POST /v1/events is validated by a schema and reaches a function outside the VPC that may only put records', () => {
+    serving.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'AWS_IAM',
+      RequestModels: { 'application/json': { Ref: Match.stringLikeRegexp('^ApiPOSTv1eventsBody') } },
+    });
+    serving.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({
+        required: ['events'],
+        properties: { events: { type: 'array', minItems: 1, maxItems: 500 } },
+      }),
+    });
+    serving.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Serves POST /v1/events',
+      VpcConfig: Match.absent(),
+      Environment: { Variables: Match.objectLike({ EVENTS_DELIVERY_STREAM: Match.anyValue() }) },
+    });
+    const policies = serving.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^EventsFunctionServiceRole') }] },
+    });
+    const actions = Object.values(policies).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap(
+        (s) => s.Action,
+      ),
+    );
+    expect(actions.sort()).toEqual([
+      'firehose:PutRecord',
+      'firehose:PutRecordBatch',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
   });
 });

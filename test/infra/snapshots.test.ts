@@ -7,7 +7,7 @@ describe.each(['sandbox', 'production'] as const)('%s templates', (profile) => {
     expect(appUnderTest(profile).network.toJSON()).toMatchSnapshot();
   });
 
-  test.each(['data', 'ml', 'serving', 'pipeline'] as const)('%s stack', (stack) => {
+  test.each(['data', 'etl', 'ml', 'serving', 'pipeline'] as const)('%s stack', (stack) => {
     expect(appUnderTest(profile)[stack].toJSON()).toMatchSnapshot();
   });
 });

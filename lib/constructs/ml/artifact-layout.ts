@@ -1,7 +1,7 @@
 /**
  * Where the ML lifecycle keeps its objects in the artefacts bucket. IAM grants are scoped to these
- * prefixes: the training role reads `training/` and writes `models/` and `checkpoints/`, models read
- * `models/`, endpoints write `data-capture/`.
+ * prefixes: the ETL writes `training/`, the training role reads `training/` and writes `models/` and
+ * `checkpoints/`, models read `models/`, endpoints write `data-capture/`.
  */
 export const ARTIFACT_PREFIXES = {
   /** The training snapshot's train channel (`interactions.csv`, `users.csv`), written by the ETL. */
@@ -16,6 +16,12 @@ export const ARTIFACT_PREFIXES = {
   dataCapture: 'data-capture/',
   /** The metrics of the model currently serving, the bar a candidate must clear. */
   champion: 'champion/',
+  /** Dated training snapshots written by the ETL; the latest is copied to the channels above. */
+  snapshots: 'training/snapshots/',
+  /** The Feature Store's offline store. */
+  featureStore: 'feature-store/',
+  /** Per-object results of the ETL's distributed map. */
+  etlResults: 'etl-results/',
 } as const;
 
 /** Inside a job's `output.tar.gz`: the files `sagemaker/` writes to `SM_OUTPUT_DATA_DIR`. */

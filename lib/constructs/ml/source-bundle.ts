@@ -30,11 +30,13 @@ export class SourceBundle extends Construct {
   public readonly asset: s3assets.Asset;
   /** `s3://bucket/key` of the uploaded tarball. */
   public readonly s3Uri: string;
+  /** The tarball on this machine, as packed at synth time. */
+  public readonly localPath: string;
 
   constructor(scope: Construct, id: string, props: SourceBundleProps) {
     super(scope, id);
-    const tarball = packDeterministic(props.directory, props.exclude ?? [], props.extraFiles ?? {});
-    this.asset = new s3assets.Asset(this, 'Asset', { path: tarball });
+    this.localPath = packDeterministic(props.directory, props.exclude ?? [], props.extraFiles ?? {});
+    this.asset = new s3assets.Asset(this, 'Asset', { path: this.localPath });
     this.s3Uri = this.asset.s3ObjectUrl;
   }
 

@@ -7,7 +7,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -22,6 +21,7 @@ import {
 } from './model-endpoint';
 import type { SourceBundle } from './source-bundle';
 import { FailureHandling } from '../workflow/failure-handling';
+import { createPipelineStateMachine } from '../workflow/pipeline-state-machine';
 
 export interface TrainingResources {
   readonly instanceType: SageMakerInstanceType;
@@ -418,33 +418,19 @@ export class TrainingPipeline extends Construct {
           .otherwise(invalidMetrics),
       );
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+    ({ stateMachine: this.stateMachine, schedule: this.schedule } = createPipelineStateMachine(this, {
+      definition,
       timeout: props.resources.maxRuntime.plus(Duration.hours(3)),
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', {
-          retention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
-          removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-        }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
-      },
-    });
+      logExecutionData: true,
+      schedule: scheduler.ScheduleExpression.rate(props.cadence),
+      scheduleDescription: 'Retrains the recommender on the cadence of the requirements',
+      scheduleEnabled: props.scheduleEnabled,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    }));
     this.stateMachine.node.addDependency(this.modelPackageGroup);
-    Validations.of(this.stateMachine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing of the state machine: PutTraceSegments and GetSampling* take no resource ARN.',
-    });
     this.grantTrainingJob(this.stateMachine.role);
     endpoint.modelRole.grantPassRole(this.stateMachine.role);
-
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: 'Retrains the recommender on the cadence of the requirements',
-      schedule: scheduler.ScheduleExpression.rate(props.cadence),
-      target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {}),
-      enabled: props.scheduleEnabled,
-    });
   }
 
   private trainingJobParameters(

@@ -54,4 +54,9 @@ export const artistRecommender: Design = {
     },
     bootstrapPopularity: BOOTSTRAP_POPULARITY,
   },
+  data: {
+    kAnonymity: 10,
+    favouritesHalfLifeDays: 30,
+    validationDays: 7,
+  },
 };

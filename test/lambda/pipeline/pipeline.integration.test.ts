@@ -119,6 +119,7 @@ describe('pipeline: generate -> transform -> load -> features -> snapshot', () =
         `snapshots/${CUTOFF.toISOString()}/train/interactions.csv`,
         `snapshots/${CUTOFF.toISOString()}/train/users.csv`,
         `snapshots/${CUTOFF.toISOString()}/validation/interactions.csv`,
+        `snapshots/${CUTOFF.toISOString()}/features/user_features.jsonl`,
         `snapshots/${CUTOFF.toISOString()}/manifest.json`,
       ]);
       expect(result.s3Prefix).toBe(`s3://snapshots/snapshots/${CUTOFF.toISOString()}/`);

@@ -1,10 +1,14 @@
+import { CopyObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { migrate, readMigrations } from '../../../lambda/db-migrate/migrate';
 import { buildFeatures } from '../../../lambda/features/build';
-import { exportSnapshot, SNAPSHOT_FILES } from '../../../lambda/snapshot/export';
+import { exportSnapshot, FEATURES_FILE, SNAPSHOT_FILES } from '../../../lambda/snapshot/export';
+import { handleSnapshot } from '../../../lambda/snapshot/handler';
 import { startPostgres, type LocalPostgres } from '../../support/postgres';
 import { seededRandom } from '../../support/random';
 
@@ -251,7 +255,7 @@ describe('features and snapshot', () => {
     // Physical order changes (an update rewrites rows) must not change the output.
     await db.query(`UPDATE events SET loaded_at = now() WHERE event_id LIKE 'ev42-1%'`);
     await exportSnapshot(db, b, { cutoff: CUTOFF, k: 10 });
-    for (const file of [...Object.values(SNAPSHOT_FILES), 'manifest.json']) {
+    for (const file of [...Object.values(SNAPSHOT_FILES), FEATURES_FILE, 'manifest.json']) {
       expect(readFileSync(join(b, file))).toEqual(readFileSync(join(a, file)));
     }
   });
@@ -263,5 +267,143 @@ describe('features and snapshot', () => {
     for (const row of csv(join(dir, SNAPSHOT_FILES.validation)).slice(1)) {
       expect(Date.parse(row[3]) < end.getTime()).toBe(true);
     }
+  });
+
+  it('exports the Feature Store records: one per profiled user, k-anonymous, in rank order', async () => {
+    await buildFeatures(db, join(SQL, 'features'), { asOf: CUTOFF, k: 10, halfLifeDays: 14 });
+    const dir = outDir();
+    const manifest = await exportSnapshot(db, dir, { cutoff: CUTOFF, k: 10 });
+    const lines = readFileSync(join(dir, FEATURES_FILE), 'utf8').trimEnd().split('\n');
+    const records = lines.map((line) => JSON.parse(line));
+    const profiles = await db.query(`SELECT user_id FROM feature_user_profile ORDER BY user_id COLLATE "C"`);
+    expect(records.map((r) => r.user_id)).toEqual(profiles.rows.map((r) => r.user_id));
+    expect(manifest.files[FEATURES_FILE].rows).toBe(records.length);
+    for (const r of records) {
+      expect(Object.keys(r)).toEqual([
+        'user_id',
+        'age_group',
+        'location',
+        'top_artists',
+        'top_songs',
+        'interaction_count',
+        'event_time',
+      ]);
+      expect(r.event_time).toBe(CUTOFF.toISOString());
+      expect(Number.isInteger(r.interaction_count)).toBe(true);
+    }
+    const groups = new Map<string, number>();
+    for (const r of records)
+      groups.set(`${r.age_group}|${r.location}`, (groups.get(`${r.age_group}|${r.location}`) ?? 0) + 1);
+    for (const n of groups.values()) expect(n).toBeGreaterThanOrEqual(10);
+    // Nothing date-like but the event time: no birth date leaves the database.
+    const text = readFileSync(join(dir, FEATURES_FILE), 'utf8').replaceAll(CUTOFF.toISOString(), '');
+    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    expect(records.some((r) => String(r.user_id).startsWith('ghost'))).toBe(false);
+
+    const busiest = await db.query(
+      `SELECT user_id, clicks + plays + likes AS n FROM feature_user_interactions
+        WHERE user_id IN (SELECT user_id FROM feature_user_profile) ORDER BY n DESC, user_id LIMIT 1`,
+    );
+    const user = busiest.rows[0].user_id;
+    const record = records.find((r) => r.user_id === user);
+    expect(record.interaction_count).toBe(Number(busiest.rows[0].n));
+    const artists = await db.query(
+      `SELECT artist_id FROM feature_user_top_artists WHERE user_id = $1 ORDER BY rank`,
+      [user],
+    );
+    expect(record.top_artists).toBe(artists.rows.map((r) => r.artist_id).join(','));
+    const songs = await db.query(
+      `SELECT song_id FROM feature_user_top_songs WHERE user_id = $1 ORDER BY rank`,
+      [user],
+    );
+    expect(record.top_songs).toBe(songs.rows.map((r) => r.song_id).join(','));
+    // A user with an account and no events has empty lists and a zero count, not a missing field.
+    const quiet = records.find((r) => r.user_id === users[299]);
+    expect(quiet).toMatchObject({ top_artists: '', top_songs: '', interaction_count: 0 });
+  });
+
+  it('stamps the records with the as-of instant of the last feature build', async () => {
+    const later = new Date(CUTOFF.getTime() + 86_400_000);
+    await buildFeatures(db, join(SQL, 'features'), { asOf: later, k: 10, halfLifeDays: 14 });
+    try {
+      const dir = outDir();
+      await exportSnapshot(db, dir, { cutoff: CUTOFF, k: 10 });
+      const first = JSON.parse(readFileSync(join(dir, FEATURES_FILE), 'utf8').split('\n')[0]);
+      expect(first.event_time).toBe(later.toISOString());
+    } finally {
+      await buildFeatures(db, join(SQL, 'features'), { asOf: CUTOFF, k: 10, halfLifeDays: 14 });
+    }
+  });
+
+  it('keeps quotes and backslashes in the JSON lines intact', async () => {
+    const odd = Array.from({ length: 10 }, (_, i) => ({
+      user_id: `odd-${i}`,
+      dob: '1990-05-05',
+      city: 'Quote " and back\\slash',
+      state: 'Odd-S',
+      country: 'ZZ',
+    }));
+    await insertAccounts(odd);
+    try {
+      await buildFeatures(db, join(SQL, 'features'), { asOf: CUTOFF, k: 10, halfLifeDays: 14 });
+      const dir = outDir();
+      await exportSnapshot(db, dir, { cutoff: CUTOFF, k: 10 });
+      const records = readFileSync(join(dir, FEATURES_FILE), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const located = records.filter((r) => String(r.user_id).startsWith('odd-'));
+      expect(located).toHaveLength(10);
+      for (const r of located) expect(r.location).toBe('zz/odd-s/quote " and back\\slash');
+    } finally {
+      await db.query(`DELETE FROM accounts WHERE user_id LIKE 'odd-%'`);
+    }
+  });
+
+  it('uploads the features file, reports its key and publishes the training channels', async () => {
+    const s3 = mockClient(S3Client);
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(CopyObjectCommand).resolves({});
+    s3.on(ListObjectsV2Command).resolves({});
+    try {
+      const result = await handleSnapshot(
+        { cutoff: CUTOFF.toISOString(), k: 10 },
+        {
+          ...pg.env('features'),
+          SNAPSHOT_BUCKET: 'bkt',
+          SNAPSHOT_PUBLISH_PREFIX: 'training/current/',
+          SNAPSHOT_WORK_DIR: outDir(),
+        },
+        new S3Client({ region: 'us-east-1' }),
+      );
+      const prefix = `snapshots/${CUTOFF.toISOString()}/`;
+      expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+        `${prefix}train/interactions.csv`,
+        `${prefix}train/users.csv`,
+        `${prefix}validation/interactions.csv`,
+        `${prefix}${FEATURES_FILE}`,
+        `${prefix}manifest.json`,
+      ]);
+      expect(result.featuresKey).toBe(`${prefix}${FEATURES_FILE}`);
+      expect(result.files[FEATURES_FILE].rows).toBeGreaterThan(290);
+      expect(result.publishedPrefix).toBe('s3://bkt/training/current/');
+      expect(s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+        'training/current/train/interactions.csv',
+        'training/current/train/users.csv',
+        'training/current/validation/interactions.csv',
+        'training/current/manifest.json',
+      ]);
+    } finally {
+      // The mock never reads the file streams it was given: close them before their files go.
+      const bodies = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Body as Readable);
+      await Promise.all(bodies.map((b) => new Promise((resolve) => (b.once('close', resolve), b.destroy()))));
+      s3.restore();
+    }
+  });
+
+  it('refuses a publish prefix without a bucket before touching the database', async () => {
+    await expect(
+      handleSnapshot({ cutoff: CUTOFF.toISOString() }, { SNAPSHOT_PUBLISH_PREFIX: 'training/current/' }),
+    ).rejects.toThrow(/needs SNAPSHOT_BUCKET/);
   });
 });

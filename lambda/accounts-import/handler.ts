@@ -1,0 +1,80 @@
+/**
+ * Imports an accounts CSV into PostgreSQL (runs in the VPC, beside the database).
+ *
+ * Event: `{ bucket, key }`: a CSV with the header `user_id,date_of_birth,city,state,country,created_at`
+ * (as scripts/generate-data.ts writes it; gzip when the key ends in .gz).
+ * Result: `{ rows, upserted, badLines, badLineSamples: [{ line, reason }] }`: data rows read, accounts
+ * inserted or changed (0 when the same file is imported again), and the rows refused, counted with
+ * their line numbers (never dropped silently).
+ * The object is streamed into a staging table with COPY and upserted by user_id in one transaction.
+ * Errors: a missing or wrong header throws InvalidFileError; more than ACCOUNTS_MAX_BAD_FRACTION of
+ * the rows bad throws TooManyBadRowsError; both roll back, so the table is unchanged.
+ *
+ * Environment: ACCOUNTS_MAX_BAD_FRACTION (default 0.01), ACCOUNTS_MAX_BAD_LINE_SAMPLES (default 20),
+ * and the database settings of `../shared-db/connection.ts`.
+ */
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../shared-db/connection';
+import { DEFAULT_IMPORT_OPTIONS, importAccounts, type ImportResult } from './import';
+
+export interface AccountsImportEvent {
+  bucket: string;
+  key: string;
+}
+
+export type { ImportResult } from './import';
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new Error(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+export async function handleAccountsImport(
+  event: AccountsImportEvent,
+  env: NodeJS.ProcessEnv = process.env,
+  s3: S3Client = new S3Client({}),
+  now: () => number = Date.now,
+): Promise<ImportResult> {
+  const bucket = event?.bucket;
+  const key = event?.key;
+  if (typeof bucket !== 'string' || !bucket || typeof key !== 'string' || !key)
+    throw new Error('the event must name the accounts object: { bucket, key }');
+  const options = {
+    maxBadFraction: number(env, 'ACCOUNTS_MAX_BAD_FRACTION', DEFAULT_IMPORT_OPTIONS.maxBadFraction, 0, 1),
+    maxSamples: number(env, 'ACCOUNTS_MAX_BAD_LINE_SAMPLES', DEFAULT_IMPORT_OPTIONS.maxSamples, 0, 1000),
+    now: now(),
+  };
+
+  // The database first: a paused Aurora takes seconds to resume, and an S3 download left idle that
+  // long may be cut by the server.
+  const client = await connectWithRetry(await resolveClientConfig(env), connectOptionsFromEnv(env));
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!(object.Body instanceof Readable))
+      throw new Error(`s3://${bucket}/${key}: expected a Node stream body`);
+    const body = object.Body;
+    let source: Readable = body;
+    if (key.endsWith('.gz') || /gzip/i.test(object.ContentEncoding ?? '')) {
+      const gunzip = createGunzip();
+      body.on('error', (error) => gunzip.destroy(error));
+      source = body.pipe(gunzip);
+    }
+    try {
+      const result = await importAccounts(client, source, options);
+      console.log(JSON.stringify({ message: 'accounts imported', bucket, key, ...result }));
+      return result;
+    } finally {
+      body.destroy();
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export const handler = (event: AccountsImportEvent): Promise<ImportResult> => handleAccountsImport(event);

@@ -1,0 +1,216 @@
+import type { FeatureValue } from '@aws-sdk/client-sagemaker-featurestore-runtime';
+import type { Line } from '../event-transform/lines';
+
+/** The fields every line must carry, with the type each must have. */
+export const REQUIRED_FIELDS = {
+  user_id: 'string',
+  age_group: 'string',
+  location: 'string',
+  top_artists: 'string',
+  top_songs: 'string',
+  interaction_count: 'count',
+  event_time: 'time',
+} as const;
+
+export interface BadLineSample {
+  line: number;
+  reason: string;
+}
+
+export interface IngestResult {
+  /** Records the Feature Store accepted. */
+  records: number;
+  /** Valid records it still refused after the retries. */
+  failed: number;
+  /** Lines that are not a valid record (never sent). */
+  badLines: number;
+  badLineSamples: BadLineSample[];
+}
+
+export interface IngestOptions {
+  concurrency: number;
+  /** Tries per record, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Bad lines (and failed records) kept with their numbers. */
+  maxSamples: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
+  concurrency: 16,
+  maxAttempts: 8,
+  baseDelayMs: 100,
+  maxDelayMs: 5000,
+  maxSamples: 20,
+};
+
+export type ParsedRecord = { ok: true; record: FeatureValue[] } | { ok: false; reason: string };
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Turns one line into a Feature Store record: every field of the object, as strings (numbers
+ * written in decimal). Required fields must be present with their type; other string or number
+ * fields are sent as they are, so the feature group definition decides whether it knows them.
+ */
+export function parseRecord(text: string): ParsedRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, reason: 'not a JSON object' };
+  const fields = value as Record<string, unknown>;
+  for (const [name, kind] of Object.entries(REQUIRED_FIELDS)) {
+    const field = fields[name];
+    if (field === undefined || field === null) return { ok: false, reason: `${name} is missing` };
+    if (kind === 'count') {
+      if (typeof field !== 'number' || !Number.isSafeInteger(field) || field < 0)
+        return { ok: false, reason: `${name} must be a non-negative integer` };
+    } else if (typeof field !== 'string') {
+      return { ok: false, reason: `${name} must be a string` };
+    } else if (kind === 'time' && (!ISO_8601.test(field) || Number.isNaN(Date.parse(field)))) {
+      return { ok: false, reason: `${name} must be an ISO-8601 timestamp with a zone` };
+    }
+  }
+  if ((fields.user_id as string).length === 0) return { ok: false, reason: 'user_id is empty' };
+  const record: FeatureValue[] = [];
+  for (const [name, field] of Object.entries(fields)) {
+    if (typeof field === 'string') record.push({ FeatureName: name, ValueAsString: field });
+    else if (typeof field === 'number' && Number.isFinite(field))
+      record.push({ FeatureName: name, ValueAsString: String(field) });
+    else return { ok: false, reason: `${name} must be a string or a number` };
+  }
+  return { ok: true, record };
+}
+
+const RETRYABLE_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServerError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+]);
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN']);
+
+/** Throttling, 5xx and dropped connections pass; a validation or access error does not. */
+export function isRetryable(error: unknown): boolean {
+  const e = error as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (e.$retryable) return true;
+  if (e.name && RETRYABLE_NAMES.has(e.name)) return true;
+  if (e.code && RETRYABLE_CODES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status === 429 || (status !== undefined && status >= 500);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Sends one record, retrying transient failures with capped exponential backoff and full jitter. */
+export async function putWithRetry(
+  put: () => Promise<unknown>,
+  options: Pick<IngestOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>,
+): Promise<void> {
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await put();
+      return;
+    } catch (error) {
+      if (attempt >= options.maxAttempts || !isRetryable(error)) throw error;
+      const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+      await sleep(random() * ceiling);
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  const e = error as { name?: string; message?: string };
+  return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`.slice(0, 300);
+}
+
+export class IngestFailedError extends Error {
+  override readonly name = 'IngestFailedError';
+  constructor(
+    readonly result: IngestResult,
+    readonly failedSamples: BadLineSample[],
+  ) {
+    super(
+      `${result.failed} record(s) were refused after retries (${result.records} written, ` +
+        `${result.badLines} bad lines); first: ` +
+        failedSamples
+          .slice(0, 5)
+          .map((f) => `line ${f.line}: ${f.reason}`)
+          .join('; '),
+    );
+  }
+}
+
+/**
+ * Puts every valid line, at most `concurrency` at a time, as the lines stream in: the reader waits
+ * for a free slot, so memory holds one input chunk and the records in flight whatever the file size.
+ * Bad lines are counted with their numbers. Throws IngestFailedError (after every line was tried)
+ * when any valid record was still refused, so the caller's retry policy sees the failure.
+ */
+export async function ingestLines(
+  batches: AsyncIterable<Line[]>,
+  put: (record: FeatureValue[]) => Promise<unknown>,
+  options: IngestOptions = DEFAULT_INGEST_OPTIONS,
+): Promise<IngestResult> {
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
+    throw new Error('concurrency must be a positive integer');
+  const result: IngestResult = { records: 0, failed: 0, badLines: 0, badLineSamples: [] };
+  const failedSamples: BadLineSample[] = [];
+  const inFlight = new Set<Promise<void>>();
+
+  const bad = (line: number, reason: string) => {
+    result.badLines++;
+    if (result.badLineSamples.length < options.maxSamples) result.badLineSamples.push({ line, reason });
+  };
+
+  for await (const lines of batches) {
+    for (const line of lines) {
+      if (line.text === undefined) {
+        bad(line.line, `the line holds ${line.bytes} bytes, more than the limit`);
+        continue;
+      }
+      const parsed = parseRecord(line.text);
+      if (!parsed.ok) {
+        bad(line.line, parsed.reason);
+        continue;
+      }
+      while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+      const task: Promise<void> = putWithRetry(() => put(parsed.record), options)
+        .then(
+          () => {
+            result.records++;
+          },
+          (error: unknown) => {
+            result.failed++;
+            if (failedSamples.length < options.maxSamples)
+              failedSamples.push({ line: line.line, reason: describe(error) });
+          },
+        )
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+    }
+  }
+  await Promise.all(inFlight);
+  if (result.failed > 0) throw new IngestFailedError(result, failedSamples);
+  return result;
+}

@@ -1,0 +1,48 @@
+import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
+import { GRANT_HELPER_WILDCARDS, type AcceptedWildcard } from './acknowledge-grant-wildcards';
+
+const artifactPrefixes = [...new Set(Object.values(ARTIFACT_PREFIXES).map((p) => p.split('/')[0]))].join('|');
+
+/**
+ * Every IAM wildcard the blueprint accepts, each with the reason a reviewer needs. A wildcard not
+ * matched here fails synth under cdk-nag.
+ */
+export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
+  ...GRANT_HELPER_WILDCARDS,
+  {
+    finding: new RegExp(`^Resource::.*Artifacts.*/(${artifactPrefixes})/\\*$`),
+    reason:
+      'Objects under one prefix of the artefacts bucket: the layout in lib/constructs/ml/artifact-layout.ts.',
+  },
+  {
+    finding: /^Resource::.*RawEventsBucket.*\/(raw|quarantine|accounts)\/\*$/,
+    reason:
+      'Objects under one prefix of the raw events bucket: raw/ (Firehose output), quarantine/, accounts/.',
+  },
+  {
+    finding: /^Resource::arn:<AWS::Partition>:s3:::.*ArtifactsBucket.*\/\*$/,
+    reason:
+      "The ETL's distributed map writes its per-object results to the artefacts bucket; aws-cdk-lib grants its objects.",
+  },
+  {
+    finding:
+      /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*StateMachine.*:\*$/,
+    reason: 'A distributed map starts and reads the child executions of its own state machine.',
+  },
+  {
+    finding:
+      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(training-job|model|endpoint-config)\/rec-\*$/,
+    reason:
+      'The pipeline names every job, model and endpoint config it creates rec-<uuid>; it may touch no others.',
+  },
+  {
+    finding:
+      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(model-package\/[A-Za-z0-9-]+\/\*|endpoint-config\/\*)$/,
+    reason:
+      "Versions of the pipeline's own package group; endpoint configs are read to find the serving champion.",
+  },
+  {
+    finding: /^Resource::.*Function[0-9A-F]{8}.*:\*$/,
+    reason: 'LambdaInvoke tasks may call the function and its versions (ARN:*), as aws-cdk-lib grants them.',
+  },
+];

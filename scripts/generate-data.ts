@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { seededRandom } from './support/seeded-random';
 
 export interface GenerateOptions {
   users: number;
@@ -55,16 +56,9 @@ export interface GenerateSummary {
   accounts: number;
 }
 
-/** mulberry32, seeded from a string hash so that every (user, day, session) has its own stream. */
+/** A stream of its own for every (user, day, session), seeded from a hash of them. */
 function rng(...parts: (string | number)[]): () => number {
-  let a = createHash('sha256').update(parts.join('|')).digest().readUInt32LE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(createHash('sha256').update(parts.join('|')).digest().readUInt32LE(0));
 }
 
 const COUNTRIES: Record<string, Record<string, string[]>> = {

@@ -9,18 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createHandler, readIngestConfig } from '../../../lambda/events/handler';
 import { captureStdout } from '../../support/powertools-env';
 import { NOW, validEvent } from './fixtures';
-
-/** A small seeded generator (mulberry32), so a failing body can be reproduced from its number. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../scripts/support/seeded-random';
 
 const WEIRD: unknown[] = [
   null,
@@ -81,7 +70,7 @@ describe('POST /v1/events fuzzing', () => {
 
   it('answers every one of 600 malformed bodies with a 4xx or 202 and no internals', async () => {
     const stdout = captureStdout();
-    const random = rng(20260301);
+    const random = seededRandom(20260301);
     const statuses = new Map<number, number>();
     try {
       for (let n = 0; n < 600; n++) {

@@ -9,6 +9,7 @@ import type { Cluster } from 'iovalkey';
 import { runInThisContext } from 'node:vm';
 import { createHandler } from '../../../lambda/recommendations/handler';
 import { startRedisCluster, type LocalRedisCluster } from '../../support/redis-cluster';
+import { seededRandom } from '../../../scripts/support/seeded-random';
 import {
   connectAdmin,
   lambdaContext,
@@ -20,18 +21,6 @@ import {
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
 const CASES = 2000;
-
-/** mulberry32: a tiny seeded PRNG, good enough to pick fuzz cases reproducibly. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FuzzCase {
   readonly expectedField: 'method' | 'userId' | 'limit';
@@ -180,7 +169,7 @@ it(`answers ${CASES} malformed requests (seed ${SEED}) with a 4xx naming the fie
   const handler = createHandler(servingConfig(redis, { MODEL_ENDPOINT_NAME: 'recommender' }), {
     cacheCa: redis.ca,
   });
-  const next = generator(prng(SEED));
+  const next = generator(seededRandom(SEED));
   const failures: string[] = [];
   const statuses = new Map<number, number>();
   try {

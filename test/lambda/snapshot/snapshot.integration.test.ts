@@ -10,7 +10,7 @@ import { buildFeatures } from '../../../lambda/features/build';
 import { exportSnapshot, FEATURES_FILE, SNAPSHOT_FILES } from '../../../lambda/snapshot/export';
 import { handleSnapshot } from '../../../lambda/snapshot/handler';
 import { startPostgres, type LocalPostgres } from '../../support/postgres';
-import { seededRandom } from '../../support/random';
+import { seededRandom } from '../../../scripts/support/seeded-random';
 
 const SQL = join(__dirname, '..', '..', '..', 'sql');
 const CUTOFF = new Date('2026-02-15T00:00:00Z');

@@ -1,4 +1,7 @@
-/** A small seeded generator (mulberry32): tests and generated data reproduce from their seed. */
+/**
+ * A small seeded generator (mulberry32): generated data and fuzz cases reproduce from their seed.
+ * Not for anything that needs unpredictability.
+ */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

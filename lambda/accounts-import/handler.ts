@@ -13,9 +13,9 @@
  * Environment: ACCOUNTS_MAX_BAD_FRACTION (default 0.01), ACCOUNTS_MAX_BAD_LINE_SAMPLES (default 20),
  * and the database settings of `../shared-db/connection.ts`.
  */
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { S3Client } from '@aws-sdk/client-s3';
+import { EnvReader } from '../shared/env-reader';
+import { openObject } from '../shared/s3-object';
 import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../shared-db/connection';
 import { DEFAULT_IMPORT_OPTIONS, importAccounts, type ImportResult } from './import';
 
@@ -25,15 +25,6 @@ export interface AccountsImportEvent {
 }
 
 export type { ImportResult } from './import';
-
-function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max)
-    throw new Error(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 export async function handleAccountsImport(
   event: AccountsImportEvent,
@@ -45,28 +36,21 @@ export async function handleAccountsImport(
   const key = event?.key;
   if (typeof bucket !== 'string' || !bucket || typeof key !== 'string' || !key)
     throw new Error('the event must name the accounts object: { bucket, key }');
+  const read = new EnvReader(env);
   const options = {
-    maxBadFraction: number(env, 'ACCOUNTS_MAX_BAD_FRACTION', DEFAULT_IMPORT_OPTIONS.maxBadFraction, 0, 1),
-    maxSamples: number(env, 'ACCOUNTS_MAX_BAD_LINE_SAMPLES', DEFAULT_IMPORT_OPTIONS.maxSamples, 0, 1000),
+    maxBadFraction: read.number('ACCOUNTS_MAX_BAD_FRACTION', 0, 1, DEFAULT_IMPORT_OPTIONS.maxBadFraction),
+    maxSamples: read.integer('ACCOUNTS_MAX_BAD_LINE_SAMPLES', 0, 1000, DEFAULT_IMPORT_OPTIONS.maxSamples),
     now: now(),
   };
+  read.done('accounts import configuration');
 
   // The database first: a paused Aurora takes seconds to resume, and an S3 download left idle that
   // long may be cut by the server.
   const client = await connectWithRetry(await resolveClientConfig(env), connectOptionsFromEnv(env));
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!(object.Body instanceof Readable))
-      throw new Error(`s3://${bucket}/${key}: expected a Node stream body`);
-    const body = object.Body;
-    let source: Readable = body;
-    if (key.endsWith('.gz') || /gzip/i.test(object.ContentEncoding ?? '')) {
-      const gunzip = createGunzip();
-      body.on('error', (error) => gunzip.destroy(error));
-      source = body.pipe(gunzip);
-    }
+    const { body } = await openObject(s3, bucket, key);
     try {
-      const result = await importAccounts(client, source, options);
+      const result = await importAccounts(client, body, options);
       console.log(JSON.stringify({ message: 'accounts imported', bucket, key, ...result }));
       return result;
     } finally {

@@ -1,40 +1,7 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { openObject } from '../shared/s3-object';
 import { tarMembers } from './tar';
 import { InvalidInputError } from './validate';
-
-export interface OpenedObject {
-  /** The object's ETag, which identifies the bytes being streamed. */
-  readonly etag: string;
-  /** The object's bytes, decompressed when it is gzip'd. */
-  readonly body: Readable;
-}
-
-/**
- * Opens an object as a stream. The ETag comes from the same response as the bytes, so the version
- * derived from it always describes what was read, even if the object is overwritten meanwhile.
- */
-export async function openObject(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  ifMatch?: string,
-): Promise<OpenedObject> {
-  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }));
-  const body = response.Body;
-  if (!(body instanceof Readable)) {
-    throw new Error(`s3://${bucket}/${key}: expected the body as a Node stream`);
-  }
-  if (!response.ETag) {
-    body.destroy();
-    throw new Error(`s3://${bucket}/${key}: the response has no ETag`);
-  }
-  const gzipped = /gzip/i.test(response.ContentEncoding ?? '') || key.endsWith('.gz');
-  // pipeline forwards an error of the download into the gunzip stream, so the reader sees it.
-  const stream = gzipped ? pipeline(body, createGunzip(), () => undefined) : body;
-  return { etag: response.ETag, body: stream };
-}
 
 /** Reads a small object (the popularity list) whole. */
 export async function readObjectText(
@@ -43,7 +10,7 @@ export async function readObjectText(
   key: string,
   maxBytes: number,
 ): Promise<{ etag: string; text: string }> {
-  const { etag, body } = await openObject(s3, bucket, key);
+  const { etag, body } = await openObject(s3, bucket, key, { requireEtag: true });
   try {
     return { etag, text: await readText(body, maxBytes, `s3://${bucket}/${key}`) };
   } finally {
@@ -102,7 +69,7 @@ export async function openInputs(
   const { bucket } = location;
   if (!('archiveKey' in location)) {
     const popularity = await readObjectText(s3, bucket, location.popularityKey, maxSmallBytes);
-    const recommendations = await openObject(s3, bucket, location.recommendationsKey);
+    const recommendations = await openObject(s3, bucket, location.recommendationsKey, { requireEtag: true });
     return {
       popularity,
       recommendations: {
@@ -114,7 +81,7 @@ export async function openInputs(
   }
 
   const where = (member: string) => `${member} in s3://${bucket}/${location.archiveKey}`;
-  const first = await openObject(s3, bucket, location.archiveKey);
+  const first = await openObject(s3, bucket, location.archiveKey, { requireEtag: true });
   let text: string | undefined;
   try {
     for await (const member of tarMembers(first.body)) {
@@ -128,7 +95,10 @@ export async function openInputs(
   }
   if (text === undefined) throw new InvalidInputError(`there is no ${where(location.popularityMember)}`);
 
-  const second = await openObject(s3, bucket, location.archiveKey, first.etag);
+  const second = await openObject(s3, bucket, location.archiveKey, {
+    ifMatch: first.etag,
+    requireEtag: true,
+  });
   try {
     const members = tarMembers(second.body);
     for (;;) {

@@ -26,6 +26,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { deliverRecords, type DeliveryOptions } from './delivery';
 import { validateEvent, type RejectReason } from './schema';
 import { MAX_EVENTS_PER_REQUEST } from './limits';
+import { EnvReader } from '../shared/env-reader';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -48,30 +49,24 @@ export interface IngestConfig {
 
 /** Reads the configuration at cold start; a bad value fails the deployment loudly, not the clients. */
 export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
-  const problems: string[] = [];
-  const number = (name: string, min: number, max: number, fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-    }
-    return value;
-  };
-  const streamName = env.EVENTS_DELIVERY_STREAM ?? '';
-  if (!streamName) problems.push('EVENTS_DELIVERY_STREAM is required');
+  const read = new EnvReader(env);
   const config: IngestConfig = {
-    streamName,
-    maxEventsPerRequest: number('MAX_EVENTS_PER_REQUEST', 1, FIREHOSE_BATCH_LIMIT, FIREHOSE_BATCH_LIMIT),
-    maxBodyBytes: number('MAX_BODY_BYTES', 1024, FIREHOSE_CALL_BYTES_LIMIT, 1024 * 1024),
-    maxAttempts: number('FIREHOSE_MAX_ATTEMPTS', 1, 10, 4),
-    baseDelayMs: number('FIREHOSE_BASE_DELAY_MS', 0, 10_000, 50),
-    maxDelayMs: number('FIREHOSE_MAX_DELAY_MS', 0, 30_000, 1000),
-    retryAfterSeconds: number('RETRY_AFTER_SECONDS', 1, 3600, 5),
-    maxAgeMs: number('MAX_EVENT_AGE_DAYS', 1, 3650, 365) * 86_400_000,
-    maxFutureSkewMs: number('MAX_FUTURE_SKEW_SECONDS', 0, 86_400, 300) * 1000,
+    streamName: read.text('EVENTS_DELIVERY_STREAM'),
+    maxEventsPerRequest: read.integer(
+      'MAX_EVENTS_PER_REQUEST',
+      1,
+      FIREHOSE_BATCH_LIMIT,
+      FIREHOSE_BATCH_LIMIT,
+    ),
+    maxBodyBytes: read.integer('MAX_BODY_BYTES', 1024, FIREHOSE_CALL_BYTES_LIMIT, 1024 * 1024),
+    maxAttempts: read.integer('FIREHOSE_MAX_ATTEMPTS', 1, 10, 4),
+    baseDelayMs: read.integer('FIREHOSE_BASE_DELAY_MS', 0, 10_000, 50),
+    maxDelayMs: read.integer('FIREHOSE_MAX_DELAY_MS', 0, 30_000, 1000),
+    retryAfterSeconds: read.integer('RETRY_AFTER_SECONDS', 1, 3600, 5),
+    maxAgeMs: read.integer('MAX_EVENT_AGE_DAYS', 1, 3650, 365) * 86_400_000,
+    maxFutureSkewMs: read.integer('MAX_FUTURE_SKEW_SECONDS', 0, 86_400, 300) * 1000,
   };
-  if (problems.length > 0) throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  read.done('configuration');
   return config;
 }
 

@@ -18,13 +18,13 @@
  * (default 8: throttling, 5xx and dropped connections are retried with capped exponential backoff
  * and jitter), INGEST_MAX_LINE_BYTES (default 1 MiB), INGEST_MAX_BAD_LINE_SAMPLES (default 20).
  */
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   PutRecordCommand,
   SageMakerFeatureStoreRuntimeClient,
 } from '@aws-sdk/client-sagemaker-featurestore-runtime';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { EnvReader } from '../shared/env-reader';
+import { openObject } from '../shared/s3-object';
 import { splitLines } from '../event-transform/lines';
 import { DEFAULT_INGEST_OPTIONS, ingestLines, type IngestOptions, type IngestResult } from './ingest';
 
@@ -41,28 +41,20 @@ export interface IngestConfig {
   options: IngestOptions;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  return value;
-}
-
 export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
-  const featureGroupName = env.FEATURE_GROUP_NAME;
-  if (!featureGroupName) throw new Error('FEATURE_GROUP_NAME is required');
-  return {
-    featureGroupName,
-    maxLineBytes: integer(env, 'INGEST_MAX_LINE_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  const read = new EnvReader(env);
+  const config: IngestConfig = {
+    featureGroupName: read.text('FEATURE_GROUP_NAME'),
+    maxLineBytes: read.integer('INGEST_MAX_LINE_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
     options: {
       ...DEFAULT_INGEST_OPTIONS,
-      concurrency: integer(env, 'INGEST_CONCURRENCY', DEFAULT_INGEST_OPTIONS.concurrency, 1, 256),
-      maxAttempts: integer(env, 'INGEST_MAX_ATTEMPTS', DEFAULT_INGEST_OPTIONS.maxAttempts, 1, 20),
-      maxSamples: integer(env, 'INGEST_MAX_BAD_LINE_SAMPLES', DEFAULT_INGEST_OPTIONS.maxSamples, 0, 1000),
+      concurrency: read.integer('INGEST_CONCURRENCY', 1, 256, DEFAULT_INGEST_OPTIONS.concurrency),
+      maxAttempts: read.integer('INGEST_MAX_ATTEMPTS', 1, 20, DEFAULT_INGEST_OPTIONS.maxAttempts),
+      maxSamples: read.integer('INGEST_MAX_BAD_LINE_SAMPLES', 0, 1000, DEFAULT_INGEST_OPTIONS.maxSamples),
     },
   };
+  read.done('feature ingestion configuration');
+  return config;
 }
 
 export function parseIngestEvent(event: unknown): IngestEvent {
@@ -80,19 +72,10 @@ export async function handleIngest(
   clients: { s3: S3Client; featureStore: SageMakerFeatureStoreRuntimeClient },
 ): Promise<IngestResult> {
   const { bucket, key } = parseIngestEvent(event);
-  const object = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  if (!(object.Body instanceof Readable))
-    throw new Error(`s3://${bucket}/${key}: expected a Node stream body`);
-  const body = object.Body;
-  let source: Readable = body;
-  if (key.endsWith('.gz') || /gzip/i.test(object.ContentEncoding ?? '')) {
-    const gunzip = createGunzip();
-    body.on('error', (error) => gunzip.destroy(error));
-    source = body.pipe(gunzip);
-  }
+  const { body } = await openObject(clients.s3, bucket, key);
   try {
     const result = await ingestLines(
-      splitLines(source, config.maxLineBytes),
+      splitLines(body, config.maxLineBytes),
       (record) =>
         clients.featureStore.send(
           new PutRecordCommand({ FeatureGroupName: config.featureGroupName, Record: record }),

@@ -1,4 +1,5 @@
 import { KEY_PART_PATTERN } from '../shared/cache-layout';
+import { EnvReader } from '../shared/env-reader';
 import type { WeightedVariant } from './variant';
 
 /** Everything the function needs, read once from its environment at cold start. */
@@ -27,53 +28,33 @@ export interface ServingConfig {
  * bug, so it fails the cold start with every problem named, instead of degrading silently.
  */
 export function readServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
-  const problems: string[] = [];
-  const text = (name: string): string => {
-    const value = env[name];
-    if (!value) problems.push(`${name} is required`);
-    return value ?? '';
-  };
-  const number = (name: string, min: number, max: number, fallback?: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') {
-      if (fallback === undefined) problems.push(`${name} is required`);
-      return fallback ?? 0;
-    }
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) {
-      problems.push(`${name} must be a number in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-    }
-    return value;
-  };
-
+  const read = new EnvReader(env);
   const config: ServingConfig = {
-    cacheHost: text('CACHE_HOST'),
-    cachePort: number('CACHE_PORT', 1, 65535),
-    cacheConnectTimeoutMs: number('CACHE_CONNECT_TIMEOUT_MS', 10, 30_000, 1000),
-    cacheCommandTimeoutMs: number('CACHE_COMMAND_TIMEOUT_MS', 5, 10_000, 100),
-    pointerTtlMs: number('POINTER_TTL_MS', 0, 60_000, 1000),
+    cacheHost: read.text('CACHE_HOST'),
+    cachePort: read.number('CACHE_PORT', 1, 65535),
+    cacheConnectTimeoutMs: read.number('CACHE_CONNECT_TIMEOUT_MS', 10, 30_000, 1000),
+    cacheCommandTimeoutMs: read.number('CACHE_COMMAND_TIMEOUT_MS', 5, 10_000, 100),
+    pointerTtlMs: read.number('POINTER_TTL_MS', 0, 60_000, 1000),
     modelEndpointName: env.MODEL_ENDPOINT_NAME || undefined,
-    modelTimeoutMs: number('MODEL_TIMEOUT_MS', 10, 60_000, 1000),
-    modelAnswerTtlSeconds: number('MODEL_ANSWER_TTL_SECONDS', 1, 7 * 86_400, 3600),
-    variants: readVariants(env.AB_VARIANTS, problems),
-    scoreThreshold: number('SCORE_THRESHOLD', -1, 1, 0),
-    defaultLimit: number('DEFAULT_LIMIT', 1, 100, 10),
-    modelTopK: number('MODEL_TOP_K', 1, 100, 100),
-    retryAfterSeconds: number('RETRY_AFTER_SECONDS', 1, 3600, 5),
+    modelTimeoutMs: read.number('MODEL_TIMEOUT_MS', 10, 60_000, 1000),
+    modelAnswerTtlSeconds: read.number('MODEL_ANSWER_TTL_SECONDS', 1, 7 * 86_400, 3600),
+    variants: readVariants(env.AB_VARIANTS, read),
+    scoreThreshold: read.number('SCORE_THRESHOLD', -1, 1, 0),
+    defaultLimit: read.number('DEFAULT_LIMIT', 1, 100, 10),
+    modelTopK: read.number('MODEL_TOP_K', 1, 100, 100),
+    retryAfterSeconds: read.number('RETRY_AFTER_SECONDS', 1, 3600, 5),
   };
-  if (problems.length > 0) {
-    throw new Error(`Invalid serving configuration: ${problems.join('; ')}`);
-  }
+  read.done('serving configuration');
   return config;
 }
 
-function readVariants(raw: string | undefined, problems: string[]): WeightedVariant[] {
+function readVariants(raw: string | undefined, read: EnvReader): WeightedVariant[] {
   if (!raw) return [{ name: 'champion', weight: 1 }];
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    problems.push('AB_VARIANTS must be JSON');
+    read.problem('AB_VARIANTS must be JSON');
     return [];
   }
   const valid =
@@ -89,7 +70,7 @@ function readVariants(raw: string | undefined, problems: string[]): WeightedVari
     ) &&
     parsed.some((v) => v.weight > 0);
   if (!valid) {
-    problems.push('AB_VARIANTS must be a non-empty array of {name, weight >= 0} with a positive weight');
+    read.problem('AB_VARIANTS must be a non-empty array of {name, weight >= 0} with a positive weight');
     return [];
   }
   return parsed as WeightedVariant[];

@@ -193,8 +193,9 @@ describe('DataStack', () => {
         },
       });
       data.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-      // Emptied before deletion in the sandbox, so `cdk destroy` leaves nothing.
-      data.resourceCountIs('Custom::S3AutoDeleteObjects', emptied ? 2 : 0);
+      // Every bucket (artefacts, raw events, their access logs) is emptied before deletion in the
+      // sandbox, so `cdk destroy` leaves nothing.
+      data.resourceCountIs('Custom::S3AutoDeleteObjects', emptied ? 4 : 0);
     },
   );
 });

@@ -59,7 +59,7 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
       const request = parseRecommendationRequest(event, config.defaultLimit);
       const answer = await recommend(deps, request);
       if (!answer) {
-        metrics.addMetric('Unavailable', MetricUnit.Count, 1);
+        count('Unavailable');
         return errorResponse(
           503,
           'Unavailable',
@@ -70,33 +70,47 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
           },
         );
       }
-      metrics.addMetric(servedMetric[answer.source], MetricUnit.Count, 1);
+      if (answer.source !== 'cache') count(servedMetric[answer.source]);
       return jsonResponse(200, { userId: request.userId, requestId, ...answer });
     } catch (error) {
       if (error instanceof BadRequestError) {
-        metrics.addMetric('BadRequest', MetricUnit.Count, 1);
+        count('BadRequest');
         return errorResponse(error.statusCode, 'BadRequest', error.message, error.field);
       }
       logger.error('unexpected failure', { requestId, error: error as Error });
-      metrics.addMetric('UnexpectedError', MetricUnit.Count, 1);
+      count('UnexpectedError');
       return errorResponse(503, 'Unavailable', 'the request could not be served; retry later', undefined, {
         'retry-after': String(config.retryAfterSeconds),
       });
     } finally {
-      metrics.publishStoredMetrics();
+      if (metricsPending) metrics.publishStoredMetrics();
+      metricsPending = false;
     }
   };
 
   return Object.assign(handle, { close: () => client?.disconnect() });
 }
 
+/**
+ * Metrics are written as EMF log lines. A cache hit, the common case, writes none: at the design's
+ * peak a line per request would cost more in log ingestion than the function itself, and add a
+ * synchronous write to the hot path. Hits are Lambda's Invocations minus the outcomes counted here
+ * (`ServedFromModel`, `ServedFromFallback`, `Unavailable`, `BadRequest`, `UnexpectedError`), so the
+ * cache hit ratio is a metric-math expression over them.
+ */
+let metricsPending = false;
+
+function count(name: string): void {
+  metrics.addMetric(name, MetricUnit.Count, 1);
+  metricsPending = true;
+}
+
 function reportDegradation(kind: Degradation, error?: unknown): void {
-  metrics.addMetric(metricName[kind], MetricUnit.Count, 1);
+  count(metricName[kind]);
   if (kind !== 'no-version') logger.warn(kind, { error: error as Error });
 }
 
-const servedMetric: Record<Source, string> = {
-  cache: 'ServedFromCache',
+const servedMetric: Record<Exclude<Source, 'cache'>, string> = {
   model: 'ServedFromModel',
   fallback: 'ServedFromFallback',
 };

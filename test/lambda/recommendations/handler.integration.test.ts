@@ -96,6 +96,16 @@ describe('cache hit', () => {
     expect(sageMaker.calls()).toHaveLength(0);
   });
 
+  it('writes no metric line for a hit, and one for a miss served by the model', async () => {
+    sageMaker.on(InvokeEndpointCommand).resolves({ Body: modelBody('m1', [{ artistId: 'a', score: 0.9 }]) });
+    const handler = handlerWith({ MODEL_ENDPOINT_NAME: 'recommender' });
+    const before = stdout.metricNames().length;
+    await get(handler, 'user-7');
+    expect(stdout.metricNames().length).toBe(before);
+    await get(handler, 'someone-new');
+    expect(stdout.metricNames().slice(before)).toEqual(['ServedFromModel']);
+  });
+
   it('drops every item below the threshold, even when the limit asks for more', async () => {
     const handler = handlerWith({ SCORE_THRESHOLD: '0.5' });
     const { body } = await get(handler, 'user-3', 100);

@@ -313,7 +313,7 @@ export async function writeUserLists(
       }
       const key = prefix + parsed.value.userId;
       const value = encodeList(parsed.value.list);
-      checksum.update(key).update('\n').update(value).update('\n');
+      checksum.update(`${key}\n${value}\n`);
       await writer.set(key, value);
       users++;
     }

@@ -41,9 +41,9 @@ export function parseUserLine(line: string, expectedModelVersion: string): Parse
     if (!isScoredItem(items[i]))
       return bad(`items[${i}] is not {artistId: non-empty string, score in [-1, 1]}`);
   }
-  // Rebuilt from the checked fields only, so nothing unexpected in the input reaches the cache.
-  const clean: ScoredItem[] = (items as ScoredItem[]).map(({ artistId, score }) => ({ artistId, score }));
-  return { ok: true, value: { userId, list: { modelVersion, items: clean } } };
+  // Extra properties in the input are dropped when the list is encoded (encodeList keeps only the
+  // checked fields); copying every item here would only feed the garbage collector.
+  return { ok: true, value: { userId, list: { modelVersion, items: items as ScoredItem[] } } };
 }
 
 /** The popularity list (`popularity.json`), whose scores are shares in [0, 1]. */

@@ -77,8 +77,11 @@ export interface RecommendationList {
   readonly items: readonly ScoredItem[];
 }
 
+/** The only properties a stored list keeps, at every level: anything else in the input is dropped. */
+const STORED_PROPERTIES = ['modelVersion', 'items', 'artistId', 'score'];
+
 export function encodeList(list: RecommendationList): string {
-  return JSON.stringify({ modelVersion: list.modelVersion, items: list.items });
+  return JSON.stringify({ modelVersion: list.modelVersion, items: list.items }, STORED_PROPERTIES);
 }
 
 /**

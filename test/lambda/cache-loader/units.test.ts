@@ -1,3 +1,4 @@
+import { encodeList } from '../../../lambda/shared/cache-layout';
 import { Readable } from 'node:stream';
 import type { Cluster } from 'iovalkey';
 import { readLoaderConfig } from '../../../lambda/cache-loader/config';
@@ -61,10 +62,12 @@ describe('parseUserLine', () => {
       ...fields,
     });
 
-  it('accepts a line and keeps only the checked fields', () => {
-    expect(parseUserLine(line({ items: [{ artistId: 'a1', score: 0.5, extra: 1 }] }), 'm1')).toEqual({
-      ok: true,
-      value: { userId: 'u1', list: { modelVersion: 'm1', items: [{ artistId: 'a1', score: 0.5 }] } },
+  it('accepts a line, and only the checked fields reach the cache', () => {
+    const parsed = parseUserLine(line({ items: [{ artistId: 'a1', score: 0.5, extra: 1 }] }), 'm1');
+    expect(parsed).toMatchObject({ ok: true, value: { userId: 'u1', list: { modelVersion: 'm1' } } });
+    expect(parsed.ok && JSON.parse(encodeList(parsed.value.list))).toEqual({
+      modelVersion: 'm1',
+      items: [{ artistId: 'a1', score: 0.5 }],
     });
   });
 

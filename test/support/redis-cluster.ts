@@ -150,7 +150,8 @@ function assertRedisServer(binary: string): void {
   }
 }
 
-function makeCertificate(cert: string, key: string): void {
+/** A self-signed certificate for 127.0.0.1 and localhost, trusted by passing it as the CA. */
+export function makeCertificate(cert: string, key: string): void {
   const result = spawnSync(
     'openssl',
     [
@@ -180,7 +181,7 @@ function makeCertificate(cert: string, key: string): void {
 }
 
 /** Ports the OS hands out as free, held open together so they are distinct. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },
@@ -264,6 +265,6 @@ function parseInfo(text: string): Record<string, string> {
   return info;
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,12 +4,12 @@
  * node owning every slot, where a pipeline that mixes nodes or a SCAN of only one node would go
  * unnoticed; this one exists to catch that.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'iovalkey';
+import { freePorts, makeCertificate, sleep } from './redis-cluster';
 
 export interface LocalMultiNodeCluster {
   readonly host: '127.0.0.1';
@@ -33,31 +33,7 @@ export async function startMultiNodeCluster(nodes = 3, timeoutMs = 20_000): Prom
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
     // One certificate for every node: the nodes verify each other on the TLS cluster bus.
-    const made = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { encoding: 'utf8' },
-    );
-    if (made.error || made.status !== 0)
-      throw new Error(`openssl failed: ${made.error?.message ?? made.stderr}`);
+    makeCertificate(cert, key);
     const ca = readFileSync(cert, 'utf8');
     const ports = await freePorts(nodes * 2);
     const tlsPorts = ports.slice(0, nodes);
@@ -181,29 +157,4 @@ async function connectNode(port: number, ca: string, deadline: number): Promise<
       await sleep(50);
     }
   }
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => {
-    const address = server.address();
-    if (typeof address !== 'object' || address === null) throw new Error('no port');
-    return address.port;
-  });
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -217,6 +217,10 @@ describe('PipelineStack: least privilege', () => {
     expect(JSON.stringify(create?.Resource)).toMatch(/training-job\/rec-\*/);
   });
 
+  test('the model registry survives destroy: SageMaker refuses to delete a group holding packages', () => {
+    pipeline.hasResource('AWS::SageMaker::ModelPackageGroup', { DeletionPolicy: 'Retain' });
+  });
+
   test('the bootstrap set is loaded once, at creation, only into an empty cache', () => {
     const [load] = Object.values(pipeline.findResources('Custom::AWS'));
     const create = JSON.stringify(load.Properties.Create);

@@ -112,7 +112,9 @@ export class TrainingPipeline extends Construct {
       modelPackageGroupName: packageGroupName,
       modelPackageGroupDescription: 'Recommendation models that passed the evaluation gate',
     });
-    this.modelPackageGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+    // Kept in every profile: SageMaker refuses to delete a group that holds packages, which would
+    // fail `cdk destroy` after the first promotion. An empty group costs nothing.
+    this.modelPackageGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
     // Models created by the pipeline read the trained artefacts.
     artifacts.grantRead(endpoint.modelRole, `${ARTIFACT_PREFIXES.models}*`);

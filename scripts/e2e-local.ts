@@ -19,14 +19,13 @@ import {
   createReadStream,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from 'pg';
 
@@ -101,20 +100,6 @@ export function formatTable(rows: readonly StageRow[]): string {
   ].join('\n');
 }
 
-/** Every raw object under `dataDir/raw`, relative to `dataDir`, in name order. */
-function rawKeys(dataDir: string): string[] {
-  const keys: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.gz')) keys.push(relative(dataDir, path));
-    }
-  };
-  walk(join(dataDir, 'raw'));
-  return keys;
-}
-
 /**
  * An S3 client that serves GetObject from local files (key = path under `root`): the cache loader
  * then runs its own download, version and swap code on the training job's local output.
@@ -152,7 +137,7 @@ export async function runE2e(
   options: E2eOptions,
   print: (line: string) => void = console.log,
 ): Promise<E2eResult> {
-  const { generateData } = await import('./generate-data');
+  const { generateData, rawKeys } = await import('./generate-data');
   const { startPostgres } = await import('../test/support/postgres');
   const { startRedisCluster } = await import('../test/support/redis-cluster');
   const { servingEnv } = await import('../test/support/serving-fixtures');

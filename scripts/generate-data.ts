@@ -16,8 +16,8 @@
  *   loaded rows = events.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { seededRandom } from './support/seeded-random';
 
@@ -320,6 +320,20 @@ function parseArgs(argv: string[]): GenerateOptions {
     malformedRate: rate('malformed-rate', 0.01),
     duplicateRate: rate('duplicate-rate', 0.01),
   };
+}
+
+/** Every raw object a generated data set holds under `dataDir/raw`, relative to `dataDir`, in name order. */
+export function rawKeys(dataDir: string): string[] {
+  const keys: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.gz')) keys.push(relative(dataDir, path));
+    }
+  };
+  walk(join(dataDir, 'raw'));
+  return keys;
 }
 
 if (require.main === module) {

@@ -4,8 +4,8 @@
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -23,19 +23,7 @@ export async function loadAccountsCsv(client: ClientBase, path: string): Promise
   );
 }
 
-/** Every raw object under `dataDir/raw`, as keys relative to `dataDir`, in name order. */
-export function rawKeys(dataDir: string): string[] {
-  const keys: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.gz')) keys.push(relative(dataDir, path));
-    }
-  };
-  walk(join(dataDir, 'raw'));
-  return keys;
-}
+export { rawKeys } from '../../scripts/generate-data';
 
 export interface DirectoryRun {
   totals: TransformCounts;

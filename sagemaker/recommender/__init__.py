@@ -6,6 +6,7 @@ Modules (one idea each):
   lastfm        Last.fm hetrec2011 official split with md5 verification
   als           exact iALS solver (Cholesky / Woodbury), data-parallel under torch.distributed
   distributed   process-group setup from torchrun's environment
+  checkpoint    per-sweep ALS checkpoints for managed spot training (atomic, keyed, verified)
   model         feature columns, fitting, cosine vectors, artefact writing
   inference     standalone SageMaker handler (model_fn/input_fn/predict_fn/output_fn)
   evaluation    held-out metrics for model and popularity, threshold choice

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from .checkpoint import SweepCheckpoint, SweepState
 from .distributed import DistContext, gather_rows
 
 
@@ -150,9 +151,13 @@ def initial_factors(n: int, params: ALSParams, device, dtype=torch.float32) -> t
     return (torch.randn(n, params.factors, generator=gen, dtype=torch.float64) * params.init_std).to(device, dtype)
 
 
-def fit_als(matrix: SparseRows, params: ALSParams, ctx: DistContext | None = None, budget: int = 1 << 24, log=None):
+def fit_als(matrix: SparseRows, params: ALSParams, ctx: DistContext | None = None, budget: int = 1 << 24, log=None,
+            checkpoint: SweepCheckpoint | None = None):
     """Alternates row/column solves.
 
+    With a checkpoint, a fit continues after the last sweep it holds, and the state after every
+    sweep is saved: the factors after sweep k depend only on the factors after sweep k-1, so the
+    resumed fit gives the factors of an uninterrupted one.
     Returns (row_factors, col_factors, column unobserved weights, seconds per iteration)."""
     ctx = ctx or DistContext()
     device, dtype = matrix.values.device, matrix.values.dtype
@@ -163,13 +168,21 @@ def fit_als(matrix: SparseRows, params: ALSParams, ctx: DistContext | None = Non
     col_w = column_weights(columns.lengths, params).to(dtype)
     row_ones = torch.ones(matrix.n_rows, dtype=dtype, device=device)
     timings = []
-    for iteration in range(params.iterations):
+    start = 0
+    if checkpoint is not None:
+        state = checkpoint.restore(matrix.n_rows, matrix.n_cols, params.factors, params.iterations, device)
+        if state is not None:
+            row_factors, col_factors = state.row_factors.to(device, dtype), state.col_factors.to(device, dtype)
+            timings, start = list(state.timings), state.sweep
+    for iteration in range(start, params.iterations):
         began = time.perf_counter()
         local = solve_rows(col_factors, matrix, row_shares[ctx.rank], params, budget, row_ones, col_w)
         row_factors = gather_rows(local, row_shares, matrix.n_rows, ctx)
         local = solve_rows(row_factors, columns, col_shares[ctx.rank], params, budget, col_w, row_ones)
         col_factors = gather_rows(local, col_shares, matrix.n_cols, ctx)
         timings.append(time.perf_counter() - began)
+        if checkpoint is not None:
+            checkpoint.save(SweepState(iteration + 1, row_factors, col_factors, timings), params.iterations, device)
         if log is not None:
             log(f"als iteration {iteration + 1}/{params.iterations}: {timings[-1]:.2f}s")
     return row_factors, col_factors, col_w, timings

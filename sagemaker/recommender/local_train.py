@@ -1,9 +1,11 @@
 """Runs the training entry point on local folders the way SageMaker script mode does.
 
-    python -m recommender.local_train --train DIR [--validation DIR] --work DIR [-- --hp value ...]
+    python -m recommender.local_train --train DIR [--validation DIR] --work DIR [--resume] [-- --hp value ...]
 
-Lays out WORK like /opt/ml (input/data/<channel>, model, output/data), sets the SM_* variables and
-runs `python train.py <hyperparameters>` with cwd = the source dir, in a fresh process.
+Lays out WORK like /opt/ml (input/data/<channel>, model, output/data, checkpoints), sets the SM_*
+variables and runs `python train.py <hyperparameters>` with cwd = the source dir, in a fresh
+process. Each run is a new job and starts with an empty checkpoints folder; --resume keeps it, the
+way SageMaker restores a restarted spot job's checkpoints.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ def sagemaker_env(work: str, channels: dict[str, str], job_name: str | None) -> 
     env.update({
         "SM_MODEL_DIR": os.path.join(work, "model"),
         "SM_OUTPUT_DATA_DIR": os.path.join(work, "output", "data"),
+        # Not a SageMaker variable: train_job's override of /opt/ml/checkpoints (see its --checkpoint-dir).
+        "SM_CHECKPOINT_DIR": os.path.join(work, "checkpoints"),
         "SM_NUM_GPUS": os.environ.get("SM_NUM_GPUS", "0"),
         "SM_HOSTS": json.dumps(["algo-1"]),
         "SM_CURRENT_HOST": "algo-1",
@@ -42,6 +46,7 @@ def main(argv=None) -> int:
     p.add_argument("--validation", help="validation channel folder (optional)")
     p.add_argument("--work", required=True, help="folder standing in for /opt/ml")
     p.add_argument("--job-name", help="TRAINING_JOB_NAME to set (becomes model_version)")
+    p.add_argument("--resume", action="store_true", help="keep WORK/checkpoints (a restarted spot job)")
     args, hyperparameters = p.parse_known_args(argv)
     if hyperparameters[:1] == ["--"]:
         hyperparameters = hyperparameters[1:]
@@ -49,7 +54,8 @@ def main(argv=None) -> int:
     if args.validation:
         channels["validation"] = os.path.abspath(args.validation)
     work = os.path.abspath(args.work)
-    for sub in ("model", os.path.join("output", "data")):
+    fresh = ["model", os.path.join("output", "data")] + ([] if args.resume else ["checkpoints"])
+    for sub in fresh:
         shutil.rmtree(os.path.join(work, sub), ignore_errors=True)
         os.makedirs(os.path.join(work, sub))
     env = sagemaker_env(work, channels, args.job_name)

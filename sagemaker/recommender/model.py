@@ -29,6 +29,7 @@ import torch
 
 from . import inference
 from .als import ALSParams, SparseRows, fit_als
+from .checkpoint import CheckpointDir
 from .data import Interactions
 from .distributed import DistContext
 
@@ -183,8 +184,20 @@ def confidence(data: Interactions, params: ModelParams) -> np.ndarray:
     return 1.0 + params.alpha * np.log1p(weights)
 
 
-def fit_model(data: Interactions, params: ModelParams, device="cpu", ctx: DistContext | None = None, log=None):
-    """Fits iALS on the artist + side-feature matrix of `data`."""
+def checkpoint_key(data: Interactions, params: ModelParams, stage: str) -> dict:
+    """What a fit's checkpoint must match to be resumed: the input data and every model
+    hyperparameter but the sweep count, which is left out because the factors after sweep k do not
+    depend on how many sweeps follow (a run with more sweeps may continue a shorter one)."""
+    hyperparameters = params.to_dict()
+    hyperparameters["als"].pop("iterations")
+    return {"stage": stage, "data": _digest(data, {}), "params": hyperparameters}
+
+
+def fit_model(data: Interactions, params: ModelParams, device="cpu", ctx: DistContext | None = None, log=None,
+              checkpoints: CheckpointDir | None = None, stage: str = "fit"):
+    """Fits iALS on the artist + side-feature matrix of `data`.
+
+    With `checkpoints`, the fit resumes from and saves to that folder's checkpoint for `stage`."""
     feature_ids, f_rows, f_cols = feature_columns(data)
     conf = confidence(data, params)
     rows = np.concatenate([data.users, np.asarray(f_rows, dtype=np.int64)])
@@ -197,7 +210,8 @@ def fit_model(data: Interactions, params: ModelParams, device="cpu", ctx: DistCo
         data.num_users,
         data.num_items + len(feature_ids),
     )
-    user_f, col_f, col_w, timings = fit_als(matrix, params.als, ctx, log=log)
+    sweeps = checkpoints.sweeps(stage, checkpoint_key(data, params, stage), ctx) if checkpoints is not None else None
+    user_f, col_f, col_w, timings = fit_als(matrix, params.als, ctx, log=log, checkpoint=sweeps)
     col_f = col_f.cpu()
     return TrainedModel(
         data=data,
@@ -214,6 +228,10 @@ def fit_model(data: Interactions, params: ModelParams, device="cpu", ctx: DistCo
 
 def data_fingerprint(data: Interactions, params: dict) -> str:
     """Short deterministic hash of data + hyperparameters (model_version outside SageMaker)."""
+    return _digest(data, params)[:12]
+
+
+def _digest(data: Interactions, params: dict) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(params, sort_keys=True).encode())
     for ids in (data.user_ids, data.item_ids):
@@ -221,4 +239,4 @@ def data_fingerprint(data: Interactions, params: dict) -> str:
     for array in (data.users, data.items, data.weights):
         h.update(np.ascontiguousarray(array).tobytes())
     h.update(json.dumps(data.user_features, sort_keys=True).encode())
-    return h.hexdigest()[:12]
+    return h.hexdigest()

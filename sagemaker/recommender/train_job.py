@@ -5,6 +5,10 @@ SM_MODEL_DIR and metrics.json, recommendations.jsonl and popularity.json to SM_O
 Without a validation channel a deterministic per-user holdout of train (the protocol rule with
 --holdout-seed) is used for metrics and the threshold, then the model is refitted on all of train.
 Under torchrun (WORLD_SIZE > 1) every rank joins the solve and rank 0 writes the outputs.
+
+Managed spot training: every ALS sweep is checkpointed to --checkpoint-dir (default
+/opt/ml/checkpoints, CheckpointConfig.LocalPath's default), and a restarted job resumes after the
+last checkpointed sweep with the same result; see recommender/checkpoint.py.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import torch
 
 from . import inference
 from .als import ALSParams
+from .checkpoint import DEFAULT_DIR as DEFAULT_CHECKPOINT_DIR, CheckpointDir
 from .data import DataError, build_interactions, load_channel, read_interaction_rows
 from .distributed import current_context, init_from_env
 from .evaluation import evaluate
@@ -76,7 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-dir", "--model_dir", default=env("SM_MODEL_DIR", "/opt/ml/model"))
     p.add_argument("--output-data-dir", "--output_data_dir", default=env("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data"))
     p.add_argument("--num-gpus", "--num_gpus", type=int, default=int(env("SM_NUM_GPUS", "0") or 0))
+    # SageMaker does not tell the container CheckpointConfig.LocalPath (no SM_* variable holds it),
+    # so the documented default is assumed; SM_CHECKPOINT_DIR is this project's own override, set
+    # by local_train the way it sets SM_MODEL_DIR. An empty value turns checkpoints off.
+    # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CheckpointConfig.html
+    p.add_argument("--checkpoint-dir", "--checkpoint_dir", default=env("SM_CHECKPOINT_DIR", DEFAULT_CHECKPOINT_DIR),
+                   help="folder SageMaker syncs with CheckpointConfig.S3Uri; '' = no checkpoints")
     return p
+
+
+# Job settings rather than hyperparameters: they stay out of metrics.json and the model version.
+NOT_HYPERPARAMETERS = ("train", "validation", "model_dir", "output_data_dir", "num_gpus", "checkpoint_dir")
 
 
 def params_from_args(args) -> ModelParams:
@@ -165,17 +180,22 @@ def _train(args, device, ctx) -> dict:
         train_rows, val_rows = per_user_split(train.triples(), args.holdout_seed)
         fit_data, refit = build_interactions(train_rows, train.user_features), args.refit_full
 
+    # Only the process that writes the outputs writes checkpoints, so the per-job S3 prefix holds
+    # one file per stage; every rank (and host) reads the copy SageMaker restored next to it.
+    checkpoints = CheckpointDir(args.checkpoint_dir, writer=writer) if args.checkpoint_dir else None
+    if checkpoints is None and log:
+        log("checkpoint: off (empty --checkpoint-dir); an interruption restarts from sweep 0")
     began = time.perf_counter()
-    trained = fit_model(fit_data, params, device, ctx, log=log)
+    trained = fit_model(fit_data, params, device, ctx, log=log, checkpoints=checkpoints,
+                        stage="train" if args.validation else "holdout")
     fit_seconds = time.perf_counter() - began
     report = evaluate(trained, val_rows, args.eval_k, args.threshold_keep)
     if refit:
         began = time.perf_counter()
-        trained = fit_model(train, params, device, ctx, log=log)
+        trained = fit_model(train, params, device, ctx, log=log, checkpoints=checkpoints, stage="full")
         fit_seconds += time.perf_counter() - began
 
-    hyperparameters = {k: v for k, v in vars(args).items()
-                       if k not in ("train", "validation", "model_dir", "output_data_dir", "num_gpus")}
+    hyperparameters = {k: v for k, v in vars(args).items() if k not in NOT_HYPERPARAMETERS}
     model_version = os.environ.get("TRAINING_JOB_NAME") or data_fingerprint(train, hyperparameters)
     k = args.eval_k
     metrics = {

@@ -52,6 +52,7 @@ def test_entry_point_under_torchrun_matches_single_process(tmp_path, channel):
     def job(name, launcher):
         env = child_env(SM_CHANNEL_TRAIN=channel, SM_MODEL_DIR=str(tmp_path / name / "model"),
                         SM_OUTPUT_DATA_DIR=str(tmp_path / name / "out"), TRAINING_JOB_NAME="parity",
+                        SM_CHECKPOINT_DIR=str(tmp_path / name / "checkpoints"),
                         OMP_NUM_THREADS="1")
         cmd = launcher + ["train.py", "--factors", "8", "--iterations", "3"]
         done = subprocess.run(cmd, cwd=SOURCE_DIR, env=env, capture_output=True, text=True, timeout=240)

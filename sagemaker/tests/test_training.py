@@ -47,6 +47,7 @@ def test_batch_outputs(trained_job, synthetic):
 def _run(tmp_path, name, argv):
     model_dir, out_dir = tmp_path / f"{name}-model", tmp_path / f"{name}-out"
     return train_job.run(argv + ["--model-dir", str(model_dir), "--output-data-dir", str(out_dir),
+                                 "--checkpoint-dir", str(tmp_path / f"{name}-checkpoints"),
                                  "--factors", "8", "--iterations", "3"])
 
 

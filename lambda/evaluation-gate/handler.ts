@@ -2,29 +2,45 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { decide, type GatePolicy, type GateResult } from './decide';
 import { MetricsUnreadableError, readJsonMember, readJsonObject } from './read-metrics';
+import { registryMetadata } from './registry-metadata';
 
 /**
  * The evaluation gate of the training pipeline.
  *
- * Event: `{ bucket, candidateOutputKey, championMetricsKey }`, where `candidateOutputKey` is the
- * training job's `output.tar.gz` (it holds `metrics.json`) and `championMetricsKey` the metrics of
- * the model serving now (absent before the first promotion).
+ * Event: `{ bucket, trainingJob, candidateOutputKey, championMetricsKey }`, where
+ * `candidateOutputKey` is the training job's `output.tar.gz` (it holds `metrics.json`) and
+ * `championMetricsKey` the metrics of the model serving now (absent before the first promotion).
  * Result: `{ decision: 'promote' | 'reject' | 'invalid', reasons, candidate, baseline, champion,
- * candidateMetrics }`. The policy comes from the environment: GATE_METRIC, GATE_BASELINE_METRIC,
+ * candidateMetrics, registryMetadata }`; `registryMetadata` is what the Model Registry accepts as
+ * the package's `CustomerMetadataProperties`. The policy comes from the environment: GATE_METRIC, GATE_BASELINE_METRIC,
  * GATE_MIN_IMPROVEMENT_OVER_CHAMPION, GATE_MIN_IMPROVEMENT_OVER_BASELINE.
  */
 export interface GateEvent {
   readonly bucket: string;
+  /** The candidate's training job, recorded with the package. */
+  readonly trainingJob?: string;
   readonly candidateOutputKey: string;
   readonly championMetricsKey: string;
 }
 
-export type GateOutput = GateResult & { readonly candidateMetrics?: unknown };
+export type GateOutput = GateResult & {
+  readonly candidateMetrics?: unknown;
+  readonly registryMetadata: Record<string, string>;
+};
 
 const logger = new Logger();
 const s3 = new S3Client({});
 
 export async function evaluate(event: GateEvent, policy: GatePolicy, client: S3Client): Promise<GateOutput> {
+  const result = await judge(event, policy, client);
+  return { ...result, registryMetadata: registryMetadata(result, event.trainingJob) };
+}
+
+async function judge(
+  event: GateEvent,
+  policy: GatePolicy,
+  client: S3Client,
+): Promise<GateResult & { readonly candidateMetrics?: unknown }> {
   let candidateMetrics: unknown;
   try {
     candidateMetrics = await readJsonMember(client, event.bucket, event.candidateOutputKey, 'metrics.json');

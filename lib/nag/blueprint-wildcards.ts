@@ -31,15 +31,21 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
   },
   {
     finding:
-      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(training-job|model|endpoint-config)\/rec-\*$/,
+      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(training-job|model|endpoint-config)\/[a-z][a-z0-9-]*-\*$/,
     reason:
-      'The pipeline names every job, model and endpoint config it creates rec-<uuid>; it may touch no others.',
+      "The pipeline names every job, model and endpoint config it creates <design id>-<uuid>; it may touch no others, and no other design's.",
   },
   {
     finding:
-      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(model-package\/[A-Za-z0-9-]+\/\*|endpoint-config\/\*)$/,
+      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(model-package\/[a-z][a-z0-9-]*-models-.+\/\*|endpoint-config\/\*)$/,
     reason:
       "Versions of the pipeline's own package group; endpoint configs are read to find the serving champion.",
+  },
+  {
+    finding:
+      /^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:\/aws\/sagemaker\/TrainingJobs:log-stream:[a-z][a-z0-9-]*-\*$/,
+    reason:
+      "Training jobs log to the account-wide /aws/sagemaker/TrainingJobs group, one stream per job named after it: the cleanup deletes only this design's streams.",
   },
   {
     finding: /^Resource::.*Function[0-9A-F]{8}.*:\*$/,

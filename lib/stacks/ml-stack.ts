@@ -1,6 +1,9 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
+import type { Profile } from '../config/profile';
+import { CustomResourceHandler } from '../constructs/custom-resource-handler';
 import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
 import { BootstrapArtifacts } from '../constructs/ml/bootstrap-artifacts';
 import { DlcImage } from '../constructs/ml/dlc-image';
@@ -60,8 +63,49 @@ export class MlStack extends Stack {
         prefix: ARTIFACT_PREFIXES.dataCapture,
         key: props.data.key,
       },
+      logRetention: profile.logRetention,
+      logRemovalPolicy: profile.removalPolicy,
     });
+    if (profile.removalPolicy === RemovalPolicy.DESTROY) this.addRunCleanup(design.id, profile);
 
     new CfnOutput(this, 'EndpointName', { value: this.endpoint.endpointName });
+  }
+
+  /**
+   * On destroy, once the endpoint is gone, deletes the models and endpoint configs that training runs
+   * created (named `<design>-<uuid>`). Not before: SageMaker says an endpoint config in use by a live
+   * endpoint must not be deleted
+   * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html).
+   */
+  private addRunCleanup(namePrefix: string, profile: Profile): void {
+    const cleanup = new CustomResourceHandler(this, 'RunCleanup', {
+      handlerFolder: 'sagemaker-cleanup',
+      description: 'On destroy: deletes the models and endpoint configs that training runs created',
+      timeout: Duration.minutes(10),
+      logRetention: profile.logRetention,
+      logRemovalPolicy: profile.removalPolicy,
+    });
+    cleanup.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // List actions take no resource ARN.
+        actions: ['sagemaker:ListModels', 'sagemaker:ListEndpointConfigs'],
+        resources: ['*'],
+      }),
+    );
+    cleanup.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:DeleteModel', 'sagemaker:DeleteEndpointConfig'],
+        resources: ['model', 'endpoint-config'].map((resource) =>
+          this.formatArn({ service: 'sagemaker', resource, resourceName: `${namePrefix}-*` }),
+        ),
+      }),
+    );
+    const resource = cleanup.addResource('Models', 'SageMakerRunCleanup', {
+      NamePrefix: namePrefix,
+      ModelsAndEndpointConfigs: 'true',
+      TrainingLogStreams: 'false',
+    });
+    // The endpoint depends on the cleanup, so CloudFormation deletes the endpoint first.
+    this.endpoint.endpoint.node.addDependency(resource);
   }
 }

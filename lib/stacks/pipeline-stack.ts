@@ -1,9 +1,6 @@
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
 import { TRAINING_OUTPUT_FILES } from '../constructs/ml/artifact-layout';
@@ -11,13 +8,11 @@ import { DlcImage } from '../constructs/ml/dlc-image';
 import { SourceBundle } from '../constructs/ml/source-bundle';
 import { TrainingPipeline } from '../constructs/ml/training-pipeline';
 import { BundledFunction } from '../constructs/bundled-function';
+import { CustomResourceHandler } from '../constructs/custom-resource-handler';
 import type { PrivateNetwork } from '../constructs/private-network';
 import type { DataStack } from './data-stack';
 import type { MlStack } from './ml-stack';
 import type { ServingStack } from './serving-stack';
-
-/** The id aws-cdk-lib gives the AwsCustomResource provider singleton. */
-const PROVIDER_SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 export interface PipelineStackProps extends StackProps {
   readonly config: AppConfig;
@@ -71,6 +66,7 @@ export class PipelineStack extends Stack {
     props.data.key.grantDecrypt(loader);
 
     this.pipeline = new TrainingPipeline(this, 'Training', {
+      namePrefix: design.id,
       artifacts,
       key: props.data.key,
       trainingImage: DlcImage.pytorchTrainingGpu(),
@@ -108,50 +104,30 @@ export class PipelineStack extends Stack {
 
   /**
    * Loads the bootstrap set once, when the stack is created, and only into an empty cache: a later
-   * deploy never replaces a trained set.
+   * deploy never replaces a trained set. A failed load fails the deployment.
    */
   private loadBootstrapSet(props: PipelineStackProps, loader: lambda.IFunction): void {
     const bundle = props.ml.bootstrap.recommendationSet;
     const set = bundle.asset;
     bundle.grantRead(loader);
-    const invoke: cr.AwsSdkCall = {
-      service: 'Lambda',
-      action: 'invoke',
-      parameters: {
-        FunctionName: loader.functionName,
-        Payload: JSON.stringify({
-          bucket: set.s3BucketName,
-          archiveKey: set.s3ObjectKey,
-          recommendationsMember: TRAINING_OUTPUT_FILES.recommendations,
-          popularityMember: TRAINING_OUTPUT_FILES.popularity,
-          variant: props.ml.endpoint.variants[0].name,
-          onlyIfEmpty: true,
-        }),
-      },
-      physicalResourceId: cr.PhysicalResourceId.of('bootstrap-recommendation-set'),
-    };
-    new cr.AwsCustomResource(this, 'LoadBootstrapSet', {
-      onCreate: invoke,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [loader.functionArn] }),
-      ]),
-      installLatestAwsSdk: false,
+    const invoker = new CustomResourceHandler(this, 'InvokeAtDeploy', {
+      handlerFolder: 'invoke-at-deploy',
+      description: 'Invokes a function once at deploy and fails the deployment when it fails',
       timeout: Duration.minutes(5),
-      logGroup: new logs.LogGroup(this, 'LoadBootstrapSetLogs', {
-        retention: props.config.profile.logRetention,
-        removalPolicy: props.config.profile.removalPolicy,
+      logRetention: props.config.profile.logRetention,
+      logRemovalPolicy: props.config.profile.removalPolicy,
+    });
+    loader.grantInvoke(invoker.role);
+    invoker.addResource('LoadBootstrapSet', 'InvokeAtDeploy', {
+      FunctionName: loader.functionName,
+      Payload: JSON.stringify({
+        bucket: set.s3BucketName,
+        archiveKey: set.s3ObjectKey,
+        recommendationsMember: TRAINING_OUTPUT_FILES.recommendations,
+        popularityMember: TRAINING_OUTPUT_FILES.popularity,
+        variant: props.ml.endpoint.variants[0].name,
+        onlyIfEmpty: true,
       }),
-    });
-    // The provider function is a stack-wide singleton created by the first AwsCustomResource.
-    const provider = this.node.findChild(PROVIDER_SINGLETON_ID);
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The custom resource provider writes its own logs and nothing else.',
-    });
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'The AwsCustomResource provider runtime is chosen by aws-cdk-lib; it runs once, at stack creation.',
     });
   }
 }

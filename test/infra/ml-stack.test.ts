@@ -21,9 +21,10 @@ describe('MlStack in the sandbox: a serverless endpoint', () => {
     ml.hasResourceProperties('AWS::SageMaker::Endpoint', { DeploymentConfig: Match.absent() });
   });
 
-  test('comes up on the bootstrap model: the CPU inference image, handlers from code/inference.py, no network', () => {
+  test('comes up on the bootstrap model: the CPU inference image, handlers from code/inference.py', () => {
     ml.hasResourceProperties('AWS::SageMaker::Model', {
-      EnableNetworkIsolation: true,
+      // Serverless Inference excludes network isolation: a model that asks for it fails the deploy.
+      EnableNetworkIsolation: false,
       PrimaryContainer: {
         Image: {
           'Fn::Join': [
@@ -43,6 +44,41 @@ describe('MlStack in the sandbox: a serverless endpoint', () => {
         }),
       },
     });
+  });
+
+  test('owns the endpoint log group SageMaker writes to, with the profile retention, deleted on destroy', () => {
+    const [endpoint] = Object.values(ml.findResources('AWS::SageMaker::Endpoint'));
+    const name = endpoint.Properties.EndpointName as string;
+    expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+    ml.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: `/aws/sagemaker/Endpoints/${name}`, RetentionInDays: 7 },
+      DeletionPolicy: 'Delete',
+    });
+    const [logGroupId] = Object.keys(
+      ml.findResources('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: `/aws/sagemaker/Endpoints/${name}` },
+      }),
+    );
+    expect(endpoint.DependsOn).toEqual(expect.arrayContaining([logGroupId]));
+  });
+
+  test('on destroy, deletes the models and endpoint configs of training runs, after the endpoint is gone', () => {
+    const cleanups = ml.findResources('Custom::SageMakerRunCleanup');
+    const [[cleanupId, cleanup]] = Object.entries(cleanups);
+    expect(cleanup.Properties).toMatchObject({
+      NamePrefix: 'artist-recommender',
+      ModelsAndEndpointConfigs: 'true',
+    });
+    const [endpoint] = Object.values(ml.findResources('AWS::SageMaker::Endpoint'));
+    // The endpoint depends on the cleanup, so CloudFormation deletes the endpoint first: a config
+    // in use by a live endpoint must not be deleted.
+    expect(endpoint.DependsOn).toEqual(expect.arrayContaining([cleanupId]));
+    const statements = Object.values(ml.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    const deletes = statements.find((s) => [s.Action].flat().includes('sagemaker:DeleteModel'));
+    expect(JSON.stringify(deletes.Resource)).toMatch(/:model\/artist-recommender-\*/);
+    expect(JSON.stringify(deletes.Resource)).toMatch(/:endpoint-config\/artist-recommender-\*/);
   });
 
   test('resolves the DLC registry account per region from a mapping, with the accounts that differ', () => {
@@ -131,12 +167,36 @@ describe('MlStack in production: A/B variants on GPUs', () => {
     });
   });
 
+  test('the rollback alarms and the scaling targets name the endpoint CloudFormation creates', () => {
+    const [endpoint] = Object.values(ml.findResources('AWS::SageMaker::Endpoint'));
+    const name = endpoint.Properties.EndpointName;
+    expect(typeof name).toBe('string');
+    const alarms = Object.values(ml.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.Dimensions).toEqual(
+        expect.arrayContaining([{ Name: 'EndpointName', Value: name }]),
+      );
+    }
+    for (const target of Object.values(ml.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))) {
+      expect(target.Properties.ResourceId).toMatch(new RegExp(`^endpoint/${name}/variant/`));
+    }
+  });
+
+  test('the model may use network isolation on instances, which support it', () => {
+    ml.hasResourceProperties('AWS::SageMaker::Model', { EnableNetworkIsolation: true });
+  });
+
+  test('keeps no run cleanup: production keeps its models, configs and registry', () => {
+    ml.resourceCountIs('Custom::SageMakerRunCleanup', 0);
+  });
+
   test('scales each variant on invocations per instance, within the derived range', () => {
     for (const variant of config.design.abVariants) {
       ml.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
         ServiceNamespace: 'sagemaker',
         ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-        ResourceId: { 'Fn::Join': ['', ['endpoint/', Match.anyValue(), `/variant/${variant.name}`]] },
+        ResourceId: Match.stringLikeRegexp(`^endpoint/.+/variant/${variant.name}$`),
         MinCapacity: scaling.minInstances,
         MaxCapacity: scaling.maxInstances,
       });

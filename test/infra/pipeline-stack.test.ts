@@ -168,6 +168,87 @@ describe.each(['sandbox', 'production'] as const)(
       }
     });
 
+    test('names every run after the design, so two designs in one account never share names', () => {
+      const prefix = config.design.id;
+      expect(def.States.NameRun.Parameters).toEqual({
+        'jobName.$': `States.Format('${prefix}-{}', States.UUID())`,
+      });
+      // A UUID is 36 characters and SageMaker names are at most 63.
+      expect(`${prefix}-`.length + 36).toBeLessThanOrEqual(63);
+    });
+
+    test('asks for a volume KMS key only on instances without local NVMe storage', () => {
+      const p = def.States.Train.Parameters as unknown as { ResourceConfig: Record<string, unknown> };
+      // ml.g5 has local NVMe storage, encrypted by the instance: SageMaker rejects a key for it.
+      expect(config.profile.training.instanceType).toMatch(/^ml\.g5\./);
+      expect(p.ResourceConfig.VolumeKmsKeyId).toBeUndefined();
+    });
+
+    test('writes checkpoints only where a spot instance may be reclaimed', () => {
+      const p = def.States.Train.Parameters as unknown as TrainingJobParameters;
+      if (config.profile.training.spot) expect(p.HyperParameters['checkpoint-dir']).toBeUndefined();
+      else expect(p.HyperParameters['checkpoint-dir']).toBe('');
+    });
+
+    test('registers the package with the metadata the gate built for the registry, not free text', () => {
+      expect(def.States.Register.Parameters).toMatchObject({
+        'CustomerMetadataProperties.$': '$.gate.registryMetadata',
+      });
+      expect(def.States.Evaluate.Parameters).toMatchObject({ 'trainingJob.$': '$.run.jobName' });
+    });
+
+    test('creates models the hosting supports: network isolation only on instances', () => {
+      expect(def.States.CreateModel.Parameters).toMatchObject({
+        EnableNetworkIsolation: config.profile.endpoint.kind === 'instances',
+      });
+    });
+
+    test('rolls out in API casing: guardrails, data capture and scaled instance counts carried over', () => {
+      const update = def.States.UpdateEndpoint.Parameters as Record<string, unknown>;
+      const create = def.States.CreateEndpointConfig.Parameters as Record<string, unknown>;
+      if (config.profile.endpoint.kind === 'serverless') {
+        expect(update.DeploymentConfig).toBeUndefined();
+        expect(update.RetainAllVariantProperties).toBeUndefined();
+        expect(create.DataCaptureConfig).toBeUndefined();
+        return;
+      }
+      expect(update.DeploymentConfig).toMatchObject({
+        BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY' } },
+        AutoRollbackConfiguration: { Alarms: expect.any(Array) },
+      });
+      expect(JSON.stringify(update)).not.toMatch(/"[a-z]\w*":/);
+      expect(update.RetainAllVariantProperties).toBe(true);
+      expect(update.ExcludeRetainedVariantProperties).toEqual([
+        { VariantPropertyType: 'DesiredWeight' },
+        { VariantPropertyType: 'DataCaptureConfig' },
+      ]);
+      expect(create.DataCaptureConfig).toMatchObject({
+        EnableCapture: true,
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+      });
+    });
+
+    test('a failed rollback ends the run instead of polling until the execution times out', () => {
+      const status = def.States.DeploymentStatus as unknown as {
+        Choices: Array<{ Or?: Array<{ StringEquals: string }>; Next: string }>;
+      };
+      const failed = status.Choices.find((c) => c.Next === 'DeploymentFailed');
+      expect(failed?.Or?.map((c) => c.StringEquals).sort()).toEqual(
+        ['Deleting', 'Failed', 'OutOfService', 'UpdateRollbackFailed'].sort(),
+      );
+    });
+
+    test('the state machine may use the key of the topic it notifies and the bucket it writes', () => {
+      const statements = Object.values(
+        pipeline.findResources('AWS::IAM::Policy', {
+          Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^TrainingStateMachineRole') }] },
+        }),
+      ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const kms = statements.filter((s) => [s.Action].flat().includes('kms:GenerateDataKey'));
+      expect(kms).not.toHaveLength(0);
+      expect(statements.some((s) => [s.Action].flat().includes('kms:Decrypt'))).toBe(true);
+    });
+
     test('the schedule runs on the retraining cadence, enabled per profile', () => {
       pipeline.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: scheduler.ScheduleExpression.rate(
@@ -214,17 +295,50 @@ describe('PipelineStack: least privilege', () => {
     const create = statementsOf('TrainingStateMachineRole').find((s) =>
       [s.Action].flat().includes('sagemaker:CreateTrainingJob'),
     );
-    expect(JSON.stringify(create?.Resource)).toMatch(/training-job\/rec-\*/);
+    expect(JSON.stringify(create?.Resource)).toMatch(/training-job\/artist-recommender-\*/);
   });
 
-  test('the model registry survives destroy: SageMaker refuses to delete a group holding packages', () => {
-    pipeline.hasResource('AWS::SageMaker::ModelPackageGroup', { DeletionPolicy: 'Retain' });
+  test('the state machine may read the rollback alarms, as deployment guardrails require', () => {
+    const { pipeline: production } = appUnderTest('production');
+    const statements = Object.values(production.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    const describe = statements.find((s) => [s.Action].flat().includes('cloudwatch:DescribeAlarms'));
+    expect(describe).toBeDefined();
+    expect(JSON.stringify(describe.Resource)).not.toBe('"*"');
   });
 
-  test('the bootstrap set is loaded once, at creation, only into an empty cache', () => {
-    const [load] = Object.values(pipeline.findResources('Custom::AWS'));
-    const create = JSON.stringify(load.Properties.Create);
-    expect(create).toMatch(/onlyIfEmpty/);
-    expect(load.Properties.Update).toBeUndefined();
+  test('the sandbox registry goes with the stack, after a cleanup deletes its package versions', () => {
+    const groups = pipeline.findResources('AWS::SageMaker::ModelPackageGroup');
+    const [[groupId, group]] = Object.entries(groups);
+    expect(group.DeletionPolicy).toBe('Delete');
+    const [cleanup] = Object.values(pipeline.findResources('Custom::SageMakerRunCleanup'));
+    expect(cleanup.Properties).toMatchObject({
+      NamePrefix: 'artist-recommender',
+      ModelPackageGroupName: group.Properties.ModelPackageGroupName,
+      TrainingLogStreams: 'true',
+    });
+    // Created after the group, so deleted before it: SageMaker refuses to delete a group that holds packages.
+    expect(cleanup.DependsOn).toEqual(expect.arrayContaining([groupId]));
+  });
+
+  test('the production registry is kept on destroy under a name a redeploy cannot collide with', () => {
+    const { pipeline: production } = appUnderTest('production');
+    const [group] = Object.values(production.findResources('AWS::SageMaker::ModelPackageGroup'));
+    expect(group.DeletionPolicy).toBe('Retain');
+    // Unique per stack creation: a group retained by an earlier stack keeps its own name.
+    expect(JSON.stringify(group.Properties.ModelPackageGroupName)).toMatch(/AWS::StackId/);
+    production.resourceCountIs('Custom::SageMakerRunCleanup', 0);
+  });
+
+  test('the bootstrap set is loaded once, at creation, only into an empty cache, and a failed load fails the deploy', () => {
+    const [load] = Object.values(pipeline.findResources('Custom::InvokeAtDeploy'));
+    // The payload holds asset references, so it is a Fn::Join of JSON text.
+    expect(JSON.stringify(load.Properties.Payload)).toMatch(/\\"onlyIfEmpty\\":true/);
+    // Served by our handler, which checks Lambda's FunctionError (lambda/invoke-at-deploy).
+    pipeline.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Invokes a function once at deploy and fails the deployment when it fails',
+    });
+    pipeline.resourceCountIs('Custom::AWS', 0);
   });
 });

@@ -1,8 +1,10 @@
-import { Aws, Duration, Names, Validations } from 'aws-cdk-lib';
+import type { DataCaptureConfig, DeploymentConfig } from '@aws-sdk/client-sagemaker';
+import { Aws, Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
@@ -46,6 +48,10 @@ export interface ModelEndpointProps {
     /** @default 100 */
     readonly samplingPercent?: number;
   };
+  /** Retention of the endpoint's container logs. @default - one week */
+  readonly logRetention?: logs.RetentionDays;
+  /** What `cdk destroy` does to the endpoint's log group. @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -61,18 +67,32 @@ export class ModelEndpoint extends Construct {
   /** The role models assume: reads model artefacts, pulls the inference image. */
   public readonly modelRole: iam.Role;
   public readonly variants: readonly AbVariant[];
+  public readonly hosting: EndpointHosting;
   /** Alarms whose state rolls a blue/green deployment back. Empty for serverless hosting. */
   public readonly rollbackAlarms: readonly cloudwatch.Alarm[];
-  /** `DeploymentConfig` for `UpdateEndpoint` (API casing), or undefined where guardrails do not apply. */
-  public readonly deploymentConfig?: Record<string, unknown>;
-  /** `DataCaptureConfig` for `CreateEndpointConfig` (API casing), or undefined without capture. */
-  public readonly dataCaptureConfig?: Record<string, unknown>;
+  /** `DeploymentConfig` for `UpdateEndpoint`, or undefined where guardrails do not apply (serverless). */
+  public readonly deploymentConfig?: DeploymentConfig;
+  /** `DataCaptureConfig` for `CreateEndpointConfig`, or undefined without capture (serverless). */
+  public readonly dataCaptureConfig?: DataCaptureConfig;
+  /** The log group SageMaker writes the containers' logs to, owned here for its retention and removal. */
+  public readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
     validate(props);
     const serverless = props.hosting.kind === 'serverless';
     this.variants = props.variants;
+    this.hosting = props.hosting;
+    // Named here, not by CloudFormation: the rollback alarms watch the endpoint by name, the endpoint
+    // names the alarms, and the log group carries the name, so it must be known before any of them.
+    this.endpointName = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
+    // SageMaker creates /aws/sagemaker/Endpoints/<name> on first write, without expiry, and nothing
+    // deletes it; created here first, it follows the profile's retention and removal policy.
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/sagemaker/Endpoints/${this.endpointName}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
 
     this.modelRole = new iam.Role(this, 'ModelRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
@@ -80,12 +100,11 @@ export class ModelEndpoint extends Construct {
     });
     props.image.grantPull(this, this.modelRole);
     props.initialModelData.bucket.grantRead(this.modelRole, props.initialModelData.key);
-    grantModelLogs(this.modelRole);
+    grantModelLogs(this.modelRole, this.logGroup);
 
     const model = new sagemaker.CfnModel(this, 'InitialModel', {
       executionRoleArn: this.modelRole.roleArn,
-      // The container needs nothing from the network: code and weights come in model.tar.gz.
-      enableNetworkIsolation: true,
+      enableNetworkIsolation: networkIsolation(props.hosting),
       primaryContainer: {
         image: props.image.imageUri(this),
         // Compression stated explicitly: an asset's key ends in .gz, not the .tar.gz ModelDataUrl expects.
@@ -101,37 +120,38 @@ export class ModelEndpoint extends Construct {
     });
     model.node.addDependency(this.modelRole);
 
-    const capture = !serverless && props.dataCapture;
+    const capture = serverless ? undefined : props.dataCapture;
     if (capture) {
       capture.bucket.grantPut(this.modelRole, `${capture.prefix}*`);
       capture.key.grantEncryptDecrypt(this.modelRole);
+      this.dataCaptureConfig = {
+        EnableCapture: true,
+        InitialSamplingPercentage: capture.samplingPercent ?? 100,
+        DestinationS3Uri: capture.bucket.s3UrlForObject(capture.prefix),
+        KmsKeyId: capture.key.keyArn,
+        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+        CaptureContentTypeHeader: { JsonContentTypes: ['application/json'] },
+      };
     }
     const config = new sagemaker.CfnEndpointConfig(this, 'InitialConfig', {
       productionVariants: props.variants.map((variant) =>
         productionVariant(variant, model.attrModelName, props.hosting),
       ),
-      dataCaptureConfig: capture
-        ? {
-            enableCapture: true,
-            initialSamplingPercentage: capture.samplingPercent ?? 100,
-            destinationS3Uri: capture.bucket.s3UrlForObject(capture.prefix),
-            kmsKeyId: capture.key.keyArn,
-            captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
-            captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
-          }
-        : undefined,
+      dataCaptureConfig:
+        this.dataCaptureConfig &&
+        toCfnCasing<sagemaker.CfnEndpointConfig.DataCaptureConfigProperty>(this.dataCaptureConfig),
     });
 
-    // Named here, not by CloudFormation: the rollback alarms watch the endpoint by name, and the
-    // endpoint names the alarms, so one of them must be known before either exists.
-    this.endpointName = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
     this.rollbackAlarms = serverless ? [] : this.createRollbackAlarms();
     this.deploymentConfig = serverless ? undefined : blueGreenCanary(this.rollbackAlarms);
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+      endpointName: this.endpointName,
       endpointConfigName: config.attrEndpointConfigName,
-      deploymentConfig: this.deploymentConfig,
+      deploymentConfig:
+        this.deploymentConfig &&
+        toCfnCasing<sagemaker.CfnEndpoint.DeploymentConfigProperty>(this.deploymentConfig),
     });
-    this.endpointName = this.endpoint.attrEndpointName;
+    this.endpoint.node.addDependency(this.logGroup);
     // Ref of an AWS::SageMaker::Endpoint is its ARN, spelled as SageMaker spells it (lower case).
     this.endpointArn = this.endpoint.ref;
 
@@ -145,6 +165,29 @@ export class ModelEndpoint extends Construct {
       actions: ['sagemaker:InvokeEndpoint'],
       resourceArns: [this.endpointArn],
     });
+  }
+
+  /**
+   * Lets `grantee` roll a new endpoint config out: `UpdateEndpoint` with this endpoint's deployment
+   * guardrails, and the `DescribeAlarms` on the rollback alarms that guardrails require of the caller
+   * ("Ensure that your IAM execution role has permission to perform the cloudwatch:DescribeAlarms
+   * action on the auto-rollback alarms you specify",
+   * https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
+   */
+  public grantDeploy(grantee: iam.IGrantable, endpointConfigArns: readonly string[]): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'],
+      resourceArns: [this.endpointArn, ...endpointConfigArns],
+    });
+    if (this.rollbackAlarms.length > 0) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['cloudwatch:DescribeAlarms'],
+        resourceArns: this.rollbackAlarms.map((alarm) => alarm.alarmArn),
+      });
+    }
+    return grant;
   }
 
   /** A metric of the endpoint, optionally of one variant. */
@@ -243,44 +286,46 @@ export function productionVariant(
 
 /**
  * Blue/green with a one-instance canary that bakes for five minutes, then all traffic; any rollback
- * alarm in that time sends traffic back to the old fleet.
+ * alarm in that time sends traffic back to the old fleet. In the SageMaker API's casing, typed by the
+ * SDK: `UpdateEndpoint` takes it as is, and CloudFormation takes it through `toCfnCasing`.
  */
-function blueGreenCanary(
-  alarms: readonly cloudwatch.Alarm[],
-): sagemaker.CfnEndpoint.DeploymentConfigProperty & Record<string, unknown> {
+function blueGreenCanary(alarms: readonly cloudwatch.Alarm[]): DeploymentConfig {
   return {
-    blueGreenUpdatePolicy: {
-      trafficRoutingConfiguration: {
-        type: 'CANARY',
-        canarySize: { type: 'INSTANCE_COUNT', value: 1 },
-        waitIntervalInSeconds: 300,
+    BlueGreenUpdatePolicy: {
+      TrafficRoutingConfiguration: {
+        Type: 'CANARY',
+        CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 },
+        WaitIntervalInSeconds: 300,
       },
-      terminationWaitInSeconds: 300,
-      maximumExecutionTimeoutInSeconds: 3600,
+      TerminationWaitInSeconds: 300,
+      MaximumExecutionTimeoutInSeconds: 3600,
     },
-    autoRollbackConfiguration: { alarms: alarms.map((alarm) => ({ alarmName: alarm.alarmName })) },
+    AutoRollbackConfiguration: { Alarms: alarms.map((alarm) => ({ AlarmName: alarm.alarmName })) },
   };
 }
 
-function grantModelLogs(role: iam.Role): void {
+/**
+ * Network isolation keeps the container off every network: it needs nothing, code and weights come
+ * in model.tar.gz. Serverless Inference does not support it ("Some of the features currently
+ * available for SageMaker AI Real-time Inference are not supported for Serverless Inference,
+ * including GPUs, AWS marketplace model packages, private Docker registries, Multi-Model Endpoints,
+ * VPC configuration, network isolation, data capture, multiple production variants, Model Monitor,
+ * and inference pipelines",
+ * https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions),
+ * so a model meant for a serverless endpoint must not ask for it.
+ */
+export function networkIsolation(hosting: EndpointHosting): boolean {
+  return hosting.kind === 'instances';
+}
+
+function grantModelLogs(role: iam.Role, logGroup: logs.ILogGroup): void {
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
       'ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by a namespace condition) take no resource ARN.',
   });
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*]',
-    reason:
-      "SageMaker writes each endpoint's container logs to its own /aws/sagemaker/Endpoints/<name> log group.",
-  });
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [
-        `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/*`,
-      ],
-    }),
-  );
+  // One stream per instance and container, named by SageMaker at run time.
+  logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
   role.addToPolicy(
     new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
@@ -318,18 +363,18 @@ function validate(props: ModelEndpointProps): void {
 }
 
 /**
- * CloudFormation properties in the SageMaker API's casing (`kmsKeyId` -> `KmsKeyId`), so the pipeline
- * passes exactly what the endpoint was created with.
+ * An API request fragment in CloudFormation's casing (`KmsKeyId` -> `kmsKeyId`): the SDK-typed value
+ * is the one source, and CloudFormation gets exactly what the pipeline sends to the API.
  */
-export function toApiCasing(value: object): Record<string, unknown> {
+export function toCfnCasing<CfnProperty>(value: object): CfnProperty {
   const convert = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(convert);
     if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
       return Object.fromEntries(
-        Object.entries(v).map(([k, inner]) => [k.charAt(0).toUpperCase() + k.slice(1), convert(inner)]),
+        Object.entries(v).map(([k, inner]) => [k.charAt(0).toLowerCase() + k.slice(1), convert(inner)]),
       );
     }
     return v;
   };
-  return convert(value) as Record<string, unknown>;
+  return convert(value) as CfnProperty;
 }

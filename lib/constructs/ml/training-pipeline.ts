@@ -1,4 +1,16 @@
-import { Aws, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type {
+  Channel,
+  CreateEndpointConfigInput,
+  CreateModelInput,
+  CreateModelPackageInput,
+  CreateTrainingJobRequest,
+  EndpointStatus,
+  ProductionVariant,
+  ProductionVariantInstanceType,
+  TrainingInstanceType,
+  UpdateEndpointInput,
+} from '@aws-sdk/client-sagemaker';
+import { ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,15 +25,19 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ARTIFACT_PREFIXES, TRAINING_OUTPUT_FILES } from './artifact-layout';
 import type { DlcImage } from './dlc-image';
+import { hasLocalInstanceStorage } from './instance-storage';
 import {
   inferenceEnvironment,
+  networkIsolation,
   type EndpointHosting,
   type ModelEndpoint,
   type SageMakerInstanceType,
 } from './model-endpoint';
 import type { SourceBundle } from './source-bundle';
+import { CustomResourceHandler } from '../custom-resource-handler';
 import { FailureHandling } from '../workflow/failure-handling';
 import { createPipelineStateMachine } from '../workflow/pipeline-state-machine';
+import { sdkParameters, type TaskParameters } from '../workflow/sdk-parameters';
 
 export interface TrainingResources {
   readonly instanceType: SageMakerInstanceType;
@@ -43,6 +59,13 @@ export interface EvaluationGatePolicy {
 }
 
 export interface TrainingPipelineProps {
+  /**
+   * Starts the name of every training job, model and endpoint config a run creates
+   * (`<prefix>-<uuid>`), and scopes the pipeline's IAM to them: derived from the design, so two
+   * designs in one account never touch each other's. Lower-case letters, digits and `-`, at most
+   * 26 characters (SageMaker names are at most 63).
+   */
+  readonly namePrefix: string;
   readonly artifacts: s3.IBucket;
   readonly key: kms.IKey;
   readonly trainingImage: DlcImage;
@@ -71,9 +94,16 @@ export interface TrainingPipelineProps {
   readonly scheduleEnabled: boolean;
   /** @default - one week */
   readonly logRetention?: logs.RetentionDays;
-  /** @default RemovalPolicy.RETAIN */
+  /**
+   * What `cdk destroy` does. With `DESTROY`, the destroy also deletes what runs created outside
+   * CloudFormation (model package versions, training log streams), so nothing is left behind.
+   * @default RemovalPolicy.RETAIN
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
+
+/** SageMaker names are at most 63 characters; a run appends `-` and a 36-character UUID. */
+const MAX_NAME_PREFIX = 63 - 37;
 
 /**
  * The training pipeline, a Step Functions state machine: train on a GPU (script mode, `.sync`), gate
@@ -90,11 +120,16 @@ export class TrainingPipeline extends Construct {
   public readonly trainingRole: iam.Role;
   public readonly modelPackageGroup: sagemaker.CfnModelPackageGroup;
   public readonly schedule: scheduler.Schedule;
+  public readonly namePrefix: string;
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
+    validateProps(props);
     const stack = Stack.of(this);
-    const { artifacts, endpoint } = props;
+    const { artifacts, endpoint, namePrefix } = props;
+    this.namePrefix = namePrefix;
+    const runArn = (resource: string) =>
+      stack.formatArn({ service: 'sagemaker', resource, resourceName: `${namePrefix}-*` });
 
     this.trainingRole = this.createTrainingRole(props);
     const trainingSecurityGroup = new ec2.SecurityGroup(this, 'TrainingSecurityGroup', {
@@ -107,14 +142,17 @@ export class TrainingPipeline extends Construct {
       'torchrun between training hosts',
     );
 
-    const packageGroupName = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
+    // The group's name is required, and a retained group outlives its stack: the suffix, unique per
+    // stack creation, keeps a redeploy after destroy from colliding with the group left behind.
+    const stackCreation = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
+    const packageGroupName = `${namePrefix}-models-${stackCreation}`;
     this.modelPackageGroup = new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
       modelPackageGroupName: packageGroupName,
       modelPackageGroupDescription: 'Recommendation models that passed the evaluation gate',
     });
-    // Kept in every profile: SageMaker refuses to delete a group that holds packages, which would
-    // fail `cdk destroy` after the first promotion. An empty group costs nothing.
-    this.modelPackageGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.modelPackageGroup.applyRemovalPolicy(removalPolicy);
+    if (removalPolicy === RemovalPolicy.DESTROY) this.addCleanup(props, packageGroupName);
 
     // Models created by the pipeline read the trained artefacts.
     artifacts.grantRead(endpoint.modelRole, `${ARTIFACT_PREFIXES.models}*`);
@@ -133,7 +171,7 @@ export class TrainingPipeline extends Construct {
     // --- states
     const nameRun = new sfn.Pass(this, 'NameRun', {
       comment: 'One name for the job, model, endpoint config and package of this run',
-      parameters: { 'jobName.$': "States.Format('rec-{}', States.UUID())" },
+      parameters: { 'jobName.$': `States.Format('${namePrefix}-{}', States.UUID())` },
       resultPath: '$.run',
     });
 
@@ -159,6 +197,7 @@ export class TrainingPipeline extends Construct {
         lambdaFunction: props.gate,
         payload: sfn.TaskInput.fromObject({
           bucket: artifacts.bucketName,
+          'trainingJob.$': jobName,
           'candidateOutputKey.$': outputKey,
           championMetricsKey: `${ARTIFACT_PREFIXES.champion}${TRAINING_OUTPUT_FILES.metrics}`,
         }),
@@ -172,7 +211,7 @@ export class TrainingPipeline extends Construct {
         comment: 'Model Registry: the approved package of this run',
         service: 'sagemaker',
         action: 'createModelPackage',
-        parameters: {
+        parameters: sdkParameters<CreateModelPackageInput>({
           ModelPackageGroupName: packageGroupName,
           'ModelPackageDescription.$': "States.Format('Training job {}', $.run.jobName)",
           ModelApprovalStatus: 'Approved',
@@ -181,11 +220,10 @@ export class TrainingPipeline extends Construct {
             SupportedContentTypes: ['application/json'],
             SupportedResponseMIMETypes: ['application/json'],
           },
-          CustomerMetadataProperties: {
-            'trainingJob.$': jobName,
-            'gate.$': 'States.ArrayGetItem($.gate.reasons, 0)',
-          },
-        },
+          // Built by the gate within the registry's character set and lengths: free text such as the
+          // gate's reasons would be rejected by CreateModelPackage's pattern.
+          'CustomerMetadataProperties.$': '$.gate.registryMetadata',
+        }),
         iamResources: [
           this.modelPackageGroup.attrModelPackageGroupArn,
           stack.formatArn({
@@ -203,17 +241,17 @@ export class TrainingPipeline extends Construct {
       new tasks.CallAwsService(this, 'CreateModel', {
         service: 'sagemaker',
         action: 'createModel',
-        parameters: {
+        parameters: sdkParameters<CreateModelInput>({
           'ModelName.$': jobName,
           ExecutionRoleArn: endpoint.modelRole.roleArn,
-          EnableNetworkIsolation: true,
+          EnableNetworkIsolation: networkIsolation(props.hosting),
           PrimaryContainer: {
             Image: inferenceImageUri,
             'ModelDataUrl.$': '$.training.modelDataUrl',
             Environment: inferenceEnvironment(),
           },
-        },
-        iamResources: [stack.formatArn({ service: 'sagemaker', resource: 'model', resourceName: 'rec-*' })],
+        }),
+        iamResources: [runArn('model')],
         resultPath: sfn.JsonPath.DISCARD,
       }),
     );
@@ -250,7 +288,7 @@ export class TrainingPipeline extends Construct {
       new tasks.CallAwsService(this, 'CreateEndpointConfig', {
         service: 'sagemaker',
         action: 'createEndpointConfig',
-        parameters: {
+        parameters: sdkParameters<CreateEndpointConfigInput>({
           'EndpointConfigName.$': jobName,
           ProductionVariants: endpoint.variants.map((variant, index) =>
             apiProductionVariant(
@@ -260,11 +298,10 @@ export class TrainingPipeline extends Construct {
               props.hosting,
             ),
           ),
-          ...(endpoint.dataCaptureConfig ? { DataCaptureConfig: endpoint.dataCaptureConfig } : {}),
-        },
-        iamResources: [
-          stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: 'rec-*' }),
-        ],
+          // Every config the pipeline creates captures as the first one did (instances only).
+          DataCaptureConfig: endpoint.dataCaptureConfig,
+        }),
+        iamResources: [runArn('endpoint-config')],
         resultPath: sfn.JsonPath.DISCARD,
       }),
     );
@@ -274,15 +311,27 @@ export class TrainingPipeline extends Construct {
         comment: 'Returns at once; the loop below waits for the deployment to finish',
         service: 'sagemaker',
         action: 'updateEndpoint',
-        parameters: {
+        parameters: sdkParameters<UpdateEndpointInput>({
           EndpointName: endpoint.endpointName,
           'EndpointConfigName.$': jobName,
-          ...(endpoint.deploymentConfig ? { DeploymentConfig: endpoint.deploymentConfig } : {}),
-        },
-        iamResources: [
-          endpoint.endpointArn,
-          stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: 'rec-*' }),
-        ],
+          DeploymentConfig: endpoint.deploymentConfig,
+          ...(props.hosting.kind === 'instances'
+            ? {
+                // Without it, every rollout resets each variant to the config's initial instance count
+                // and drops what auto-scaling added ("To retain the variant properties of an endpoint
+                // when updating it, set RetainAllVariantProperties to true",
+                // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html).
+                // Weights and data capture still come from the new config.
+                RetainAllVariantProperties: true,
+                ExcludeRetainedVariantProperties: [
+                  { VariantPropertyType: 'DesiredWeight' },
+                  { VariantPropertyType: 'DataCaptureConfig' },
+                ],
+              }
+            : {}),
+        }),
+        // UpdateEndpoint is granted by endpoint.grantDeploy, with what guardrails need.
+        iamResources: [endpoint.endpointArn],
         resultPath: sfn.JsonPath.DISCARD,
       }),
     );
@@ -403,8 +452,9 @@ export class TrainingPipeline extends Construct {
                   .when(sfn.Condition.stringEquals('$.deployment.status', 'InService'), rolledBack)
                   .when(
                     sfn.Condition.or(
-                      sfn.Condition.stringEquals('$.deployment.status', 'Failed'),
-                      sfn.Condition.stringEquals('$.deployment.status', 'OutOfService'),
+                      ...TERMINAL_ENDPOINT_FAILURES.map((status) =>
+                        sfn.Condition.stringEquals('$.deployment.status', status),
+                      ),
                     ),
                     deploymentFailed,
                   )
@@ -433,6 +483,71 @@ export class TrainingPipeline extends Construct {
     this.stateMachine.node.addDependency(this.modelPackageGroup);
     this.grantTrainingJob(this.stateMachine.role);
     endpoint.modelRole.grantPassRole(this.stateMachine.role);
+    endpoint.grantDeploy(this.stateMachine.role, [runArn('endpoint-config')]);
+    // RecordChampion writes to the SSE-KMS artefacts bucket, and the notifications go to a topic
+    // encrypted with the same key: both need the data key from KMS.
+    props.key.grant(this.stateMachine.role, 'kms:GenerateDataKey', 'kms:Decrypt');
+  }
+
+  /**
+   * On destroy, before the group goes, deletes its package versions (SageMaker refuses to delete a
+   * group that holds any) and the runs' training log streams, which live in the account-wide
+   * `/aws/sagemaker/TrainingJobs` group that no stack owns.
+   */
+  private addCleanup(props: TrainingPipelineProps, packageGroupName: string): void {
+    const stack = Stack.of(this);
+    const cleanup = new CustomResourceHandler(this, 'Cleanup', {
+      handlerFolder: 'sagemaker-cleanup',
+      description: 'On destroy: deletes the model package versions and training log streams of past runs',
+      timeout: Duration.minutes(10),
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.removalPolicy,
+    });
+    cleanup.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:ListModelPackages'],
+        resources: ['*'],
+      }),
+    );
+    cleanup.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sagemaker:DeleteModelPackage'],
+        resources: [
+          stack.formatArn({
+            service: 'sagemaker',
+            resource: 'model-package',
+            resourceName: `${packageGroupName}/*`,
+          }),
+        ],
+      }),
+    );
+    cleanup.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:DescribeLogStreams', 'logs:DeleteLogStream'],
+        resources: [
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: `/aws/sagemaker/TrainingJobs:log-stream:${props.namePrefix}-*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '/aws/sagemaker/TrainingJobs',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    const resource = cleanup.addResource('RunCleanup', 'SageMakerRunCleanup', {
+      NamePrefix: props.namePrefix,
+      ModelPackageGroupName: packageGroupName,
+      ModelsAndEndpointConfigs: 'false',
+      TrainingLogStreams: 'true',
+    });
+    // Created after the group, so deleted before it.
+    resource.node.addDependency(this.modelPackageGroup);
   }
 
   private trainingJobParameters(
@@ -440,7 +555,7 @@ export class TrainingPipeline extends Construct {
     securityGroup: ec2.SecurityGroup,
   ): Record<string, unknown> {
     const { artifacts, resources } = props;
-    const channel = (name: string, prefix: string) => ({
+    const channel = (name: string, prefix: string): TaskParameters<Channel> => ({
       ChannelName: name,
       DataSource: {
         S3DataSource: {
@@ -451,7 +566,7 @@ export class TrainingPipeline extends Construct {
       },
       ContentType: 'text/csv',
     });
-    return {
+    return sdkParameters<CreateTrainingJobRequest>({
       'TrainingJobName.$': '$.run.jobName',
       RoleArn: this.trainingRole.roleArn,
       AlgorithmSpecification: {
@@ -469,6 +584,8 @@ export class TrainingPipeline extends Construct {
         sagemaker_region: Aws.REGION,
         sagemaker_container_log_level: '20',
         ...(resources.instanceCount > 1 ? { sagemaker_torch_distributed_enabled: 'true' } : {}),
+        // Checkpoints only pay off when a spot instance can be reclaimed; on demand they cost time.
+        ...(resources.spot ? {} : { 'checkpoint-dir': '' }),
       },
       InputDataConfig: [
         channel('train', ARTIFACT_PREFIXES.trainChannel),
@@ -479,10 +596,11 @@ export class TrainingPipeline extends Construct {
         KmsKeyId: props.key.keyArn,
       },
       ResourceConfig: {
-        InstanceType: resources.instanceType,
+        InstanceType: resources.instanceType as TrainingInstanceType,
         InstanceCount: resources.instanceCount,
         VolumeSizeInGB: resources.volumeSizeGb,
-        VolumeKmsKeyId: props.key.keyArn,
+        // Local NVMe storage is encrypted by the instance's hardware, and SageMaker rejects a key for it.
+        ...(hasLocalInstanceStorage(resources.instanceType) ? {} : { VolumeKmsKeyId: props.key.keyArn }),
       },
       StoppingCondition: {
         MaxRuntimeInSeconds: resources.maxRuntime.toSeconds(),
@@ -502,7 +620,7 @@ export class TrainingPipeline extends Construct {
         SecurityGroupIds: [securityGroup.securityGroupId],
         Subnets: props.vpc.selectSubnets(props.subnets).subnetIds,
       },
-    };
+    });
   }
 
   /** The execution role of training jobs: reads its inputs, writes its outputs, nothing else. */
@@ -579,7 +697,11 @@ export class TrainingPipeline extends Construct {
           'sagemaker:AddTags',
         ],
         resources: [
-          stack.formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: 'rec-*' }),
+          stack.formatArn({
+            service: 'sagemaker',
+            resource: 'training-job',
+            resourceName: `${this.namePrefix}-*`,
+          }),
         ],
       }),
     );
@@ -599,18 +721,46 @@ export class TrainingPipeline extends Construct {
   }
 }
 
-/** A production variant in the SageMaker API's own casing, for `createEndpointConfig`. */
+/**
+ * Endpoint states a deployment does not come back from by itself: the poll loop fails the run on them
+ * instead of waiting until the execution times out. `UpdateRollbackFailed`: "the rollback to the
+ * previous configuration failed" (DescribeEndpoint `EndpointStatus`,
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html).
+ */
+export const TERMINAL_ENDPOINT_FAILURES: readonly EndpointStatus[] = [
+  'Failed',
+  'OutOfService',
+  'UpdateRollbackFailed',
+  'Deleting',
+];
+
+function validateProps(props: TrainingPipelineProps): void {
+  const problems: string[] = [];
+  if (!/^[a-z][a-z0-9-]*$/.test(props.namePrefix) || props.namePrefix.length > MAX_NAME_PREFIX) {
+    problems.push(
+      `namePrefix: lower-case letters, digits and '-', starting with a letter, at most ${MAX_NAME_PREFIX} characters; got "${props.namePrefix}"`,
+    );
+  }
+  if (props.resources.instanceCount < 1) problems.push('resources.instanceCount: at least 1');
+  if (problems.length > 0) throw new Error(`Invalid TrainingPipeline props:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** A production variant for `createEndpointConfig`, with the model name read from the run's state. */
 function apiProductionVariant(
   name: string,
   weight: number,
   modelNamePath: string,
   hosting: EndpointHosting,
-): Record<string, unknown> {
+): TaskParameters<ProductionVariant> {
   const base = { VariantName: name, 'ModelName.$': modelNamePath, InitialVariantWeight: weight };
   return hosting.kind === 'serverless'
     ? {
         ...base,
         ServerlessConfig: { MemorySizeInMB: hosting.memorySizeMb, MaxConcurrency: hosting.maxConcurrency },
       }
-    : { ...base, InstanceType: hosting.instanceType, InitialInstanceCount: hosting.minInstances };
+    : {
+        ...base,
+        InstanceType: hosting.instanceType as ProductionVariantInstanceType,
+        InitialInstanceCount: hosting.minInstances,
+      };
 }

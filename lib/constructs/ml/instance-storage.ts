@@ -1,0 +1,45 @@
+import type { SageMakerInstanceType } from './model-endpoint';
+
+/**
+ * Instance families whose instances come with local NVMe instance storage. SageMaker puts training
+ * data, checkpoints and models on that storage, which a hardware module on the instance encrypts,
+ * and it refuses a customer KMS key for it: "You can't request a VolumeKmsKeyId when using an
+ * instance type with local storage" (CreateTrainingJob `ResourceConfig.VolumeKmsKeyId`); likewise
+ * "If you specify a value for KmsKeyId when using any nitro-based instances with local storage, the
+ * call to CreateEndpointConfig fails".
+ *
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html (instance store volumes)
+ */
+export const LOCAL_STORAGE_FAMILIES: readonly string[] = [
+  // Accelerated computing: every current GPU and Trainium family SageMaker trains on.
+  'g4dn',
+  'g5',
+  'g6',
+  'g6e',
+  'gr6',
+  'p3dn',
+  'p4d',
+  'p4de',
+  'p5',
+  'p5e',
+  'p5en',
+  'p6-b200',
+  'trn1',
+  'trn1n',
+  'trn2',
+  // General purpose, compute and memory optimised with a `d` (instance store) variant.
+  'c5d',
+  'c6id',
+  'm5d',
+  'm6id',
+  'r5d',
+  'r6id',
+];
+
+/** True when `instanceType` (e.g. `ml.g5.xlarge`) has local NVMe storage, so no volume KMS key is allowed. */
+export function hasLocalInstanceStorage(instanceType: SageMakerInstanceType | string): boolean {
+  const family = /^ml\.(.+)\.[^.]+$/.exec(instanceType)?.[1];
+  return family !== undefined && LOCAL_STORAGE_FAMILIES.includes(family);
+}

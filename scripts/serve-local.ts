@@ -8,11 +8,25 @@
  * --once     serves one self-check request, prints it and exits (0 when it was served from the cache).
  * --cache-*  use a cache that is already running instead of starting one (it is seeded too, unless
  *            --no-seed is given).
+ *
+ * Every error is JSON `{ error, message, field }`, as the handler writes it: 400 for a request target
+ * that is not a path (or for HTTP the parser refuses), 404 off the route, 405 with `Allow: GET`. No
+ * request can stop the server. Whatever ends the process (a normal stop, SIGINT, SIGTERM, SIGHUP, an
+ * error nothing else caught), the cache started for the run is stopped and its directory, which
+ * holds the TLS private key, removed.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import {
+  STATUS_CODES,
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { errorResponse } from '../lambda/recommendations/http';
+import type { LocalRedisCluster } from '../test/support/redis-cluster';
 
 // Powertools reads its environment when the handler module loads: set it before the import below.
 process.env.POWERTOOLS_SERVICE_NAME ??= 'recommendations';
@@ -22,6 +36,20 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.AWS_REGION ??= 'us-east-1';
 
 const ROUTE = /^\/v1\/users\/([^/]*)\/recommendations\/?$/;
+const ALLOWED_METHODS = 'GET';
+/**
+ * An origin-form request target: a path of RFC 3986 `pchar` and `/`, then an optional query of
+ * visible ASCII (browsers send `[`, `]`, `|` unencoded there, so the query is not held to RFC 3986).
+ * Anything else (`*`, `//[`, a raw space or non-ASCII byte) is refused before it is parsed.
+ * https://www.rfc-editor.org/rfc/rfc9112#section-3.2.1, https://url.spec.whatwg.org/#query-state
+ */
+const ORIGIN_FORM = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*(?:\?[\x21-\x22\x24-\x7e]*)?$/;
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+type Handler = (
+  event: APIGatewayProxyEvent,
+  context: Pick<Context, 'awsRequestId'>,
+) => Promise<APIGatewayProxyResult>;
 
 interface Options {
   port: number;
@@ -86,72 +114,214 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-/** What API Gateway (REST, proxy integration) would hand the function for this request. */
-export function toProxyEvent(request: IncomingMessage, url: URL, userId: string): APIGatewayProxyEvent {
-  const multiValueQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) (multiValueQuery[name] ??= []).push(value);
-  const hasQuery = Object.keys(multiValueQuery).length > 0;
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
+export interface RequestTarget {
+  /** The path as sent, still percent-encoded. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+}
+
+/** Splits a request target into path and query; undefined when it is not one. Never throws. */
+export function parseTarget(target: string): RequestTarget | undefined {
+  let originForm = target;
+  if (/^https?:\/\//i.test(target)) {
+    // A server must accept the absolute-form too (RFC 9112, section 3.2.2); only its path and query
+    // matter here. `new URL` throws on a target such as `http://%zz/`.
+    try {
+      const url = new URL(target);
+      originForm = url.pathname + url.search;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!ORIGIN_FORM.test(originForm)) return undefined;
+  const at = originForm.indexOf('?');
+  return at === -1
+    ? { path: originForm, query: new URLSearchParams() }
+    : { path: originForm.slice(0, at), query: new URLSearchParams(originForm.slice(at + 1)) };
+}
+
+/**
+ * What the function receives for this request behind API Gateway (REST, proxy integration). The
+ * Lambda runtime hands the function a parsed JSON document, so the event goes through JSON here
+ * too: a parameter or header named `__proto__` or `constructor` arrives as an own key of a plain
+ * object, exactly as in AWS. The maps are built without a prototype so such names stay data.
+ */
+export function toProxyEvent(
+  request: Pick<IncomingMessage, 'method' | 'headers'>,
+  target: RequestTarget,
+  userId: string,
+): APIGatewayProxyEvent {
+  const multiValueQuery = new Map<string, string[]>();
+  for (const [name, value] of target.query) {
+    const values = multiValueQuery.get(name);
+    if (values) values.push(value);
+    else multiValueQuery.set(name, [value]);
+  }
+  const headers = new Map<string, string>();
+  const multiValueHeaders = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(request.headers as IncomingHttpHeaders)) {
     if (value === undefined) continue;
     const values = Array.isArray(value) ? value : [value];
-    multiValueHeaders[name] = values;
-    headers[name] = values[values.length - 1];
+    multiValueHeaders.set(name, values);
+    headers.set(name, values[values.length - 1]);
   }
-  return {
+  const hasQuery = multiValueQuery.size > 0;
+  const event = {
     resource: '/v1/users/{userId}/recommendations',
-    path: url.pathname,
+    path: target.path,
     httpMethod: request.method ?? 'GET',
-    headers,
-    multiValueHeaders,
+    headers: record(headers),
+    multiValueHeaders: record(multiValueHeaders),
     pathParameters: { userId },
     queryStringParameters: hasQuery
-      ? Object.fromEntries(
-          Object.entries(multiValueQuery).map(([name, values]) => [name, values[values.length - 1]]),
-        )
+      ? record(new Map([...multiValueQuery].map(([name, values]) => [name, values[values.length - 1]])))
       : null,
-    multiValueQueryStringParameters: hasQuery ? multiValueQuery : null,
+    multiValueQueryStringParameters: hasQuery ? record(multiValueQuery) : null,
     stageVariables: null,
     body: null,
     isBase64Encoded: false,
     requestContext: {
       requestId: `local-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-    } as APIGatewayProxyEvent['requestContext'],
+    },
   };
+  return JSON.parse(JSON.stringify(event)) as APIGatewayProxyEvent;
+}
+
+/** A prototype-less object: assigning `__proto__` or `constructor` to it stores data, nothing else. */
+function record<T>(entries: Map<string, T>): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  for (const [name, value] of entries) out[name] = value;
+  return out;
+}
+
+/**
+ * The answer to one request: 400 for a target that is not a path, 404 off the route, 405 with
+ * `Allow` for another method, else the handler's. Every error has the handler's JSON shape
+ * `{ error, message, field }`. Never rejects: a failure is answered, not thrown.
+ */
+export async function answer(
+  request: Pick<IncomingMessage, 'method' | 'url' | 'headers'>,
+  serve: Handler,
+): Promise<APIGatewayProxyResult> {
+  let event: APIGatewayProxyEvent;
+  try {
+    const target = parseTarget(request.url ?? '');
+    if (!target) {
+      return errorResponse(
+        400,
+        'BadRequest',
+        'the request target must be an RFC 3986 path and query, e.g. /v1/users/user-1/recommendations?limit=5',
+        'path',
+      );
+    }
+    const match = ROUTE.exec(target.path);
+    if (!match) {
+      return errorResponse(404, 'NotFound', `no route for ${target.path.slice(0, 100)}`, 'path');
+    }
+    let userId = match[1];
+    try {
+      userId = decodeURIComponent(userId);
+    } catch {
+      // API Gateway passes an undecodable segment through; so does this server.
+    }
+    event = toProxyEvent(request, target, userId);
+  } catch (error) {
+    console.error('request could not be read', error);
+    return errorResponse(400, 'BadRequest', 'the request could not be read', 'path');
+  }
+  try {
+    const result = await serve(event, { awsRequestId: 'local' });
+    // A 405 must name the methods the resource supports: RFC 9110, section 15.5.6.
+    return result.statusCode === 405
+      ? { ...result, headers: { ...result.headers, allow: ALLOWED_METHODS } }
+      : result;
+  } catch (error) {
+    console.error('handler failed', error);
+    return errorResponse(500, 'InternalError', 'the handler failed; see the server log');
+  }
 }
 
 function send(response: ServerResponse, result: APIGatewayProxyResult): void {
-  response.writeHead(result.statusCode, result.headers as Record<string, string>);
-  response.end(result.body);
+  try {
+    response.writeHead(result.statusCode, result.headers as Record<string, string>);
+    response.end(result.body);
+  } catch (error) {
+    // A header value Node refuses (a handler bug): answer 500 if nothing was sent yet.
+    console.error('response could not be written', error);
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    const fallback = errorResponse(500, 'InternalError', 'the response could not be written');
+    response.writeHead(fallback.statusCode, fallback.headers as Record<string, string>);
+    response.end(fallback.body);
+  }
+}
+
+/**
+ * Requests Node's HTTP parser rejects (bad request line or header, oversized headers) get the same
+ * JSON shape. https://nodejs.org/api/http.html#event-clienterror
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify({
+    error: 'BadRequest',
+    message: `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`,
+    field: 'request',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const { startRedisCluster } = await import('../test/support/redis-cluster');
-  const { connectAdmin, seedVersion, servingConfig, userIds } =
-    await import('../test/support/serving-fixtures');
-  const { createHandler } = await import('../lambda/recommendations/handler');
-
-  const redis = options.cacheHost === undefined ? await startRedisCluster() : undefined;
-  const cache = redis ?? { host: options.cacheHost!, port: options.cachePort!, ca: options.cacheCa };
-
-  let stopping = false;
-  let handler: ReturnType<typeof createHandler> | undefined;
   const server = createServer();
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    server.close();
-    server.closeAllConnections();
-    handler?.close();
-    await redis?.stop();
-    process.exit(code);
+  let redis: Promise<LocalRedisCluster | undefined> = Promise.resolve(undefined);
+  let handler: ReturnType<typeof import('../lambda/recommendations/handler').createHandler> | undefined;
+
+  // Every way out goes through here, so the cache started for this run (and the directory holding
+  // its TLS private key) is removed: a normal stop, a signal, or an error nothing else caught.
+  let stopping: Promise<never> | undefined;
+  const shutdown = (code: number): Promise<never> =>
+    (stopping ??= (async () => {
+      server.close();
+      server.closeAllConnections();
+      try {
+        handler?.close();
+        await (await redis.catch(() => undefined))?.stop();
+      } catch (error) {
+        console.error('serve:local: the cache did not stop cleanly', error);
+        code = code || 1;
+      }
+      process.exit(code);
+    })());
+  for (const signal of SIGNALS) process.on(signal, () => void shutdown(0));
+  const fail = (what: string) => (error: unknown) => {
+    console.error(`serve:local: ${what}`, error);
+    void shutdown(1);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  process.on('uncaughtException', fail('unexpected error'));
+  process.on('unhandledRejection', fail('unhandled rejection'));
+  server.on('clientError', answerClientError);
 
   try {
+    const { startRedisCluster } = await import('../test/support/redis-cluster');
+    const { connectAdmin, seedVersion, servingConfig, userIds } =
+      await import('../test/support/serving-fixtures');
+    const { createHandler } = await import('../lambda/recommendations/handler');
+
+    redis = options.cacheHost === undefined ? startRedisCluster() : Promise.resolve(undefined);
+    const started = await redis;
+    if (stopping) return;
+    const cache = started ?? { host: options.cacheHost!, port: options.cachePort!, ca: options.cacheCa };
+
     if (options.seed) {
       const admin = await connectAdmin(cache);
       await seedVersion(admin, { version: `demo-${Date.now()}`, userIds: userIds(options.users) });
@@ -163,43 +333,28 @@ async function main(): Promise<void> {
     const serve = handler;
 
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      const match = ROUTE.exec(url.pathname);
-      if (!match) {
-        send(response, {
-          statusCode: 404,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ error: 'NotFound', message: `no route for ${url.pathname.slice(0, 100)}` }),
-        });
-        return;
-      }
-      let userId = match[1];
-      try {
-        userId = decodeURIComponent(userId);
-      } catch {
-        // API Gateway passes an undecodable segment through; so does this server.
-      }
-      serve(toProxyEvent(request, url, userId), { awsRequestId: 'local' }).then(
-        (result) => send(response, result),
-        (error: unknown) => {
-          console.error('handler failed', error);
-          send(response, { statusCode: 500, headers: {}, body: '{"error":"InternalError"}' });
-        },
-      );
+      void answer(request, serve).then((result) => send(response, result));
     });
-    await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, '127.0.0.1', () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', fail('server error'));
     const { port } = server.address() as AddressInfo;
     const url = `http://127.0.0.1:${port}/v1/users/user-1/recommendations?limit=5`;
 
     console.log(`serve:local listening on http://127.0.0.1:${port}`);
     console.log(
-      `cache: ${cache.host}:${cache.port} (TLS, cluster mode)${redis ? ', started for this run' : ''}`,
+      `cache: ${cache.host}:${cache.port} (TLS, cluster mode)${started ? ', started for this run' : ''}`,
     );
     console.log(`demo users: user-1 .. user-${options.users}`);
     console.log(`try: curl -s '${url}'`);
 
     if (options.once) {
-      const response = await fetch(url);
+      const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
       const text = await response.text();
       console.log(`self-check: ${response.status} ${text}`);
       const ok = response.status === 200 && (JSON.parse(text) as { source?: string }).source === 'cache';
@@ -212,6 +367,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
+  // Only a bad command line gets here: every later failure goes through shutdown().
   main().catch((error: unknown) => {
     console.error(error);
     process.exit(1);

@@ -2,7 +2,13 @@
  * The pure part of the transform: one raw line in, one verdict out. No I/O, so it is tested with
  * golden files and reused by the benchmark.
  */
-import { validateEvent, type CleanEvent, type RejectReason, type ValidationOptions } from '../events/schema';
+import {
+  LONE_SURROGATE,
+  validateEvent,
+  type CleanEvent,
+  type RejectReason,
+  type ValidationOptions,
+} from '../events/schema';
 import type { Line } from './lines';
 
 /** One JSON line of the quarantine object. */
@@ -11,7 +17,7 @@ export interface QuarantineRecord {
   reason: RejectReason;
   field?: string;
   message: string;
-  /** The offending line, cut to RAW_LIMIT characters. */
+  /** The offending line, cut to RAW_LIMIT characters; bytes that were not UTF-8 appear as U+FFFD. */
   raw: string;
 }
 
@@ -22,8 +28,12 @@ export type Verdict =
 
 export const RAW_LIMIT = 1024;
 
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/** The line as kept in the quarantine: cut to RAW_LIMIT, each byte that was not UTF-8 shown as U+FFFD. */
 function truncate(text: string): string {
-  return text.length > RAW_LIMIT ? text.slice(0, RAW_LIMIT) : text;
+  const cut = text.length > RAW_LIMIT ? text.slice(0, RAW_LIMIT) : text;
+  return LONE_SURROGATE.test(cut) ? cut.replace(LONE_SURROGATES, '\ufffd') : cut;
 }
 
 /** Parses and validates one line; the result is either a clean event or a quarantine record. */
@@ -36,6 +46,17 @@ export function parseLine(line: Line, options: ValidationOptions): Verdict {
         reason: 'oversized_line',
         message: `the line holds ${line.bytes} bytes`,
         raw: truncate(line.head ?? ''),
+      },
+    };
+  }
+  if (line.invalidUtf8) {
+    return {
+      kind: 'quarantine',
+      record: {
+        line: line.line,
+        reason: 'invalid_utf8',
+        message: 'the line holds bytes that are not valid UTF-8 (shown as U+FFFD in raw)',
+        raw: truncate(line.text),
       },
     };
   }
@@ -67,7 +88,7 @@ export function parseLine(line: Line, options: ValidationOptions): Verdict {
 
 /**
  * Drops repeats of an `event_id` within one object (Firehose retries and client resends produce
- * them); the first occurrence wins. Repeats across objects are left to the database's unique key.
+ * them); the first occurrence wins. Ids are compared exactly, as the schema keeps them. Repeats across objects are left to the database's unique key.
  */
 export class Deduper {
   private readonly seen = new Set<string>();

@@ -9,8 +9,9 @@
  * - 202 `{ requestId, acceptedCount, rejectedCount, accepted: [{ index, event_id }],
  *   rejected: [{ index, event_id?, reason, field?, message }] }`: every accepted event was
  *   acknowledged by Firehose; rejected ones failed validation and were not sent.
- * - 400 `{ error: 'BadRequest', message, field? }`: the body is not JSON, `events` is missing, not an
- *   array, empty or too long. 413 `{ error: 'PayloadTooLarge', message, field }` above MAX_BODY_BYTES.
+ * - 400 `{ error: 'BadRequest', message, field? }`: the body is not UTF-8 or not JSON, `events` is
+ *   missing, not an array, empty or too long. 413 `{ error: 'PayloadTooLarge', message, field }`
+ *   above MAX_BODY_BYTES.
  * - 503 `{ error: 'Unavailable', message, requestId, delivered: [{ index, event_id }],
  *   undelivered: [{ index, event_id }], rejected: [...] }` with a `retry-after` header when Firehose
  *   did not acknowledge some events after the retries. Only `undelivered` should be resent.
@@ -24,7 +25,7 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { deliverRecords, type DeliveryOptions } from './delivery';
-import { validateEvent, type RejectReason } from './schema';
+import { LONE_SURROGATE, validateEvent, type RejectReason } from './schema';
 import { MAX_EVENTS_PER_REQUEST } from './limits';
 import { EnvReader } from '../shared/env-reader';
 
@@ -101,6 +102,16 @@ function respond(
   };
 }
 
+/**
+ * Decodes a body or fails on the first byte that is not UTF-8, where Buffer#toString would put
+ * U+FFFD in its place and let ids that differ only there become one. A leading BOM is dropped.
+ */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function notUtf8(): BadBody {
+  return new BadBody(400, 'BadRequest', 'the body is not valid UTF-8', 'body');
+}
+
 function readEvents(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   config: IngestConfig,
@@ -109,13 +120,21 @@ function readEvents(
     throw new BadBody(400, 'BadRequest', 'the request body is empty; expected {"events": [...]}', 'body');
   }
   if (typeof event.body !== 'string') throw new BadBody(400, 'BadRequest', 'the body must be text', 'body');
+  // Text with a lone surrogate would be encoded with U+FFFD in its place: refuse it, as invalid bytes.
+  if (!event.isBase64Encoded && LONE_SURROGATE.test(event.body)) throw notUtf8();
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (bytes.length > config.maxBodyBytes) {
     throw new BadBody(413, 'PayloadTooLarge', `the body exceeds ${config.maxBodyBytes} bytes`, 'body');
   }
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    throw notUtf8();
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw new BadBody(400, 'BadRequest', 'the body is not valid JSON', 'body');
   }

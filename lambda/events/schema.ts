@@ -1,15 +1,26 @@
 /**
  * The event contract of SYSTEM.md, shared by the ingestion API and the ETL transform so that both
- * accept and normalise exactly the same events.
+ * accept and store exactly the same events.
  *
  * One event: `event_id`, `user_id`, `event_type` (impression | click | play | like), `item_type`
  * (artist | song), `item_id`, optional `artist_ids[]` / `song_ids[]`, `ts` (ISO-8601 with a zone
  * designator), `request_id`, `variant`. Unknown extra fields are ignored (clients may be newer than
  * the pipeline); every listed field is checked for presence and type.
  *
- * Normalisation: identifiers are NFKC-normalised, trimmed, lowercased and stripped of punctuation
- * and whitespace (everything except letters, digits, `_` and `-`), so " Artist.42 " and "artist42"
- * are the same artist downstream. Timestamps become UTC ISO-8601 with millisecond precision.
+ * Identifiers (`event_id`, `user_id`, `item_id`, `request_id`, `variant` and the entries of
+ * `artist_ids` / `song_ids`) are opaque: stored and compared exactly as sent, never trimmed,
+ * case-folded, Unicode-normalised or stripped, so `EVT-1`, `evt-1`, `evt.1`, `evt_1` and `ＥＶＴ-1`
+ * are five events and the dedupe by `event_id` (here and in PostgreSQL's primary key) never merges
+ * two of them. An identifier that cannot be kept exactly as sent is rejected with `invalid_id` and a
+ * message saying why, never altered (see `identifierProblem`). Exact repeats inside one id list are
+ * kept once.
+ *
+ * Enumerations (`event_type`, `item_type`) are matched ignoring case and surrounding whitespace and
+ * stored lower-case: each names one of a fixed set, so no two different values can merge.
+ * Timestamps become UTC ISO-8601 with millisecond precision.
+ *
+ * Bytes that are not UTF-8 are never decoded into something else: the API answers 400 for such a
+ * body, and the ETL quarantines such a line as `invalid_utf8`.
  */
 
 export const EVENT_TYPES = ['impression', 'click', 'play', 'like'] as const;
@@ -17,7 +28,7 @@ export const ITEM_TYPES = ['artist', 'song'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 export type ItemType = (typeof ITEM_TYPES)[number];
 
-/** A validated, normalised event: the row shape loaded into PostgreSQL. */
+/** A validated event: the row shape loaded into PostgreSQL. */
 export interface CleanEvent {
   event_id: string;
   user_id: string;
@@ -39,6 +50,7 @@ export type RejectReason =
   | 'missing_field'
   | 'wrong_type'
   | 'invalid_id'
+  | 'invalid_utf8'
   | 'unknown_event_type'
   | 'unknown_item_type'
   | 'too_many_ids'
@@ -67,21 +79,70 @@ export interface ValidationOptions {
 
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
 export const DEFAULT_MAX_AGE_MS = 365 * 86_400_000;
-/** Longest identifier kept, after normalisation; raw values may be up to twice as long. */
+/** Longest identifier accepted, in characters (Unicode code points). */
 export const MAX_ID_LENGTH = 128;
 /** Most entries in `artist_ids` or `song_ids`. */
 export const MAX_LINKED_IDS = 100;
 
-const ID_STRIP = /[^\p{L}\p{N}_-]+/gu;
-/** Already-canonical ids skip the Unicode work: most traffic is machine-generated ids. */
-const CANONICAL_ID = /^[a-z0-9_-]+$/;
+/** Identifiers as machine-generated traffic writes them: accepted with one regex test. */
+const PLAIN_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+/** A UTF-16 surrogate without its partner: text that UTF-8 cannot encode. */
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * Characters an identifier may not hold: C0 and C1 controls and DEL (NUL among them, which a
+ * PostgreSQL text value cannot hold), U+FFFD (what a lossy decoder leaves for bytes that were not
+ * UTF-8: ids that lost different bytes would become one) and lone surrogates.
+ */
+const FORBIDDEN_ID_CHAR =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\ufffd]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+const EDGE_WHITESPACE = /^\s|\s$/;
 const ISO_TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)$/;
 
-/** The canonical form of an identifier or enum value; may return '' (then the caller rejects). */
+/** What is wrong with a forbidden character, for the rejection message. */
+function describeChar(char: string, index: number): string {
+  const code = char.charCodeAt(0);
+  const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (code === 0) return `holds a NUL character (${name}) at index ${index}`;
+  if (code === 0xfffd) {
+    return `holds ${name} at index ${index}, the mark a decoder leaves for bytes that were not UTF-8`;
+  }
+  if (code >= 0xd800 && code <= 0xdfff) {
+    return `holds a lone surrogate (${name}) at index ${index}, which UTF-8 cannot encode`;
+  }
+  return `holds a control character (${name}) at index ${index}`;
+}
+
+/**
+ * Why `value` is not acceptable as an identifier, or undefined when it is. The value itself is
+ * never changed: identifiers are compared exactly as sent (see the contract above).
+ */
+export function identifierProblem(value: string): string | undefined {
+  if (value.length <= MAX_ID_LENGTH && PLAIN_ID.test(value)) return undefined;
+  if (value.length === 0) return 'is empty';
+  // A code point takes at most two UTF-16 units: twice the limit is over it whatever the text.
+  if (value.length > MAX_ID_LENGTH * 2) return `is longer than ${MAX_ID_LENGTH} characters`;
+  const forbidden = FORBIDDEN_ID_CHAR.exec(value);
+  if (forbidden) return describeChar(forbidden[0], forbidden.index);
+  if ([...value].length > MAX_ID_LENGTH) return `is longer than ${MAX_ID_LENGTH} characters`;
+  if (EDGE_WHITESPACE.test(value)) return 'starts or ends with whitespace';
+  if (!LETTER_OR_DIGIT.test(value)) return 'has no letter or digit';
+  return undefined;
+}
+
+/**
+ * Folds an identifier (NFKC, trimmed, lower-case, without punctuation or whitespace). Not part of
+ * the event contract, which compares identifiers exactly; the accounts import still folds user ids
+ * with it.
+ */
 export function normaliseId(value: string): string {
-  if (CANONICAL_ID.test(value)) return value;
-  return value.normalize('NFKC').trim().toLowerCase().replace(ID_STRIP, '');
+  return value
+    .normalize('NFKC')
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}_-]+/gu, '');
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -161,18 +222,29 @@ function reject(reason: RejectReason, message: string, field?: string): Rejectio
 }
 
 function readId(input: Record<string, unknown>, field: string): string | Rejection {
+  return checkId(input[field], field);
+}
+
+function checkId(value: unknown, field: string): string | Rejection {
+  if (value === undefined || value === null) return reject('missing_field', `${field} is required`, field);
+  if (typeof value !== 'string') return reject('wrong_type', `${field} must be a string`, field);
+  const problem = identifierProblem(value);
+  return problem === undefined ? value : reject('invalid_id', `${field} ${problem}`, field);
+}
+
+function readEnum<T extends string>(
+  input: Record<string, unknown>,
+  field: string,
+  values: readonly T[],
+  reason: RejectReason,
+): T | Rejection {
   const value = input[field];
   if (value === undefined || value === null) return reject('missing_field', `${field} is required`, field);
   if (typeof value !== 'string') return reject('wrong_type', `${field} must be a string`, field);
-  if (value.length > MAX_ID_LENGTH * 2) {
-    return reject('invalid_id', `${field} is longer than ${MAX_ID_LENGTH} characters`, field);
-  }
-  const id = normaliseId(value);
-  if (!id) return reject('invalid_id', `${field} has no letters or digits`, field);
-  if (id.length > MAX_ID_LENGTH) {
-    return reject('invalid_id', `${field} is longer than ${MAX_ID_LENGTH} characters`, field);
-  }
-  return id;
+  if ((values as readonly string[]).includes(value)) return value as T;
+  const folded = value.length <= 64 ? value.trim().toLowerCase() : '';
+  if ((values as readonly string[]).includes(folded)) return folded as T;
+  return reject(reason, `${field} must be one of ${values.join(', ')}`, field);
 }
 
 function readIdList(input: Record<string, unknown>, field: string): string[] | Rejection {
@@ -184,15 +256,14 @@ function readIdList(input: Record<string, unknown>, field: string): string[] | R
   }
   const ids: string[] = [];
   for (let i = 0; i < value.length; i++) {
-    const id = readId(value as unknown as Record<string, unknown>, String(i));
-    if (typeof id !== 'string')
-      return { ...id, field: `${field}[${i}]`, message: `${field}[${i}]: ${id.message}` };
+    const id = checkId(value[i], `${field}[${i}]`);
+    if (typeof id !== 'string') return id;
     if (!ids.includes(id)) ids.push(id);
   }
   return ids;
 }
 
-/** Validates one decoded event and returns its normalised form, or the first problem found. */
+/** Validates one decoded event and returns the row to store, or the first problem found. */
 export function validateEvent(input: unknown, options: ValidationOptions): ValidationResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return reject('not_an_object', 'an event must be a JSON object');
@@ -210,16 +281,10 @@ export function validateEvent(input: unknown, options: ValidationOptions): Valid
   const variant = readId(raw, 'variant');
   if (typeof variant !== 'string') return variant;
 
-  const eventType = readId(raw, 'event_type');
+  const eventType = readEnum(raw, 'event_type', EVENT_TYPES, 'unknown_event_type');
   if (typeof eventType !== 'string') return eventType;
-  if (!(EVENT_TYPES as readonly string[]).includes(eventType)) {
-    return reject('unknown_event_type', `event_type must be one of ${EVENT_TYPES.join(', ')}`, 'event_type');
-  }
-  const itemType = readId(raw, 'item_type');
+  const itemType = readEnum(raw, 'item_type', ITEM_TYPES, 'unknown_item_type');
   if (typeof itemType !== 'string') return itemType;
-  if (!(ITEM_TYPES as readonly string[]).includes(itemType)) {
-    return reject('unknown_item_type', `item_type must be one of ${ITEM_TYPES.join(', ')}`, 'item_type');
-  }
 
   const artistIds = readIdList(raw, 'artist_ids');
   if (!Array.isArray(artistIds)) return artistIds;
@@ -246,8 +311,8 @@ export function validateEvent(input: unknown, options: ValidationOptions): Valid
     event: {
       event_id: eventId,
       user_id: userId,
-      event_type: eventType as EventType,
-      item_type: itemType as ItemType,
+      event_type: eventType,
+      item_type: itemType,
       item_id: itemId,
       artist_ids: artistIds,
       song_ids: songIds,

@@ -1,8 +1,13 @@
 /**
- * Runs `scripts/serve-local.ts` as a user would, issues the curl it prints (with fetch) and stops it.
+ * Runs `scripts/serve-local.ts` as a user would, issues the curl it prints (with fetch) and stops it;
+ * sends malformed requests as raw bytes (no client library tidies them up) and checks that each one
+ * gets the JSON error shape and that the server keeps serving; checks that the directory holding the
+ * cache's TLS private key is gone however the process ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -15,8 +20,8 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function start(command: string, args: string[]): Started {
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Started {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const waiters: { pattern: RegExp; resolve: (match: RegExpMatchArray) => void }[] = [];
   const onData = (chunk: Buffer) => {
@@ -57,20 +62,90 @@ function portIsClosed(port: number): Promise<boolean> {
   });
 }
 
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Sends `request` byte for byte on a new connection and reads the answer until the server closes it. */
+function rawRequest(port: number, request: string, timeoutMs = 5000): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      reject(new Error(`no answer in ${timeoutMs} ms to ${JSON.stringify(request.slice(0, 80))}`));
+    });
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error) =>
+      reject(new Error(`${error.message} on ${JSON.stringify(request.slice(0, 80))}`)),
+    );
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const split = text.indexOf('\r\n\r\n');
+      const [statusLine, ...headerLines] = text.slice(0, split).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of headerLines) {
+        const at = line.indexOf(':');
+        headers[line.slice(0, at).trim().toLowerCase()] = line.slice(at + 1).trim();
+      }
+      let body = text.slice(split + 4);
+      if (headers['transfer-encoding'] === 'chunked') body = unchunk(body);
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
+    });
+  });
+}
+
+function unchunk(text: string): string {
+  let body = '';
+  for (let at = 0; ;) {
+    const lineEnd = text.indexOf('\r\n', at);
+    const size = parseInt(text.slice(at, lineEnd), 16);
+    if (!size) return body;
+    body += text.slice(lineEnd + 2, lineEnd + 2 + size);
+    at = lineEnd + 2 + size + 2;
+  }
+}
+
+function get(target: string, headers = ''): string {
+  return `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Connection: close\r\n\r\n`;
+}
+
+/** Directories the local cache leaves under `dir` (they hold its TLS private key). */
+function cacheDirs(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name.startsWith('redis-cluster-'));
+}
+
+/** The environment of a server whose temporary files all go under `dir`, where the test can see them. */
+function envWithTmp(dir: string): NodeJS.ProcessEnv {
+  return { ...process.env, TMPDIR: dir };
+}
+
+const SERVE = [TS_NODE, '--transpile-only', 'scripts/serve-local.ts'];
+
 describe('npm run serve:local', () => {
   let server: Started | undefined;
+  let tmp: string;
+
+  beforeEach(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'serve-local-test-'));
+  });
 
   afterEach(async () => {
     if (server && server.child.exitCode === null && server.child.signalCode === null) {
       server.child.kill('SIGKILL');
       await server.exited;
     }
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('serves the printed curl, answers 404 off the route, and stops its cache on SIGTERM', async () => {
-    server = start(process.execPath, [TS_NODE, '--transpile-only', 'scripts/serve-local.ts', '--users', '5']);
+    server = start(process.execPath, [...SERVE, '--users', '5'], envWithTmp(tmp));
     const [, cachePort] = await server.waitFor(/cache: 127\.0\.0\.1:(\d+)/);
     const [, url] = await server.waitFor(/try: curl -s '([^']+)'/);
+    expect(cacheDirs(tmp)).toHaveLength(1);
+    expect(readdirSync(join(tmp, cacheDirs(tmp)[0]))).toContain('key.pem');
 
     const response = await fetch(url);
     expect(response.status).toBe(200);
@@ -82,7 +157,7 @@ describe('npm run serve:local', () => {
     const origin = new URL(url).origin;
     const missing = await fetch(`${origin}/v1/nothing`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ error: 'NotFound' });
+    expect(await missing.json()).toMatchObject({ error: 'NotFound', field: 'path' });
 
     const bad = await fetch(`${origin}/v1/users/${encodeURIComponent('a:b')}/recommendations?limit=0`);
     expect(bad.status).toBe(400);
@@ -94,15 +169,132 @@ describe('npm run serve:local', () => {
 
     const post = await fetch(url, { method: 'POST' });
     expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET');
+    expect(await post.json()).toMatchObject({ error: 'BadRequest', field: 'method' });
 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(await portIsClosed(Number(cachePort))).toBe(true);
+    expect(cacheDirs(tmp)).toEqual([]);
   });
 
-  it('passes its --once self-check through the npm script', async () => {
-    server = start('npm', ['run', '--silent', 'serve:local', '--', '--once', '--users', '3']);
+  it('answers every malformed request with the JSON error shape and keeps serving; SIGINT cleans up', async () => {
+    server = start(process.execPath, [...SERVE, '--users', '5'], envWithTmp(tmp));
+    const [, port] = await server.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    await server.waitFor(/try: curl/);
+    const valid = get('/v1/users/user-1/recommendations?limit=2');
+
+    // [what, raw request, status, error, field]; a 200 names the number of items instead.
+    const cases: [string, string, number, string | number, string?][] = [
+      ['__proto__ as a parameter name', get('/v1/users/user-1/recommendations?__proto__=1&limit=2'), 200, 2],
+      [
+        'Object.prototype names as parameters',
+        get('/v1/users/user-1/recommendations?constructor=x&toString=y&hasOwnProperty=z&valueOf=1&limit=3'),
+        200,
+        3,
+      ],
+      ['__proto__ twice', get('/v1/users/user-1/recommendations?__proto__=a&__proto__=b&limit=1'), 200, 1],
+      [
+        'nested-looking names',
+        get('/v1/users/user-1/recommendations?__proto__[limit]=0&constructor[prototype][limit]=0&limit=4'),
+        200,
+        4,
+      ],
+      [
+        '__proto__ beside a bad limit',
+        get('/v1/users/user-1/recommendations?__proto__=1&limit=0'),
+        400,
+        'BadRequest',
+        'limit',
+      ],
+      ['an undecodable limit', get('/v1/users/user-1/recommendations?limit=%zz'), 400, 'BadRequest', 'limit'],
+      [
+        'headers named like prototype keys',
+        get('/v1/users/user-1/recommendations?limit=1', '__proto__: x\r\nconstructor: y\r\n'),
+        200,
+        1,
+      ],
+      ['a target new URL rejects: //[', get('//['), 400, 'BadRequest', 'path'],
+      ['an absolute-form target new URL rejects', get('http://%zz/'), 400, 'BadRequest', 'path'],
+      ['the asterisk-form', get('*'), 400, 'BadRequest', 'path'],
+      [
+        'a path with characters outside RFC 3986',
+        get('/v1/users/{x}/recommendations'),
+        400,
+        'BadRequest',
+        'path',
+      ],
+      ['an absolute-form target', get('http://127.0.0.1/v1/users/user-2/recommendations?limit=1'), 200, 1],
+      ['an unknown path', get('/v1/nothing'), 404, 'NotFound', 'path'],
+      [
+        'an unknown path with another method',
+        'DELETE /v1/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+        404,
+        'NotFound',
+        'path',
+      ],
+      [
+        'another method on the route',
+        'POST /v1/users/user-1/recommendations HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+        405,
+        'BadRequest',
+        'method',
+      ],
+      ['an undecodable user id', get('/v1/users/%E0%A4%A/recommendations'), 400, 'BadRequest', 'userId'],
+      ['a request line that is not HTTP', 'GARBAGE\r\n\r\n', 400, 'BadRequest', 'request'],
+      ['a header line without a colon', 'GET / HTTP/1.1\r\nHost x\r\n\r\n', 400, 'BadRequest', 'request'],
+    ];
+    for (const [what, request, status, errorOrItems, field] of cases) {
+      const response = await rawRequest(Number(port), request);
+      const body = JSON.parse(response.body) as Record<string, unknown>;
+      expect({ what, status: response.status, type: response.headers['content-type'] }).toEqual({
+        what,
+        status,
+        type: 'application/json',
+      });
+      if (status === 200) {
+        expect({ what, items: (body.items as unknown[]).length }).toEqual({ what, items: errorOrItems });
+      } else {
+        expect({ what, body }).toEqual({
+          what,
+          body: { error: errorOrItems, message: expect.any(String), field },
+        });
+      }
+      if (status === 405) expect(response.headers.allow).toBe('GET');
+      // The server is still up and still right after each one.
+      expect({ what, after: (await rawRequest(Number(port), valid)).status }).toEqual({ what, after: 200 });
+    }
+
+    expect(cacheDirs(tmp)).toHaveLength(1);
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(0);
+    expect(cacheDirs(tmp)).toEqual([]);
+  });
+
+  it('exits 1 and removes the key directory when it cannot listen', async () => {
+    const taken: Server = await new Promise((resolve) => {
+      const blocker = createServer();
+      blocker.listen(0, '127.0.0.1', () => resolve(blocker));
+    });
+    try {
+      const { port } = taken.address() as { port: number };
+      server = start(process.execPath, [...SERVE, '--users', '2', '--port', String(port)], envWithTmp(tmp));
+      expect(await server.exited).toBe(1);
+      expect(server.output()).toMatch(/EADDRINUSE/);
+      expect(cacheDirs(tmp)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('passes its --once self-check through the npm script and leaves no key behind', async () => {
+    server = start(
+      'npm',
+      ['run', '--silent', 'serve:local', '--', '--once', '--users', '3'],
+      envWithTmp(tmp),
+    );
     expect(await server.exited).toBe(0);
     expect(server.output()).toMatch(/self-check: 200 .*"source":"cache"/);
+    expect(cacheDirs(tmp)).toEqual([]);
   });
 });

@@ -44,6 +44,35 @@ async function run(data: Buffer, chunkSize: number) {
   };
 }
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The object with LF line ends and no byte order mark: CRLF and lone CR become LF. */
+function toLf(data: Buffer): Buffer {
+  const body = data.subarray(0, 3).equals(BOM) ? data.subarray(3) : data;
+  const out: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === 0x0d) {
+      out.push(0x0a);
+      if (body[i + 1] === 0x0a) i++;
+    } else {
+      out.push(body[i]);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The same object with other line ends (bytes 0x0a never occur inside a UTF-8 sequence). */
+function withLineEnds(lf: Buffer, eol: string): Buffer {
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = lf.indexOf(0x0a); i !== -1; i = lf.indexOf(0x0a, start)) {
+    parts.push(lf.subarray(start, i), Buffer.from(eol));
+    start = i + 1;
+  }
+  parts.push(lf.subarray(start));
+  return Buffer.concat(parts);
+}
+
 const names = readdirSync(DIR)
   .filter((f) => /^[a-z0-9-]+\.jsonl$/.test(f))
   .map((f) => f.replace(/\.jsonl$/, ''));
@@ -71,5 +100,19 @@ describe('golden transform files', () => {
     for (const size of [1, 7, 64]) expect(await run(input, size)).toEqual(expected);
     const counts = JSON.parse(expected.counts);
     expect(counts.input).toBe(counts.clean + counts.duplicates + counts.quarantined);
+  });
+
+  it.each(names)('%s: CRLF, lone CR and a byte order mark give the same clean rows as LF', async (name) => {
+    const lf = toLf(readFileSync(join(DIR, `${name}.jsonl`)));
+    const expected = await run(lf, 1 << 20);
+    for (const eol of ['\n', '\r\n', '\r']) {
+      for (const bom of [false, true]) {
+        const variant = withLineEnds(lf, eol);
+        const data = bom ? Buffer.concat([BOM, variant]) : variant;
+        for (const size of [1, 2, 7, 1 << 20]) {
+          expect({ eol, bom, size, ...(await run(data, size)) }).toEqual({ eol, bom, size, ...expected });
+        }
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,7 +12,7 @@ import { startPostgres, type LocalPostgres } from '../../support/postgres';
 
 const GOLDEN = join(__dirname, '..', '..', 'data', 'golden');
 const NOW = Date.parse('2026-03-01T12:00:00Z');
-const s3 = mockClient(S3Client);
+const s3 = apiCheckedMockClient(S3Client);
 let pg: LocalPostgres;
 let db: Client;
 let env: NodeJS.ProcessEnv;
@@ -28,6 +28,33 @@ function serve(objects: Record<string, Buffer>) {
 
 const transform = (key: string) =>
   handleTransform({ bucket: 'raw-bucket', key }, env, new S3Client({ region: 'us-east-1' }), () => NOW);
+
+function golden(name: string, kind: 'clean' | 'quarantine'): string {
+  return readFileSync(join(GOLDEN, `${name}.${kind}.jsonl`), 'utf8');
+}
+
+function goldenIds(name: string): string[] {
+  return golden(name, 'clean')
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { event_id: string }).event_id);
+}
+
+async function idsFrom(client: Client, key: string): Promise<string[]> {
+  const { rows } = await client.query<{ event_id: string }>(
+    'SELECT event_id FROM events WHERE source_key = $1 ORDER BY loaded_at, event_id',
+    [`s3://raw-bucket/${key}`],
+  );
+  return rows.map((row) => row.event_id);
+}
+
+/** The object as the same lines with CR line ends and a byte order mark. */
+function bomAndCr(data: Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from([0xef, 0xbb, 0xbf]),
+    Buffer.from(data.toString('latin1').replace(/\r?\n/g, '\r'), 'latin1'),
+  ]);
+}
 
 async function eventCount(): Promise<number> {
   return Number((await db.query('SELECT count(*) AS n FROM events')).rows[0].n);
@@ -61,10 +88,10 @@ describe('event transform against PostgreSQL', () => {
       bucket: 'raw-bucket',
       key: 'raw/2026/03/01/11/a.gz',
       input: 21,
-      clean: 6,
-      duplicates: 2,
-      quarantined: 13,
-      loaded: 6,
+      clean: 5,
+      duplicates: 1,
+      quarantined: 15,
+      loaded: 5,
       quarantineKey: 'quarantine/2026/03/01/11/a.gz.quarantine.jsonl.gz',
     });
     expect(result.input).toBe(result.clean + result.duplicates + result.quarantined);
@@ -102,7 +129,7 @@ describe('event transform against PostgreSQL', () => {
     serve({ 'raw/2026/03/01/11/a.gz': mixed });
     const before = await eventCount();
     const result = await transform('raw/2026/03/01/11/a.gz');
-    expect(result).toMatchObject({ input: 21, clean: 6, loaded: 0 });
+    expect(result).toMatchObject({ input: 21, clean: 5, loaded: 0 });
     expect(await eventCount()).toBe(before);
   });
 
@@ -166,5 +193,98 @@ describe('event transform against PostgreSQL', () => {
         new S3Client({ region: 'us-east-1' }),
       ),
     ).rejects.toThrow(/127\.0\.0\.1:1 unreachable after 2 attempts/);
+  });
+
+  it('loads ids that differ only in case, punctuation or look-alike characters as distinct rows', async () => {
+    serve({ 'raw/ids/a.gz': gzipSync(readFileSync(join(GOLDEN, 'ids-exact.jsonl'))) });
+    const result = await transform('raw/ids/a.gz');
+    expect(result).toMatchObject({ input: 18, clean: 10, duplicates: 1, quarantined: 7, loaded: 10 });
+    const ids = goldenIds('ids-exact');
+    expect(ids).toEqual(
+      expect.arrayContaining(['EVT-1', 'evt-1', 'evt.1', 'evt_1', '\uff25\uff36\uff34-1', '\u0435vt-1']),
+    );
+    expect((await idsFrom(db, 'raw/ids/a.gz')).sort()).toEqual([...ids].sort());
+    const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
+    expect(gunzipSync(put.Body as Buffer).toString('utf8')).toBe(golden('ids-exact', 'quarantine'));
+
+    // Across objects the primary key dedupes exact repeats only: one more look-alike is a new row.
+    const lines = readFileSync(join(GOLDEN, 'ids-exact.jsonl'), 'utf8').split('\n').slice(0, 3);
+    lines.push(lines[0].replace('"EVT-1"', '"Evt-1"'));
+    serve({ 'raw/ids/b.gz': gzipSync(lines.join('\n')) });
+    expect(await transform('raw/ids/b.gz')).toMatchObject({ input: 4, clean: 4, duplicates: 0, loaded: 1 });
+    expect(await idsFrom(db, 'raw/ids/b.gz')).toEqual(['Evt-1']);
+  });
+
+  it('keeps ids distinct in a database whose default collation ignores case', async () => {
+    // Primary-key equality is byte-wise under every deterministic collation, and a database's
+    // default collation is always deterministic:
+    // https://www.postgresql.org/docs/15/collation.html#COLLATION-NONDETERMINISTIC
+    const admin = new Client(pg.config());
+    await admin.connect();
+    try {
+      await admin.query(
+        `CREATE DATABASE transform_icu TEMPLATE template0 ENCODING 'UTF8'
+           LOCALE_PROVIDER icu ICU_LOCALE 'und-u-ks-level2' LOCALE 'C'`,
+      );
+    } finally {
+      await admin.end();
+    }
+    const icu = new Client(pg.config('transform_icu'));
+    await icu.connect();
+    try {
+      await migrate(icu, readMigrations(join(__dirname, '..', '..', '..', 'sql', 'migrations')));
+      expect(
+        (await icu.query(`SELECT 'EVT-1' < 'evt-2' AND 'evt-1' < 'EVT-2' AS folded`)).rows[0].folded,
+      ).toBe(true);
+      serve({ 'raw/ids/a.gz': gzipSync(readFileSync(join(GOLDEN, 'ids-exact.jsonl'))) });
+      const result = await handleTransform(
+        { bucket: 'raw-bucket', key: 'raw/ids/a.gz' },
+        { ...env, ...pg.env('transform_icu') },
+        new S3Client({ region: 'us-east-1' }),
+        () => NOW,
+      );
+      expect(result).toMatchObject({ clean: 10, loaded: 10 });
+      expect((await idsFrom(icu, 'raw/ids/a.gz')).sort()).toEqual(goldenIds('ids-exact').sort());
+    } finally {
+      await icu.end();
+    }
+  });
+
+  it('quarantines lines that are not UTF-8 and ids holding NUL or U+FFFD, with reasons, and conserves counts', async () => {
+    serve({ 'raw/utf8/a.gz': gzipSync(readFileSync(join(GOLDEN, 'invalid-utf8.jsonl'))) });
+    const result = await transform('raw/utf8/a.gz');
+    expect(result).toMatchObject({ input: 9, clean: 3, duplicates: 0, quarantined: 6, loaded: 3 });
+    expect(result.input).toBe(result.clean + result.duplicates + result.quarantined);
+    // u8-2 is its own event: the line whose id held a byte 0xFF is not stripped into a second u8-2.
+    expect((await idsFrom(db, 'raw/utf8/a.gz')).sort()).toEqual(['u8-1', 'u8-2', 'u8-5']);
+    const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
+    const quarantined = gunzipSync(put.Body as Buffer).toString('utf8');
+    expect(quarantined).toBe(golden('invalid-utf8', 'quarantine'));
+    expect(
+      quarantined
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).reason),
+    ).toEqual(['invalid_utf8', 'invalid_utf8', 'invalid_id', 'invalid_json', 'invalid_utf8', 'invalid_utf8']);
+  });
+
+  it('loads the same rows from objects with a byte order mark and CR or CRLF line ends as from LF', async () => {
+    serve({ 'raw/eol/bom-cr.gz': gzipSync(readFileSync(join(GOLDEN, 'bom-cr.jsonl'))) });
+    expect(await transform('raw/eol/bom-cr.gz')).toMatchObject({
+      input: 4,
+      clean: 4,
+      quarantined: 0,
+      loaded: 4,
+    });
+    expect(await idsFrom(db, 'raw/eol/bom-cr.gz')).toEqual(goldenIds('bom-cr'));
+
+    // The mixed object again, as BOM + CR-only: the same counts, the same quarantine, no new row.
+    serve({ 'raw/eol/mixed-cr.gz': gzipSync(bomAndCr(readFileSync(join(GOLDEN, 'mixed.jsonl')))) });
+    const before = await eventCount();
+    const result = await transform('raw/eol/mixed-cr.gz');
+    expect(result).toMatchObject({ input: 21, clean: 5, duplicates: 1, quarantined: 15, loaded: 0 });
+    const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
+    expect(gunzipSync(put.Body as Buffer).toString('utf8')).toBe(golden('mixed', 'quarantine'));
+    expect(await eventCount()).toBe(before);
   });
 });

@@ -5,7 +5,7 @@ import {
   type PutRecordBatchCommandInput,
 } from '@aws-sdk/client-firehose';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import { createHandler, readIngestConfig } from '../../../lambda/events/handler';
 import { captureStdout } from '../../support/powertools-env';
 import { NOW, validEvent } from './fixtures';
@@ -58,7 +58,7 @@ function mutate(random: () => number): string {
 }
 
 describe('POST /v1/events fuzzing', () => {
-  const firehose = mockClient(FirehoseClient);
+  const firehose = apiCheckedMockClient(FirehoseClient);
   firehose.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandInput) => ({
     FailedPutCount: 0,
     RequestResponses: (input.Records ?? []).map((_, i) => ({ RecordId: `r${i}` })),

@@ -5,12 +5,12 @@ import {
   type PutRecordBatchCommandInput,
 } from '@aws-sdk/client-firehose';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import { createHandler, readIngestConfig } from '../../../lambda/events/handler';
 import { captureStdout, type StdoutCapture } from '../../support/powertools-env';
 import { NOW, validEvent } from './fixtures';
 
-const firehose = mockClient(FirehoseClient);
+const firehose = apiCheckedMockClient(FirehoseClient);
 const config = readIngestConfig({ EVENTS_DELIVERY_STREAM: 'events-stream' });
 const delays: number[] = [];
 const handler = createHandler(config, {
@@ -180,6 +180,69 @@ describe('POST /v1/events', () => {
     const body = Buffer.from(JSON.stringify({ events: [validEvent(0)] })).toString('base64');
     const response = await handler({ body, isBase64Encoded: true } as APIGatewayProxyEvent, context);
     expect(response.statusCode).toBe(202);
+  });
+
+  it('accepts ids that differ only in case or punctuation as distinct events, exactly as sent', async () => {
+    firehose.on(PutRecordBatchCommand).callsFake(acceptAll);
+    const ids = ['EVT-1', 'evt-1', 'evt.1', 'evt_1', '\uff25\uff36\uff34-1', '\u0435vt-1'];
+    const response = await handler(
+      post({ events: ids.map((id, i) => validEvent(i, { event_id: id })) }),
+      context,
+    );
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toMatchObject({
+      acceptedCount: ids.length,
+      accepted: ids.map((event_id, index) => ({ index, event_id })),
+    });
+    const records = firehose
+      .commandCalls(PutRecordBatchCommand)[0]
+      .args[0].input.Records!.map((r) => JSON.parse(Buffer.from(r.Data!).toString('utf8')).event_id);
+    expect(records).toEqual(ids);
+  });
+
+  it('rejects an id holding NUL, U+FFFD or a control character with its reason, and sends the rest', async () => {
+    firehose.on(PutRecordBatchCommand).callsFake(acceptAll);
+    const bad = ['evt\u00001', 'evt\ufffd1', 'evt\u001b1'];
+    const response = await handler(
+      post({ events: [...bad.map((id, i) => validEvent(i, { event_id: id })), validEvent(9)] }),
+      context,
+    );
+    expect(JSON.parse(response.body)).toMatchObject({
+      acceptedCount: 1,
+      accepted: [{ index: 3, event_id: 'evt-9' }],
+      rejected: bad.map((event_id, index) => ({ index, event_id, reason: 'invalid_id', field: 'event_id' })),
+    });
+  });
+
+  it.each([
+    ['a base64 body with a byte that is not UTF-8', true, Buffer.from([0xff])],
+    ['a base64 body with a truncated sequence', true, Buffer.from([0xe2, 0x82])],
+    ['a base64 body with an overlong encoding', true, Buffer.from([0xc0, 0xaf])],
+    ['a base64 body with an encoded surrogate', true, Buffer.from([0xed, 0xa0, 0x80])],
+    ['a text body with a lone surrogate', false, '\ud800'],
+  ])('answers 400 for %s instead of decoding it into another id', async (_, base64, inside) => {
+    firehose.on(PutRecordBatchCommand).callsFake(acceptAll);
+    const [before, after] = JSON.stringify({ events: [validEvent(0, { event_id: 'evt-@' })] }).split('@');
+    const body = base64
+      ? Buffer.concat([Buffer.from(before), inside as Buffer, Buffer.from(after)]).toString('base64')
+      : before + (inside as string) + after;
+    const response = await handler({ body, isBase64Encoded: base64 } as APIGatewayProxyEvent, context);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({
+      error: 'BadRequest',
+      message: 'the body is not valid UTF-8',
+      field: 'body',
+    });
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
+  });
+
+  it('accepts a body that starts with a UTF-8 byte order mark', async () => {
+    firehose.on(PutRecordBatchCommand).callsFake(acceptAll);
+    const json = Buffer.from(JSON.stringify({ events: [validEvent(0)] }));
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]).toString('base64');
+    const response = await handler({ body, isBase64Encoded: true } as APIGatewayProxyEvent, context);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toMatchObject({ acceptedCount: 1 });
   });
 
   it('fails the cold start on a bad configuration', () => {

@@ -1,17 +1,17 @@
-import { normaliseId, parseIsoTimestamp, validateEvent } from '../../../lambda/events/schema';
+import { identifierProblem, parseIsoTimestamp, validateEvent } from '../../../lambda/events/schema';
 import { NOW, validEvent } from './fixtures';
 
 const options = { now: NOW };
 
 describe('validateEvent', () => {
-  it('normalises ids, enums and timestamps', () => {
+  it('keeps ids exactly as sent, folds enums and converts timestamps to UTC', () => {
     const result = validateEvent(
       validEvent(1, {
-        user_id: '  User.42 ',
+        user_id: 'User.42',
         event_type: ' CLICK ',
         item_type: 'Artist',
         item_id: "Guns N' Roses!",
-        artist_ids: ['A-1', 'a-1', ' b_2 '],
+        artist_ids: ['A-1', 'a-1', 'A-1', 'b_2'],
         ts: '2026-03-01T13:30:00.123456+02:00',
       }),
       options,
@@ -19,21 +19,111 @@ describe('validateEvent', () => {
     expect(result).toEqual({
       ok: true,
       event: expect.objectContaining({
-        user_id: 'user42',
+        user_id: 'User.42',
         event_type: 'click',
         item_type: 'artist',
-        item_id: 'gunsnroses',
-        artist_ids: ['a-1', 'b_2'],
+        item_id: "Guns N' Roses!",
+        artist_ids: ['A-1', 'a-1', 'b_2'],
         song_ids: [],
         ts: '2026-03-01T11:30:00.123Z',
       }),
     });
   });
 
+  // Each pair used to fold into one id, and the ETL then dropped all but the first as duplicates.
+  const LOOK_ALIKES = [
+    'EVT-1',
+    'evt-1',
+    'Evt-1',
+    'evt.1',
+    'evt_1',
+    'evt1',
+    'evt 1',
+    'evt-1!',
+    '\uff25\uff36\uff34-1', // fullwidth EVT
+    '\u0435vt-1', // Cyrillic e
+    'evt\u20101', // hyphen U+2010
+    'evt-\uff11', // fullwidth 1
+    'evt-\u00b9', // superscript 1
+    '\u00e9vt-1', // e-acute, composed
+    'e\u0301vt-1', // e-acute, decomposed
+    'evt\u200b-1', // zero-width space
+    '\u2160vt', // Roman numeral one
+    'Ivt',
+  ];
+
+  it.each(['event_id', 'user_id', 'item_id', 'request_id', 'variant'])(
+    'keeps %s values that differ only in case, punctuation or look-alike characters distinct',
+    (field) => {
+      const stored = LOOK_ALIKES.map((id) => {
+        const result = validateEvent(validEvent(1, { [field]: id }), options);
+        if (!result.ok) throw new Error(`${JSON.stringify(id)} was rejected: ${result.message}`);
+        return (result.event as unknown as Record<string, unknown>)[field];
+      });
+      expect(stored).toEqual(LOOK_ALIKES);
+      expect(new Set(stored).size).toBe(LOOK_ALIKES.length);
+    },
+  );
+
+  it('keeps linked ids that differ only in case, punctuation or look-alike characters distinct', () => {
+    const result = validateEvent(validEvent(1, { artist_ids: LOOK_ALIKES, song_ids: LOOK_ALIKES }), options);
+    expect(result).toMatchObject({ ok: true, event: { artist_ids: LOOK_ALIKES, song_ids: LOOK_ALIKES } });
+  });
+
+  it.each([
+    ['', /is empty/],
+    ['evt\u00001', /NUL character \(U\+0000\) at index 3/],
+    ['\u0000', /NUL/],
+    ['evt\u001b1', /control character \(U\+001B\)/],
+    ['evt\t1', /control character \(U\+0009\)/],
+    ['evt\n1', /control character \(U\+000A\)/],
+    ['evt\u007f', /control character \(U\+007F\)/],
+    ['evt\u0085', /control character \(U\+0085\)/],
+    ['evt\ufffd1', /U\+FFFD at index 3, the mark a decoder leaves for bytes that were not UTF-8/],
+    ['evt\ud8001', /lone surrogate \(U\+D800\)/],
+    ['evt\udc00', /lone surrogate \(U\+DC00\)/],
+    ['\udc00\ud800', /lone surrogate \(U\+DC00\)/],
+    [' evt-1', /starts or ends with whitespace/],
+    ['evt-1 ', /starts or ends with whitespace/],
+    ['\u00a0evt-1', /starts or ends with whitespace/],
+    ['evt-1\u3000', /starts or ends with whitespace/],
+    ['???', /has no letter or digit/],
+    ['x'.repeat(129), /longer than 128 characters/],
+    ['\u00e9'.repeat(129), /longer than 128 characters/],
+    ['\u{20000}'.repeat(129), /longer than 128 characters/],
+  ])('rejects the id %j with a reason instead of altering it', (id, message) => {
+    for (const field of ['event_id', 'user_id', 'item_id', 'request_id', 'variant']) {
+      expect(validateEvent(validEvent(1, { [field]: id }), options)).toEqual({
+        ok: false,
+        reason: 'invalid_id',
+        field,
+        message: expect.stringMatching(new RegExp(`^${field} .*${message.source}`)),
+      });
+    }
+    expect(validateEvent(validEvent(1, { song_ids: ['ok', id] }), options)).toMatchObject({
+      ok: false,
+      reason: 'invalid_id',
+      field: 'song_ids[1]',
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('accepts ids up to 128 characters, astral ones included', () => {
+    for (const id of ['x'.repeat(128), '\u{20000}'.repeat(128), '\u00e9'.repeat(128), 'a\u00a0b']) {
+      expect(validateEvent(validEvent(1, { event_id: id }), options)).toMatchObject({
+        ok: true,
+        event: { event_id: id },
+      });
+    }
+  });
+
   it.each([
     [{ event_id: undefined }, 'missing_field', 'event_id'],
     [{ user_id: 42 }, 'wrong_type', 'user_id'],
     [{ item_id: '!!!' }, 'invalid_id', 'item_id'],
+    [{ event_type: 'c.lick' }, 'unknown_event_type', 'event_type'],
+    [{ event_type: '\uff43lick' }, 'unknown_event_type', 'event_type'],
+    [{ item_type: 'x'.repeat(100) }, 'unknown_item_type', 'item_type'],
     [{ item_id: 'x'.repeat(300) }, 'invalid_id', 'item_id'],
     [{ event_type: 'purchase' }, 'unknown_event_type', 'event_type'],
     [{ item_type: 'album' }, 'unknown_item_type', 'item_type'],
@@ -94,10 +184,10 @@ describe('helpers', () => {
     expect(parseIsoTimestamp('yesterday')).toBeUndefined();
   });
 
-  it('normalises ids idempotently', () => {
-    for (const raw of ['  Ab.C ', 'Ｆｕｌｌ', 'a b\tc', 'Beyoncé!']) {
-      expect(normaliseId(normaliseId(raw))).toBe(normaliseId(raw));
-    }
-    expect(normaliseId('Beyoncé!')).toBe('beyoncé');
+  it('identifierProblem names the problem and never needs to change the value', () => {
+    expect(identifierProblem('e7-2026.03.01:9')).toBeUndefined();
+    expect(identifierProblem('Beyonc\u00e9!')).toBeUndefined();
+    expect(identifierProblem('\u5742\u672c\u9f8d\u4e00')).toBeUndefined();
+    expect(identifierProblem('a\u0000')).toMatch(/NUL/);
   });
 });

@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../support/aws-api-model/mock';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +19,9 @@ import {
   type SeedIo,
 } from '../../scripts/seed-sandbox';
 
-const cfnMock = mockClient(CloudFormationClient);
-const s3Mock = mockClient(S3Client);
-const sfnMock = mockClient(SFNClient);
+const cfnMock = apiCheckedMockClient(CloudFormationClient);
+const s3Mock = apiCheckedMockClient(S3Client);
+const sfnMock = apiCheckedMockClient(SFNClient);
 const clients = {
   cfn: new CloudFormationClient({ region: 'us-east-1' }),
   s3: new S3Client({ region: 'us-east-1' }),

@@ -5,11 +5,11 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../support/aws-api-model/mock';
 import { parseTrainArgs, pipelineStackName, train } from '../../scripts/train';
 
-const cfnMock = mockClient(CloudFormationClient);
-const sfnMock = mockClient(SFNClient);
+const cfnMock = apiCheckedMockClient(CloudFormationClient);
+const sfnMock = apiCheckedMockClient(SFNClient);
 const clients = { cfn: new CloudFormationClient({}), sfn: new SFNClient({}) };
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 3, 0, s));
 

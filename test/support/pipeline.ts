@@ -3,7 +3,7 @@
  * PostgreSQL: used by the end-to-end pipeline test and the ETL benchmark.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from './aws-api-model/mock';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -42,7 +42,7 @@ export async function transformDirectory(
   env: NodeJS.ProcessEnv,
   now: number,
 ): Promise<DirectoryRun> {
-  const s3 = mockClient(S3Client);
+  const s3 = apiCheckedMockClient(S3Client);
   const quarantine = new Map<string, Buffer>();
   s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({
     Body: createReadStream(join(dataDir, input.Key)),

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import * as tar from 'tar';
 import { decide, type GatePolicy } from '../../../lambda/evaluation-gate/decide';
 import { evaluate, policyFromEnvironment } from '../../../lambda/evaluation-gate/handler';
@@ -68,7 +68,7 @@ describe('decide', () => {
 });
 
 describe('evaluate against S3 objects', () => {
-  const s3 = mockClient(S3Client);
+  const s3 = apiCheckedMockClient(S3Client);
   const client = new S3Client({});
   afterEach(() => s3.reset());
 

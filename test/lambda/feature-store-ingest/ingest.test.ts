@@ -4,7 +4,7 @@ import {
   SageMakerFeatureStoreRuntimeClient,
   type FeatureValue,
 } from '@aws-sdk/client-sagemaker-featurestore-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import {
@@ -20,8 +20,8 @@ import {
   putWithRetry,
 } from '../../../lambda/feature-store-ingest/ingest';
 
-const s3mock = mockClient(S3Client);
-const fsmock = mockClient(SageMakerFeatureStoreRuntimeClient);
+const s3mock = apiCheckedMockClient(S3Client);
+const fsmock = apiCheckedMockClient(SageMakerFeatureStoreRuntimeClient);
 const clients = {
   s3: new S3Client({ region: 'us-east-1' }),
   featureStore: new SageMakerFeatureStoreRuntimeClient({ region: 'us-east-1' }),

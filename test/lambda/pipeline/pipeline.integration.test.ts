@@ -4,7 +4,7 @@
  * same day twice changes nothing.
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,7 +106,7 @@ describe('pipeline: generate -> transform -> load -> features -> snapshot', () =
   });
 
   it('uploads the snapshot through the handler, manifest last', async () => {
-    const s3 = mockClient(S3Client);
+    const s3 = apiCheckedMockClient(S3Client);
     s3.on(PutObjectCommand).resolves({});
     try {
       const result = await handleSnapshot(

@@ -1,8 +1,8 @@
 import { CopyObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import { copySource, MAX_COPY_BYTES, publishSnapshot } from '../../../lambda/snapshot/publish';
 
-const s3mock = mockClient(S3Client);
+const s3mock = apiCheckedMockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });
 const SOURCE = 'snapshots/2026-02-15T00:00:00.000Z/';
 const FILES = {

@@ -1,5 +1,5 @@
 import { CopyObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -361,7 +361,7 @@ describe('features and snapshot', () => {
   });
 
   it('uploads the features file, reports its key and publishes the training channels', async () => {
-    const s3 = mockClient(S3Client);
+    const s3 = apiCheckedMockClient(S3Client);
     s3.on(PutObjectCommand).resolves({});
     s3.on(CopyObjectCommand).resolves({});
     s3.on(ListObjectsV2Command).resolves({});

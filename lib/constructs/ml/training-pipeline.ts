@@ -4,13 +4,16 @@ import type {
   CreateModelInput,
   CreateModelPackageInput,
   CreateTrainingJobRequest,
+  DescribeEndpointConfigInput,
+  DescribeEndpointInput,
   EndpointStatus,
   ProductionVariant,
   ProductionVariantInstanceType,
   TrainingInstanceType,
   UpdateEndpointInput,
 } from '@aws-sdk/client-sagemaker';
-import { ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { PutObjectRequest } from '@aws-sdk/client-s3';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -35,6 +38,7 @@ import {
 } from './model-endpoint';
 import type { SourceBundle } from './source-bundle';
 import { CustomResourceHandler } from '../custom-resource-handler';
+import { stackUniqueSuffix } from '../data/stack-unique-suffix';
 import { FailureHandling } from '../workflow/failure-handling';
 import { createPipelineStateMachine } from '../workflow/pipeline-state-machine';
 import { sdkParameters, type TaskParameters } from '../workflow/sdk-parameters';
@@ -144,8 +148,7 @@ export class TrainingPipeline extends Construct {
 
     // The group's name is required, and a retained group outlives its stack: the suffix, unique per
     // stack creation, keeps a redeploy after destroy from colliding with the group left behind.
-    const stackCreation = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
-    const packageGroupName = `${namePrefix}-models-${stackCreation}`;
+    const packageGroupName = `${namePrefix}-models-${stackUniqueSuffix(this)}`;
     this.modelPackageGroup = new sagemaker.CfnModelPackageGroup(this, 'ModelPackageGroup', {
       modelPackageGroupName: packageGroupName,
       modelPackageGroupDescription: 'Recommendation models that passed the evaluation gate',
@@ -262,7 +265,7 @@ export class TrainingPipeline extends Construct {
           comment: 'Which model serves the champion variant now: it becomes the challenger',
           service: 'sagemaker',
           action: 'describeEndpoint',
-          parameters: { EndpointName: endpoint.endpointName },
+          parameters: sdkParameters<DescribeEndpointInput>({ EndpointName: endpoint.endpointName }),
           iamResources: [endpoint.endpointArn],
           resultSelector: { 'configName.$': '$.EndpointConfigName' },
           resultPath: '$.current',
@@ -272,7 +275,9 @@ export class TrainingPipeline extends Construct {
         new tasks.CallAwsService(this, 'DescribeEndpointConfig', {
           service: 'sagemaker',
           action: 'describeEndpointConfig',
-          parameters: { 'EndpointConfigName.$': '$.current.configName' },
+          parameters: sdkParameters<DescribeEndpointConfigInput>({
+            'EndpointConfigName.$': '$.current.configName',
+          }),
           iamResources: [
             stack.formatArn({ service: 'sagemaker', resource: 'endpoint-config', resourceName: '*' }),
           ],
@@ -343,7 +348,7 @@ export class TrainingPipeline extends Construct {
       new tasks.CallAwsService(this, 'PollEndpoint', {
         service: 'sagemaker',
         action: 'describeEndpoint',
-        parameters: { EndpointName: endpoint.endpointName },
+        parameters: sdkParameters<DescribeEndpointInput>({ EndpointName: endpoint.endpointName }),
         iamResources: [endpoint.endpointArn],
         resultSelector: { 'status.$': '$.EndpointStatus', 'configName.$': '$.EndpointConfigName' },
         resultPath: '$.deployment',
@@ -381,12 +386,12 @@ export class TrainingPipeline extends Construct {
         comment: 'The next candidate has to beat these metrics',
         service: 's3',
         action: 'putObject',
-        parameters: {
+        parameters: sdkParameters<PutObjectRequest>({
           Bucket: artifacts.bucketName,
           Key: `${ARTIFACT_PREFIXES.champion}${TRAINING_OUTPUT_FILES.metrics}`,
           'Body.$': 'States.JsonToString($.gate.candidateMetrics)',
           ContentType: 'application/json',
-        },
+        }),
         iamResources: [artifacts.arnForObjects(`${ARTIFACT_PREFIXES.champion}*`)],
         resultPath: sfn.JsonPath.DISCARD,
       }),

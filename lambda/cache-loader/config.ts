@@ -28,6 +28,8 @@ export function readLoaderConfig(env: NodeJS.ProcessEnv): LoaderConfig {
       maxBadLineFraction: read.number('LOAD_MAX_BAD_LINE_FRACTION', 0, 1, 0.001),
       maxReportedBadLines: read.number('LOAD_MAX_REPORTED_BAD_LINES', 0, 1000, 20),
       maxLineBytes: read.number('LOAD_MAX_LINE_BYTES', 1024, 64 * 1024 * 1024, 1024 * 1024),
+      // The serving function's variable, range and default: both must drop the same items.
+      scoreThreshold: read.number('SCORE_THRESHOLD', -1, 1, 0),
       graceSeconds: read.number(
         'REPLACED_VERSION_GRACE_SECONDS',
         1,

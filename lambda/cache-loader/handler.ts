@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { Cluster } from 'iovalkey';
 import { KEY_PART_PATTERN } from '../shared/cache-layout';
-import { createCacheClient } from '../shared/cache-client';
+import { connectCacheClient } from '../shared/cache-client';
 import { readLoaderConfig, type LoaderConfig } from './config';
 import { loadCache, type LoadRequest, type LoadSummary } from './load';
 
@@ -73,17 +74,15 @@ export function createHandler(
   const s3 = options.s3 ?? new S3Client({});
   return async (event) => {
     const request = parseEvent(event);
-    const client = createCacheClient({
-      host: config.cacheHost,
-      port: config.cachePort,
-      ca: options.cacheCa,
-      connectTimeoutMs: config.cacheConnectTimeoutMs,
-      commandTimeoutMs: config.cacheCommandTimeoutMs,
-    });
-    // Failures surface through the failing command; the event only needs a listener.
-    client.on('error', () => undefined);
+    let client: Cluster | undefined;
     try {
-      await client.connect();
+      client = await connectCacheClient({
+        host: config.cacheHost,
+        port: config.cachePort,
+        ca: options.cacheCa,
+        connectTimeoutMs: config.cacheConnectTimeoutMs,
+        commandTimeoutMs: config.cacheCommandTimeoutMs,
+      });
       const summary = await loadCache(request, { client, s3, settings: config.settings, logger });
       logger.info('cache loaded', { ...summary });
       return summary;
@@ -91,7 +90,7 @@ export function createHandler(
       logger.error('cache load failed', { request, error: error as Error });
       throw error;
     } finally {
-      client.disconnect();
+      client?.disconnect();
     }
   };
 }

@@ -14,9 +14,10 @@ import {
   versionKeyPattern,
   versionOfKey,
 } from '../shared/cache-layout';
+import { UserIdSet } from './id-set';
 import { readLineBatches } from './lines';
 import { openInputs, type InputLocation } from './s3-source';
-import { parsePopularity, parseUserLine } from './validate';
+import { InvalidInputError, parsePopularity, parseUserLine } from './validate';
 import { deriveVersion } from './version';
 import { PipelinedWriter } from './writer';
 
@@ -29,7 +30,14 @@ export interface LoadSettings {
   readonly maxBadLineFraction: number;
   /** Bad lines kept, with their numbers, in the result and the logs. */
   readonly maxReportedBadLines: number;
+  /** A longer line is one bad line, dropped as it streams past. */
   readonly maxLineBytes: number;
+  /**
+   * The design's score threshold (the serving function's SCORE_THRESHOLD): items below it are never
+   * served. A user with no item at or above it is not written, so the serving function answers them
+   * as it answers an unknown user (the model, then the popularity list) instead of with no items.
+   */
+  readonly scoreThreshold: number;
   /** How long replaced versions stay readable (cache-layout's REPLACED_VERSION_GRACE_SECONDS). */
   readonly graceSeconds: number;
   /** TTL of the key that marks a version as being loaded; refreshed at a third of it. */
@@ -43,7 +51,10 @@ export interface BadLine {
 }
 
 export interface UserListsResult {
+  /** Users whose list was written. */
   readonly users: number;
+  /** Valid lines with no item at or above the score threshold: not written. */
+  readonly usersWithoutItems: number;
   readonly badLines: number;
   /** The first `maxReportedBadLines` bad lines. */
   readonly badLineSamples: readonly BadLine[];
@@ -56,6 +67,7 @@ export interface LoadedMarker {
   readonly modelVersion: string;
   readonly variant: string;
   readonly users: number;
+  readonly usersWithoutItems: number;
   readonly badLines: number;
   readonly checksum: string;
 }
@@ -84,6 +96,7 @@ export interface LoadSummary {
   /** What the pointer named before this load; null when nothing was served. */
   readonly previousVersion: string | null;
   readonly users: number;
+  readonly usersWithoutItems: number;
   readonly badLines: number;
   readonly badLineSamples: readonly BadLine[];
   /** False for a rerun that found the pointer already naming this version. */
@@ -187,6 +200,7 @@ async function loadVersion(
       version,
       previousVersion: current,
       users: marker?.users ?? 0,
+      usersWithoutItems: marker?.usersWithoutItems ?? 0,
       badLines: marker?.badLines ?? 0,
       badLineSamples: [],
       swapped: false,
@@ -217,15 +231,22 @@ async function loadVersion(
     if (result.badLineSamples.length > 0) {
       logger?.warn('bad lines', { badLines: result.badLines, first: result.badLineSamples });
     }
-    const total = result.users + result.badLines;
-    if (result.users === 0 || result.badLines > settings.maxBadLineFraction * total) {
-      throw new TooManyBadLinesError(result.badLines, result.users, result.badLineSamples);
+    const total = result.users + result.usersWithoutItems + result.badLines;
+    if (result.badLines > settings.maxBadLineFraction * total) {
+      throw new TooManyBadLinesError(result.badLines, total - result.badLines, result.badLineSamples);
+    }
+    if (result.users === 0) {
+      throw new InvalidInputError(
+        `recommendations.jsonl holds no list to serve: ${total} lines, ${result.badLines} bad, ` +
+          `${result.usersWithoutItems} without an item scoring at least ${settings.scoreThreshold}`,
+      );
     }
     await client.set(popularKey(version), encodeList(popular));
     const marker: LoadedMarker = {
       modelVersion: popular.modelVersion,
       variant: request.variant,
       users: result.users,
+      usersWithoutItems: result.usersWithoutItems,
       badLines: result.badLines,
       checksum: result.checksum,
     };
@@ -274,6 +295,7 @@ async function loadVersion(
     version,
     previousVersion,
     users: result.users,
+    usersWithoutItems: result.usersWithoutItems,
     badLines: result.badLines,
     badLineSamples: result.badLineSamples,
     swapped,
@@ -284,42 +306,71 @@ async function loadVersion(
 
 /**
  * The streaming core: reads `recommendations.jsonl` line by line and writes every valid user list
- * under `target.version`. Holds one input chunk and the pipelined batches in flight, whatever the
- * size of the file.
+ * under `target.version`. Holds one input chunk, the pipelined batches in flight and the ids of the
+ * users seen so far, whatever the size of the file.
  */
 export async function writeUserLists(
   client: Cluster,
   source: AsyncIterable<Buffer | string>,
   target: { readonly version: string; readonly variant: string; readonly modelVersion: string },
-  settings: Pick<LoadSettings, 'batchSize' | 'maxInFlight' | 'maxReportedBadLines' | 'maxLineBytes'>,
+  settings: Pick<
+    LoadSettings,
+    'batchSize' | 'maxInFlight' | 'maxReportedBadLines' | 'maxLineBytes' | 'scoreThreshold'
+  >,
 ): Promise<UserListsResult> {
   const writer = new PipelinedWriter(client, settings);
   const checksum = createHash('sha256');
   const badLineSamples: BadLine[] = [];
   let users = 0;
+  let usersWithoutItems = 0;
   let badLines = 0;
   // Built once: every key of the load shares it, and it checks the version and variant up front.
   const prefix = userKey(target.version, target.variant, 'x').slice(0, -1);
+  // The training job writes one line per user, so a second line for a user id means a stitched or
+  // corrupted file, and neither copy is more trustworthy. The first one is kept: it is the only
+  // choice that is deterministic while streaming (its SET may already be sent), and counting the
+  // repeat as a bad line makes a file with many of them fail the load instead of being served.
+  const seen = new UserIdSet();
+  const reject = (line: number, reason: string) => {
+    badLines++;
+    if (badLineSamples.length < settings.maxReportedBadLines) badLineSamples.push({ line, reason });
+  };
 
   for await (const { firstLineNumber, lines } of readLineBatches(source, settings.maxLineBytes)) {
     for (let i = 0; i < lines.length; i++) {
-      const parsed = parseUserLine(lines[i], target.modelVersion);
-      if (!parsed.ok) {
-        badLines++;
-        if (badLineSamples.length < settings.maxReportedBadLines) {
-          badLineSamples.push({ line: firstLineNumber + i, reason: parsed.reason });
-        }
+      const line = lines[i];
+      if (line === null) {
+        reject(firstLineNumber + i, `line is longer than ${settings.maxLineBytes} bytes`);
         continue;
       }
-      const key = prefix + parsed.value.userId;
-      const value = encodeList(parsed.value.list);
+      const parsed = parseUserLine(line, target.modelVersion);
+      if (!parsed.ok) {
+        reject(firstLineNumber + i, parsed.reason);
+        continue;
+      }
+      const { userId, list } = parsed.value;
+      if (!seen.add(userId)) {
+        reject(firstLineNumber + i, `user_id ${JSON.stringify(userId)} already appeared on an earlier line`);
+        continue;
+      }
+      if (!hasItemAtOrAbove(list, settings.scoreThreshold)) {
+        usersWithoutItems++;
+        continue;
+      }
+      const key = prefix + userId;
+      const value = encodeList(list);
       checksum.update(`${key}\n${value}\n`);
       await writer.set(key, value);
       users++;
     }
   }
   await writer.close();
-  return { users, badLines, badLineSamples, checksum: checksum.digest('hex') };
+  return { users, usersWithoutItems, badLines, badLineSamples, checksum: checksum.digest('hex') };
+}
+
+function hasItemAtOrAbove(list: RecommendationList, threshold: number): boolean {
+  for (const item of list.items) if (item.score >= threshold) return true;
+  return false;
 }
 
 /**
@@ -400,6 +451,7 @@ function skippedSummary(current: string, expiredKeys: number, seconds: number): 
     version: current,
     previousVersion: current,
     users: 0,
+    usersWithoutItems: 0,
     badLines: 0,
     badLineSamples: [],
     swapped: false,

@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Cluster } from 'iovalkey';
-import { createCacheClient } from '../shared/cache-client';
+import { SharedCacheClient } from '../shared/cache-client';
 import { readServingConfig, type ServingConfig } from './config';
 import { errorResponse, jsonResponse } from './http';
 import { SageMakerModelClient } from './model-client';
@@ -18,31 +17,16 @@ const metrics = new Metrics();
  * reused by every invocation. Exported for tests and local runs, which pass their own environment.
  */
 export function createHandler(config: ServingConfig, options: { cacheCa?: string } = {}) {
-  let client: Cluster | undefined;
-  let connecting: Promise<Cluster> | undefined;
-  const connect = (): Promise<Cluster> => {
-    if (client?.status === 'ready') return Promise.resolve(client);
-    connecting ??= (async () => {
-      client?.disconnect();
-      client = createCacheClient({
-        host: config.cacheHost,
-        port: config.cachePort,
-        ca: options.cacheCa,
-        connectTimeoutMs: config.cacheConnectTimeoutMs,
-        commandTimeoutMs: config.cacheCommandTimeoutMs,
-      });
-      // A broken connection is reported by the failing command; the event only needs a listener.
-      client.on('error', () => undefined);
-      await client.connect();
-      return client;
-    })().finally(() => {
-      connecting = undefined;
-    });
-    return connecting;
-  };
+  const cache = new SharedCacheClient({
+    host: config.cacheHost,
+    port: config.cachePort,
+    ca: options.cacheCa,
+    connectTimeoutMs: config.cacheConnectTimeoutMs,
+    commandTimeoutMs: config.cacheCommandTimeoutMs,
+  });
 
   const deps: RecommendDependencies = {
-    store: new CacheRecommendationStore(connect, config.pointerTtlMs),
+    store: new CacheRecommendationStore(() => cache.get(), config.pointerTtlMs),
     model: config.modelEndpointName
       ? new SageMakerModelClient(config.modelEndpointName, config.modelTimeoutMs)
       : undefined,
@@ -88,7 +72,7 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
     }
   };
 
-  return Object.assign(handle, { close: () => client?.disconnect() });
+  return Object.assign(handle, { close: () => cache.close() });
 }
 
 /**

@@ -29,7 +29,9 @@ export interface RecommendDependencies {
 
 /**
  * Serves one request: the precomputed list from the cache, else the model (whose answer is cached),
- * else the popularity list of the current set. Resolves undefined when none of them can answer.
+ * else the popularity list of the current set. A list with no item at or above the score threshold
+ * counts as no answer, so such a user is served like an unknown one. Resolves undefined when none
+ * of them can answer.
  */
 export async function recommend(
   deps: RecommendDependencies,
@@ -51,22 +53,32 @@ export async function recommend(
     if (version === undefined) onDegradation('no-version');
     else {
       const cached = await store.userList(version, variant, request.userId);
-      if (cached) return present('cache', cached);
+      // A list with nothing at or above the threshold is answered like an unknown user's miss.
+      const answer = cached && present('cache', cached);
+      if (answer && answer.items.length > 0) return answer;
     }
   } catch (error) {
     cacheReachable = false;
     onDegradation('cache-error', error);
   }
 
+  let emptyModelAnswer: Recommendations | undefined;
   if (model) {
     try {
       const answer = await model.recommend(request.userId, variant, deps.modelTopK);
-      if (cacheReachable && version !== undefined) {
-        await store
-          .saveUserList(version, variant, request.userId, answer, deps.modelAnswerTtlSeconds)
-          .catch((error: unknown) => onDegradation('cache-write-error', error));
+      const presented = present('model', answer);
+      // An answer with nothing at or above the threshold gives way to the popularity list, and is
+      // not cached: read back, it would only be a miss again.
+      if (presented.items.length === 0) {
+        emptyModelAnswer = presented;
+      } else {
+        if (cacheReachable && version !== undefined) {
+          await store
+            .saveUserList(version, variant, request.userId, answer, deps.modelAnswerTtlSeconds)
+            .catch((error: unknown) => onDegradation('cache-write-error', error));
+        }
+        return presented;
       }
-      return present('model', answer);
     } catch (error) {
       onDegradation('model-error', error);
     }
@@ -80,7 +92,8 @@ export async function recommend(
       onDegradation('cache-error', error);
     }
   }
-  return undefined;
+  // The endpoint did answer: no items is still an answer, where no source at all is a 503.
+  return emptyModelAnswer;
 }
 
 /** Keeps items at or above the threshold, best first, at most `limit` of them. */

@@ -20,6 +20,11 @@ export interface SetSpec {
   readonly failAfterLines?: number;
   /** Lines per chunk handed to the reader. */
   readonly linesPerChunk?: number;
+  /**
+   * Re-cuts the body into chunks of this many bytes, the way S3 delivers one: lines (and the bytes
+   * of a character) then straddle chunks.
+   */
+  readonly bytesPerChunk?: number;
 }
 
 export const userIdOf = (index: number) => `user-${index}`;
@@ -67,7 +72,11 @@ export function popularityJson(spec: Pick<SetSpec, 'modelVersion' | 'itemPrefix'
 export function recommendationsObject(spec: SetSpec, etag: string, gzip = false) {
   const source = Readable.from(
     (function* () {
-      for (const chunk of recommendationChunks(spec)) yield Buffer.from(chunk);
+      for (const chunk of recommendationChunks(spec)) {
+        const bytes = Buffer.from(chunk);
+        const size = spec.bytesPerChunk ?? bytes.length;
+        for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+      }
     })(),
     { objectMode: false },
   );

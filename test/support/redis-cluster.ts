@@ -22,7 +22,18 @@ export interface LocalRedisCluster {
   /** SIGKILL, to simulate a crash; the server stays down until `restart()`. */
   kill(): Promise<void>;
   /** Starts the server again on the same port, empty (nothing is persisted). */
-  restart(): Promise<void>;
+  restart(options?: RestartOptions): Promise<void>;
+}
+
+export interface RestartOptions {
+  /**
+   * Runs while the node is back and answers, slot map included, but reports cluster_state:fail:
+   * what a client sees when it connects to a node that is coming back (redis-server holds a
+   * restarted master there for about two seconds before it serves). The state is held, by leaving
+   * the last slot unassigned, until this settles; the restart then waits for cluster_state:ok.
+   * Without it the node keeps its cluster configuration and serves after redis-server's own delay.
+   */
+  readonly beforeServing?: () => Promise<void>;
 }
 
 export interface StartRedisClusterOptions {
@@ -51,6 +62,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     makeCertificate(cert, key);
     const ca = readFileSync(cert, 'utf8');
     const [port, busPort] = await freePorts(2);
+    const nodesConf = join(dir, 'nodes.conf');
 
     const args = [
       '--bind',
@@ -76,7 +88,7 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       '--cluster-announce-ip',
       '127.0.0.1',
       '--cluster-config-file',
-      join(dir, 'nodes.conf'),
+      nodesConf,
       '--dir',
       dir,
       '--save',
@@ -89,11 +101,20 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       'warning',
     ];
 
-    const launch = async (): Promise<void> => {
+    const launch = async (beforeServing?: () => Promise<void>): Promise<void> => {
+      // Without its cluster configuration the node starts owning no slot, so the harness decides
+      // when it serves.
+      if (beforeServing) rmSync(nodesConf, { force: true });
       const { process: started, exited } = spawnServer(binary, args);
       child = started;
       await Promise.race([
-        waitForCluster(port, ca, startTimeoutMs),
+        (async () => {
+          if (beforeServing) {
+            await waitForCluster(port, ca, startTimeoutMs, { slots: SLOT_COUNT - 1 });
+            await beforeServing();
+          }
+          await waitForCluster(port, ca, startTimeoutMs);
+        })(),
         exited.then((log) => {
           throw new Error(`redis-server exited during start-up:\n${log}`);
         }),
@@ -125,10 +146,10 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
         rmSync(dir, { recursive: true, force: true });
       },
       kill: () => terminate('SIGKILL'),
-      restart: async () => {
+      restart: async (restartOptions = {}) => {
         if (stopped) throw new Error('the redis-server was stopped; start a new one');
         await terminate('SIGTERM');
-        await launch();
+        await launch(restartOptions.beforeServing);
       },
     };
   } catch (error) {
@@ -217,8 +238,17 @@ function spawnServer(binary: string, args: string[]): { process: ChildProcess; e
   return { process: child, exited };
 }
 
-/** Waits until the node answers over TLS, owns every slot and reports cluster_state:ok. */
-async function waitForCluster(port: number, ca: string, timeoutMs: number): Promise<void> {
+/**
+ * Waits until the node answers over TLS, owns every slot and reports cluster_state:ok. With `slots`
+ * below the slot count it only assigns slots 0 to `slots - 1` and returns with cluster_state:fail.
+ * The node's slots are always such a prefix: it starts with none or with all of them.
+ */
+async function waitForCluster(
+  port: number,
+  ca: string,
+  timeoutMs: number,
+  { slots = SLOT_COUNT } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -237,9 +267,11 @@ async function waitForCluster(port: number, ca: string, timeoutMs: number): Prom
       await admin.connect();
       for (;;) {
         const info = parseInfo(String(await admin.call('CLUSTER', 'INFO')));
+        const assigned = Number(info.cluster_slots_assigned);
+        if (slots < SLOT_COUNT && assigned === slots) return;
         if (info.cluster_state === 'ok') return;
-        if (info.cluster_slots_assigned === '0') {
-          await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', String(SLOT_COUNT - 1));
+        if (assigned < slots) {
+          await admin.call('CLUSTER', 'ADDSLOTSRANGE', String(assigned), String(slots - 1));
         }
         if (Date.now() > deadline) throw new Error(`cluster_state is ${info.cluster_state}`);
         await sleep(50);
@@ -267,4 +299,33 @@ function parseInfo(text: string): Record<string, string> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** How a piece of work ended within a time limit: its value, its error, or still pending. */
+export type Settled<T> =
+  | { readonly outcome: 'value'; readonly value: T; readonly ms: number }
+  | { readonly outcome: 'error'; readonly error: unknown; readonly ms: number }
+  | { readonly outcome: 'pending'; readonly ms: number };
+
+/**
+ * Waits for `work` at most `limitMs`, so a test of a hang fails with what it saw instead of at the
+ * jest timeout. Work still pending is abandoned, not cancelled.
+ */
+export async function settleWithin<T>(work: Promise<T>, limitMs: number): Promise<Settled<T>> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'pending'>((resolve) => {
+    timer = setTimeout(() => resolve('pending'), limitMs);
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        (value) => ({ outcome: 'value' as const, value, ms: Date.now() - started }),
+        (error: unknown) => ({ outcome: 'error' as const, error, ms: Date.now() - started }),
+      ),
+      limit.then(() => ({ outcome: 'pending' as const, ms: Date.now() - started })),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

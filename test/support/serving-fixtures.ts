@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Cluster } from 'iovalkey';
-import { createCacheClient } from '../../lambda/shared/cache-client';
+import { connectCacheClient } from '../../lambda/shared/cache-client';
 import {
   POINTER_KEY,
   encodeList,
@@ -91,11 +91,8 @@ export function recommendationsEvent(
 export const lambdaContext = { awsRequestId: 'local-request' };
 
 /** A client for seeding and inspecting the cache, with the serving function's connection options. */
-export async function connectAdmin(cache: CacheEndpoint): Promise<Cluster> {
-  const client = createCacheClient({ ...cache, connectTimeoutMs: 2000, commandTimeoutMs: 2000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
+export function connectAdmin(cache: CacheEndpoint): Promise<Cluster> {
+  return connectCacheClient({ ...cache, connectTimeoutMs: 2000, commandTimeoutMs: 2000 });
 }
 
 /** Artist ids carry their version and variant, so a test can tell which list an answer came from. */

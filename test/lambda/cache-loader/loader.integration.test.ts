@@ -5,7 +5,8 @@
  */
 import '../../support/powertools-env';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import type { Cluster } from 'iovalkey';
 import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,8 +23,9 @@ import {
 } from '../../../lambda/cache-loader/load';
 import { keySlot } from '../../../lambda/cache-loader/slots';
 import { deriveVersion } from '../../../lambda/cache-loader/version';
+import { createHandler as createServingHandler } from '../../../lambda/recommendations/handler';
 import { CacheRecommendationStore } from '../../../lambda/recommendations/recommendation-store';
-import { createCacheClient } from '../../../lambda/shared/cache-client';
+import { CacheConnectError, connectCacheClient } from '../../../lambda/shared/cache-client';
 import {
   POINTER_KEY,
   decodeList,
@@ -41,7 +43,8 @@ import {
   userIdOf,
   type SetSpec,
 } from '../../support/cache-loader-fixtures';
-import { startRedisCluster, type LocalRedisCluster } from '../../support/redis-cluster';
+import { settleWithin, startRedisCluster, type LocalRedisCluster } from '../../support/redis-cluster';
+import { bodyOf, lambdaContext, recommendationsEvent, servingConfig } from '../../support/serving-fixtures';
 
 const VARIANT = 'champion';
 const REQUEST = {
@@ -56,23 +59,21 @@ const SETTINGS: LoadSettings = {
   maxReportedBadLines: 4,
 };
 
-const s3Mock = mockClient(S3Client);
+const s3Mock = apiCheckedMockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });
 let redis: LocalRedisCluster;
 let admin: Cluster;
 const clients: Cluster[] = [];
 
 async function connect(commandTimeoutMs = 15_000): Promise<Cluster> {
-  const client = createCacheClient({
+  const client = await connectCacheClient({
     host: redis.host,
     port: redis.port,
     ca: redis.ca,
     connectTimeoutMs: 5000,
     commandTimeoutMs,
   });
-  client.on('error', () => undefined);
   clients.push(client);
-  await client.connect();
   return client;
 }
 
@@ -385,6 +386,60 @@ describe('failures', () => {
     await expectOldServing(oldVersion);
   });
 
+  it('counts a line over the limit as one bad line, streams past it and loads the rest', async () => {
+    const client = await connect();
+    const long = JSON.stringify({
+      user_id: 'too-long',
+      items: [{ artistId: 'x'.repeat(SETTINGS.maxLineBytes * 1.5), score: 0.5 }],
+      model_version: next.modelVersion,
+    });
+    // Cut into 64 KiB chunks like an S3 body: the line reaches the reader a piece at a time.
+    upload({ ...next, replaceLines: new Map([[1000, long]]), bytesPerChunk: 64 * 1024 }, 'etag-long');
+    const summary = await loadCache(REQUEST, { client, s3, settings: SETTINGS });
+    expect(summary).toMatchObject({ users: next.users - 1, badLines: 1, swapped: true });
+    expect(summary.badLineSamples).toEqual([
+      { line: 1000, reason: `line is longer than ${SETTINGS.maxLineBytes} bytes` },
+    ]);
+    // Line n holds user n - 1: the users on both sides of the long line are loaded.
+    expect((await listOf(summary.version, 998))?.modelVersion).toBe(next.modelVersion);
+    expect(await listOf(summary.version, 999)).toBeUndefined();
+    expect((await listOf(summary.version, 1000))?.modelVersion).toBe(next.modelVersion);
+    expect((await listOf(summary.version, next.users - 1))?.modelVersion).toBe(next.modelVersion);
+  });
+
+  it('loads a user id seen twice once: the first line is kept, the repeat is a bad line', async () => {
+    const client = await connect();
+    const line = (artistId: string) =>
+      JSON.stringify({
+        user_id: userIdOf(5),
+        items: [{ artistId, score: 0.9 }],
+        model_version: next.modelVersion,
+      });
+    // Line 6 is user 5's own line; line 2001 (user 2000's) repeats user 5.
+    upload(
+      {
+        ...next,
+        replaceLines: new Map([
+          [6, line('first')],
+          [2001, line('second')],
+        ]),
+      },
+      'etag-dup',
+    );
+    const summary = await loadCache(REQUEST, { client, s3, settings: SETTINGS });
+    expect(summary).toMatchObject({ users: next.users - 1, badLines: 1, swapped: true });
+    expect(summary.badLineSamples).toEqual([
+      { line: 2001, reason: `user_id "${userIdOf(5)}" already appeared on an earlier line` },
+    ]);
+    expect((await listOf(summary.version, 5))?.items).toEqual([{ artistId: 'first', score: 0.9 }]);
+    expect(await listOf(summary.version, 2000)).toBeUndefined();
+    expect(JSON.parse((await admin.get(loadedMarkerKey(summary.version))) ?? '{}')).toMatchObject({
+      users: next.users - 1,
+      badLines: 1,
+    });
+    expect((await versionKeys(summary.version)).total).toBe(next.users - 1 + 2);
+  });
+
   it('refuses a popularity list that is not valid before writing anything', async () => {
     const client = await connect();
     s3Mock.reset();
@@ -431,6 +486,7 @@ describe('onlyIfEmpty, the bootstrap load', () => {
       version: served.version,
       previousVersion: served.version,
       users: 0,
+      usersWithoutItems: 0,
       badLines: 0,
       badLineSamples: [],
       swapped: false,
@@ -568,5 +624,175 @@ describe('inputs and the handler', () => {
     expect(summary.seconds).toBeGreaterThan(0);
     expect(await admin.get(POINTER_KEY)).toBe(summary.version);
     await expect(handler({ ...REQUEST, variant: 'a:b' })).rejects.toThrow('variant');
+  });
+});
+
+describe('users with nothing to serve', () => {
+  const spec: SetSpec = { modelVersion: 'job-thin', users: 1000, itemPrefix: 'thin-' };
+  const sageMaker = apiCheckedMockClient(SageMakerRuntimeClient);
+  afterAll(() => sageMaker.restore());
+
+  interface Answer {
+    source: string;
+    modelVersion: string;
+    items: { artistId: string; score: number }[];
+  }
+
+  /** The serving function over this cache, every user on the loaded variant. */
+  function serving(overrides: Record<string, string | undefined> = {}) {
+    const handler = createServingHandler(
+      servingConfig(redis, {
+        AB_VARIANTS: JSON.stringify([{ name: VARIANT, weight: 1 }]),
+        SCORE_THRESHOLD: String(SETTINGS.scoreThreshold),
+        MODEL_ENDPOINT_NAME: undefined,
+        ...overrides,
+      }),
+      { cacheCa: redis.ca },
+    );
+    return {
+      get: async (userId: string) => {
+        const result = await handler(recommendationsEvent(userId, { limit: ['5'] }), lambdaContext);
+        expect(result.statusCode).toBe(200);
+        return bodyOf<Answer>(result);
+      },
+      close: () => handler.close(),
+    };
+  }
+
+  it('are not written, so the serving function answers them like unknown users', async () => {
+    const line = (index: number, scores: number[]) =>
+      JSON.stringify({
+        user_id: userIdOf(index),
+        items: scores.map((score, rank) => ({ artistId: `thin-${index}-${rank}`, score })),
+        model_version: spec.modelVersion,
+      });
+    expect(SETTINGS.scoreThreshold).toBe(0);
+    // Line n holds user n - 1.
+    upload(
+      {
+        ...spec,
+        replaceLines: new Map([
+          [8, line(7, [])],
+          [9, line(8, [-0.1, -0.5])],
+          [10, line(9, [0, -0.2])],
+        ]),
+      },
+      'etag-thin',
+    );
+    const summary = await loadCache(REQUEST, { client: await connect(), s3, settings: SETTINGS });
+    expect(summary).toMatchObject({
+      users: spec.users - 2,
+      usersWithoutItems: 2,
+      badLines: 0,
+      swapped: true,
+    });
+    expect(await admin.exists(userKey(summary.version, VARIANT, userIdOf(7)))).toBe(0);
+    expect(await admin.exists(userKey(summary.version, VARIANT, userIdOf(8)))).toBe(0);
+
+    const popular = Array.from({ length: 5 }, (_, rank) => ({
+      artistId: `thin-${rank}`,
+      score: 1 - rank / 50,
+    }));
+    const noModel = serving();
+    try {
+      const unknown = await noModel.get('never-seen');
+      expect(unknown).toMatchObject({ source: 'fallback', modelVersion: spec.modelVersion, items: popular });
+      for (const index of [7, 8]) {
+        const { source, modelVersion, items } = await noModel.get(userIdOf(index));
+        expect({ source, modelVersion, items }).toEqual({
+          source: 'fallback',
+          modelVersion: spec.modelVersion,
+          items: popular,
+        });
+      }
+      // An item exactly at the threshold is served.
+      expect(await noModel.get(userIdOf(9))).toMatchObject({
+        source: 'cache',
+        items: [{ artistId: 'thin-9-0', score: 0 }],
+      });
+    } finally {
+      noModel.close();
+    }
+
+    sageMaker.reset();
+    sageMaker.on(InvokeEndpointCommand).resolves({
+      Body: new TextEncoder().encode(
+        JSON.stringify({ model_version: 'live', items: [{ artistId: 'live-1', score: 0.8 }] }),
+      ) as never,
+    });
+    const withModel = serving({ MODEL_ENDPOINT_NAME: 'recommender' });
+    try {
+      for (const index of [7, 8]) {
+        expect(await withModel.get(userIdOf(index))).toMatchObject({
+          source: 'model',
+          modelVersion: 'live',
+          items: [{ artistId: 'live-1', score: 0.8 }],
+        });
+      }
+      const asked = sageMaker
+        .commandCalls(InvokeEndpointCommand)
+        .map((call) => JSON.parse(String(call.args[0].input.Body)).user_id);
+      expect(asked).toEqual([userIdOf(7), userIdOf(8)]);
+    } finally {
+      withModel.close();
+    }
+  });
+
+  it('fail the load when no user has anything to serve', async () => {
+    const empty = new Map(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          [i + 1, JSON.stringify({ user_id: userIdOf(i), items: [], model_version: spec.modelVersion })] as [
+            number,
+            string,
+          ],
+      ),
+    );
+    upload({ ...spec, users: 20, replaceLines: empty }, 'etag-empty');
+    await expect(loadCache(REQUEST, { client: await connect(), s3, settings: SETTINGS })).rejects.toThrow(
+      'recommendations.jsonl holds no list to serve: 20 lines, 0 bad, 20 without an item scoring at least 0',
+    );
+    expect(await admin.get(POINTER_KEY)).toBeNull();
+  });
+});
+
+describe('the connection deadline', () => {
+  it('fails a load with a clear error within the connect timeout while the cache is coming back, and loads once it serves', async () => {
+    // A server of its own, restarted and held in the state of a node coming back: it answers with
+    // its slot map but reports cluster_state:fail.
+    const cache = await startRedisCluster();
+    try {
+      const spec: SetSpec = { modelVersion: 'job-deadline', users: 100, itemPrefix: 'd-' };
+      upload(spec, 'etag-deadline');
+      const connectTimeoutMs = 500;
+      const handler = createHandler(
+        readLoaderConfig({
+          CACHE_HOST: cache.host,
+          CACHE_PORT: String(cache.port),
+          CACHE_CONNECT_TIMEOUT_MS: String(connectTimeoutMs),
+        }),
+        { s3, cacheCa: cache.ca },
+      );
+      let attempt: Awaited<ReturnType<typeof settleWithin>> | undefined;
+      await cache.restart({
+        beforeServing: async () => {
+          // Generous for a loaded machine; without a deadline the attempt never settles.
+          attempt = await settleWithin(handler({ ...REQUEST }), connectTimeoutMs + 2000);
+        },
+      });
+      expect(attempt).toMatchObject({ outcome: 'error', error: expect.any(CacheConnectError) });
+      const error = (attempt as { error: Error }).error;
+      expect(error.message).toBe(
+        `no connection to the cache at ${cache.host}:${cache.port} within ${connectTimeoutMs} ms`,
+      );
+      expect(attempt?.ms).toBeGreaterThanOrEqual(connectTimeoutMs - 5);
+      expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+
+      upload(spec, 'etag-deadline');
+      await expect(handler({ ...REQUEST })).resolves.toMatchObject({ users: spec.users, swapped: true });
+    } finally {
+      await cache.stop();
+    }
   });
 });

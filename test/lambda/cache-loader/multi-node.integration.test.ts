@@ -4,7 +4,7 @@
  */
 import '../../support/powertools-env';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import type { Cluster } from 'iovalkey';
 import { readLoaderConfig } from '../../../lambda/cache-loader/config';
 import { loadCache, type LoadRequest } from '../../../lambda/cache-loader/load';
@@ -27,7 +27,7 @@ const REQUEST = {
 } satisfies LoadRequest;
 const SETTINGS = readLoaderConfig({ CACHE_HOST: 'unused', CACHE_PORT: '1' }).settings;
 
-const s3Mock = mockClient(S3Client);
+const s3Mock = apiCheckedMockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });
 let cluster: LocalMultiNodeCluster;
 let client: Cluster;

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import type { Cluster } from 'iovalkey';
 import { readLoaderConfig } from '../../../lambda/cache-loader/config';
 import { parseEvent } from '../../../lambda/cache-loader/handler';
-import { LineTooLongError, readLineBatches } from '../../../lambda/cache-loader/lines';
+import { UserIdSet } from '../../../lambda/cache-loader/id-set';
+import { readLineBatches } from '../../../lambda/cache-loader/lines';
 import { keySlot } from '../../../lambda/cache-loader/slots';
 import { parsePopularity, parseUserLine } from '../../../lambda/cache-loader/validate';
 import { deriveVersion } from '../../../lambda/cache-loader/version';
@@ -17,8 +18,8 @@ import {
   versionOfKey,
 } from '../../../lambda/shared/cache-layout';
 
-async function collect(chunks: (string | Buffer)[], maxLineBytes = 1024) {
-  const lines: [number, string][] = [];
+async function collect(chunks: Iterable<string | Buffer>, maxLineBytes = 1024) {
+  const lines: [number, string | null][] = [];
   for await (const batch of readLineBatches(Readable.from(chunks), maxLineBytes)) {
     batch.lines.forEach((line, i) => lines.push([batch.firstLineNumber + i, line]));
   }
@@ -48,8 +49,84 @@ describe('readLineBatches', () => {
     expect(await collect([bytes.subarray(0, 1), bytes.subarray(1)])).toEqual([[1, 'é']]);
   });
 
-  it('refuses a line longer than the limit instead of buffering it', async () => {
-    await expect(collect(['ok\n', 'x'.repeat(600), 'x'.repeat(600)], 1000)).rejects.toThrow(LineTooLongError);
+  it('hands out a line longer than the limit as null, in its place, and goes on', async () => {
+    expect(
+      await collect(
+        ['ok\n', 'x'.repeat(600), 'x'.repeat(600), 'x\nnext\n', 'y'.repeat(1001) + '\nlast'],
+        1000,
+      ),
+    ).toEqual([
+      [1, 'ok'],
+      [2, null],
+      [3, 'next'],
+      // Whole inside one chunk, and still over the limit.
+      [4, null],
+      [5, 'last'],
+    ]);
+  });
+
+  it('hands out a final over-long line without a newline as null', async () => {
+    expect(await collect(['a\n', 'x'.repeat(700), 'x'.repeat(700)], 1000)).toEqual([
+      [1, 'a'],
+      [2, null],
+    ]);
+  });
+
+  it('drops an over-long line as it streams, never holding it: 600 million characters pass', async () => {
+    // Longer than the longest string V8 can hold (2^29 - 24 characters): a reader that kept the line
+    // would fail with "Invalid string length".
+    const mib = Buffer.alloc(1024 * 1024, 'x');
+    const chunks = function* () {
+      yield Buffer.from('{"first": 1}\n');
+      for (let i = 0; i < 600; i++) yield mib;
+      // A multi-byte character cut at the end of the dropped line must not leak into the next one.
+      const cut = Buffer.from('é');
+      yield cut.subarray(0, 1);
+      yield Buffer.concat([cut.subarray(1), Buffer.from('\n{"after": 2}\n')]);
+    };
+    expect(await collect(chunks(), 1024 * 1024)).toEqual([
+      [1, '{"first": 1}'],
+      [2, null],
+      [3, '{"after": 2}'],
+    ]);
+  });
+});
+
+describe('UserIdSet', () => {
+  it('answers like a Set across many ids, growing its table and its bytes', () => {
+    const ids = new UserIdSet();
+    const reference = new Set<string>();
+    // 100,000 distinct ids of varied lengths (table and byte-buffer growths), each added twice.
+    const idOf = (i: number) => `${'u'.repeat(i % 7)}user.${i.toString(36)}-${i % 13}`;
+    const disagreements: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 100_000; i++) {
+        const id = idOf(i);
+        if (ids.add(id) === reference.has(id)) disagreements.push(`${id} in round ${round}`);
+        reference.add(id);
+      }
+    }
+    expect(disagreements.slice(0, 5)).toEqual([]);
+    expect(ids.size).toBe(100_000);
+  });
+
+  it('tells apart ids that share a prefix or differ in one character', () => {
+    const ids = new UserIdSet();
+    const longest = 'x'.repeat(128);
+    for (const id of ['a', 'aa', 'ab', 'ba', 'A', longest, longest.slice(0, 127) + 'y'])
+      expect(ids.add(id)).toBe(true);
+    for (const id of ['a', 'aa', longest]) expect(ids.add(id)).toBe(false);
+    expect(ids.size).toBe(7);
+  });
+
+  it.each([
+    ['', /1 to 128 characters/],
+    ['x'.repeat(129), /1 to 128 characters/],
+    ['usér', /ASCII/],
+  ])('refuses %j', (id, message) => {
+    const ids = new UserIdSet();
+    expect(() => ids.add(id)).toThrow(message);
+    expect(ids.size).toBe(0);
   });
 });
 
@@ -248,6 +325,11 @@ describe('readLoaderConfig', () => {
     const config = readLoaderConfig({ CACHE_HOST: 'cache', CACHE_PORT: '6379' });
     expect(config.cacheCommandTimeoutMs).toBeGreaterThanOrEqual(1000);
     expect(config.settings.graceSeconds).toBe(15 * 60);
+    // The serving function's default, so both drop the same items when neither is told.
+    expect(config.settings.scoreThreshold).toBe(0);
+    expect(
+      readLoaderConfig({ CACHE_HOST: 'c', CACHE_PORT: '1', SCORE_THRESHOLD: '0.3' }).settings.scoreThreshold,
+    ).toBe(0.3);
   });
 
   it('names every problem', () => {

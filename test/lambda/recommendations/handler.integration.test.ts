@@ -4,12 +4,18 @@
  */
 import { captureStdout, type StdoutCapture } from '../../support/powertools-env';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import type { Cluster } from 'iovalkey';
 import { createHandler } from '../../../lambda/recommendations/handler';
 import { assignVariant } from '../../../lambda/recommendations/variant';
 import { POINTER_KEY, userKey } from '../../../lambda/shared/cache-layout';
-import { startRedisCluster, type LocalRedisCluster } from '../../support/redis-cluster';
+import {
+  settleWithin,
+  sleep,
+  startRedisCluster,
+  type LocalRedisCluster,
+  type Settled,
+} from '../../support/redis-cluster';
 import {
   TWO_VARIANTS,
   artistId,
@@ -32,7 +38,7 @@ interface Answer {
   items: { artistId: string; score: number }[];
 }
 
-const sageMaker = mockClient(SageMakerRuntimeClient);
+const sageMaker = apiCheckedMockClient(SageMakerRuntimeClient);
 const modelBody = (modelVersion: string, items: { artistId: string; score: number }[]) =>
   new TextEncoder().encode(JSON.stringify({ model_version: modelVersion, items })) as never;
 
@@ -279,6 +285,113 @@ describe('cache outage', () => {
     expect(recovered.result.statusCode).toBe(200);
     expect(recovered.body.source).toBe('cache');
     expect(stdout.metricNames()).toEqual(expect.arrayContaining(['CacheError', 'ModelError', 'Unavailable']));
+  });
+});
+
+describe('cache that stops answering', () => {
+  it('answers from the model once the cache commands reach their deadline', async () => {
+    sageMaker
+      .on(InvokeEndpointCommand)
+      .resolves({ Body: modelBody('model-live', [{ artistId: 'a', score: 0.9 }]) });
+    const handler = handlerWith({ MODEL_ENDPOINT_NAME: 'recommender', POINTER_TTL_MS: '0' });
+    const config = servingConfig(redis);
+    expect((await get(handler, 'user-1')).body.source).toBe('cache');
+    const pauseMs = 10 * config.cacheCommandTimeoutMs;
+    // The server holds every command for the pause: connected, and silent.
+    await admin.nodes('master')[0].call('CLIENT', 'PAUSE', String(pauseMs), 'ALL');
+    const started = Date.now();
+    const settled = await settleWithin(get(handler, 'user-2'), pauseMs);
+    expect(settled).toMatchObject({ outcome: 'value', value: { body: { source: 'model' } } });
+    // One command (the pointer read) waits for its deadline; the model's answer is not cached
+    // because the cache is given up on for the rest of the request.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(config.cacheCommandTimeoutMs - 5);
+    expect(Date.now() - started).toBeLessThan(pauseMs);
+    await sleep(pauseMs - (Date.now() - started) + 100);
+  });
+});
+
+describe('cache restart with requests in flight', () => {
+  it('answers every request within the function timeout, then serves from the cache again', async () => {
+    const overrides = { MODEL_ENDPOINT_NAME: 'recommender', RETRY_AFTER_SECONDS: '9' };
+    const config = servingConfig(redis, overrides);
+    // lib/config/capacity.ts sizes the function timeout at twice the worst path: a connection, four
+    // cache commands and the model call.
+    const functionTimeoutMs =
+      2 * (config.cacheConnectTimeoutMs + 4 * config.cacheCommandTimeoutMs + config.modelTimeoutMs);
+    // The endpoint answers users with an even number and fails the others, so that while the cache is
+    // down both documented answers are given: the model's, and 503 with Retry-After.
+    sageMaker.on(InvokeEndpointCommand).callsFake(async (input: { Body?: unknown }) => {
+      const userId = String(JSON.parse(String(input.Body)).user_id);
+      if (Number(userId.split('-')[1]) % 2 === 1) throw new Error('endpoint down too');
+      return { Body: modelBody('model-live', [{ artistId: `live-${userId}`, score: 0.9 }]) };
+    });
+    const handler = handlerWith(overrides);
+    expect((await get(handler, 'user-1')).body.source).toBe('cache');
+
+    type Result = Awaited<ReturnType<typeof get>>;
+    const outcomes: { sentWhile: 'restarting' | 'back'; userId: string; settled: Settled<Result> }[] = [];
+    let phase: 'restarting' | 'back' = 'restarting';
+    let stopping = false;
+    const worker = async (index: number) => {
+      for (let i = 0; !stopping; i++) {
+        const userId = `user-${((index * 7 + i) % 50) + 1}`;
+        const sentWhile = phase;
+        outcomes.push({
+          sentWhile,
+          userId,
+          settled: await settleWithin(get(handler, userId), functionTimeoutMs),
+        });
+        await sleep(5);
+      }
+    };
+    const servedFromCacheAgain = () =>
+      outcomes.some(
+        ({ sentWhile, settled }) =>
+          sentWhile === 'back' && settled.outcome === 'value' && settled.value.body.source === 'cache',
+      );
+
+    const workers = Array.from({ length: 8 }, (_, index) => worker(index));
+    try {
+      await sleep(50);
+      // Stopped, started again on the same port, and held answering but not serving long enough for
+      // a connection attempt to run out of time in that state.
+      await redis.restart({ beforeServing: () => sleep(2 * config.cacheConnectTimeoutMs) });
+      admin.disconnect();
+      admin = await connectAdmin(redis);
+      await seedVersion(admin, { version: 'v1', userIds: userIds(50) });
+      phase = 'back';
+      // The container recovers on its own, within a connection attempt and a pointer read.
+      const recoveryDeadline =
+        Date.now() + config.cacheConnectTimeoutMs + config.pointerTtlMs + functionTimeoutMs;
+      while (!servedFromCacheAgain() && Date.now() < recoveryDeadline) await sleep(20);
+    } finally {
+      stopping = true;
+      await Promise.all(workers);
+    }
+
+    const problems: string[] = [];
+    const seen = new Map<string, number>();
+    for (const { sentWhile, userId, settled } of outcomes) {
+      if (settled.outcome !== 'value') {
+        problems.push(`${userId} (${sentWhile}): ${settled.outcome} after ${settled.ms} ms`);
+        continue;
+      }
+      const { result, body } = settled.value;
+      const kind = result.statusCode === 200 ? body.source : String(result.statusCode);
+      seen.set(kind, (seen.get(kind) ?? 0) + 1);
+      const allowed =
+        (result.statusCode === 200 && ['cache', 'model', 'fallback'].includes(body.source)) ||
+        (result.statusCode === 503 &&
+          result.headers?.['retry-after'] === '9' &&
+          (body as unknown as { error: string }).error === 'Unavailable');
+      if (!allowed)
+        problems.push(`${userId} (${sentWhile}): ${result.statusCode} ${result.body.slice(0, 200)}`);
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+    // The requests really were in flight through the outage: both degraded answers were given.
+    expect(seen.get('model')).toBeGreaterThan(0);
+    expect(seen.get('503')).toBeGreaterThan(0);
+    expect(servedFromCacheAgain()).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import {
   ModelResponseError,
   ModelTimeoutError,
@@ -42,7 +42,7 @@ describe('parseModelAnswer', () => {
 });
 
 describe('SageMakerModelClient', () => {
-  const sageMaker = mockClient(SageMakerRuntimeClient);
+  const sageMaker = apiCheckedMockClient(SageMakerRuntimeClient);
   const client = () =>
     new SageMakerModelClient(
       'recommender',

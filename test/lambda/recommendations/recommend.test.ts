@@ -98,6 +98,65 @@ describe('recommend', () => {
     expect(degradations).toEqual(['cache-write-error']);
   });
 
+  describe('a list with nothing at or above the threshold', () => {
+    const below: RecommendationList = { modelVersion: 'low', items: [item('y', 0.1), item('z', -0.4)] };
+
+    it('read from the cache is a miss: the model answers, then its answer is cached', async () => {
+      const saveUserList = jest.fn(async () => undefined);
+      const answer = await recommend(
+        deps({
+          scoreThreshold: 0.2,
+          store: store({ userList: async () => below, saveUserList }),
+          model: { recommend: async () => list('m') },
+        }),
+        { userId: 'u', limit: 5 },
+      );
+      expect(answer).toMatchObject({ source: 'model', modelVersion: 'm', items: [item('x', 0.8)] });
+      expect(saveUserList).toHaveBeenCalledTimes(1);
+    });
+
+    it('read from the cache, with no model, gives way to the popularity list', async () => {
+      const answer = await recommend(
+        deps({
+          scoreThreshold: 0.2,
+          store: store({ userList: async () => ({ modelVersion: 'e', items: [] }) }),
+        }),
+        { userId: 'u', limit: 5 },
+      );
+      expect(answer).toMatchObject({ source: 'fallback', modelVersion: 'popular', items: [item('x', 0.8)] });
+    });
+
+    it('from the model gives way to the popularity list and is not cached', async () => {
+      const saveUserList = jest.fn(async () => undefined);
+      const answer = await recommend(
+        deps({
+          scoreThreshold: 0.2,
+          store: store({ saveUserList }),
+          model: { recommend: async () => below },
+        }),
+        { userId: 'u', limit: 5 },
+      );
+      expect(answer).toMatchObject({ source: 'fallback', modelVersion: 'popular' });
+      expect(saveUserList).not.toHaveBeenCalled();
+    });
+
+    it('from the model is still the answer when the cache is down', async () => {
+      const answer = await recommend(
+        deps({
+          scoreThreshold: 0.2,
+          store: store({
+            currentVersion: async () => {
+              throw new Error('down');
+            },
+          }),
+          model: { recommend: async () => below },
+        }),
+        { userId: 'u', limit: 5 },
+      );
+      expect(answer).toMatchObject({ source: 'model', modelVersion: 'low', items: [] });
+    });
+  });
+
   it('answers undefined when the popularity list is missing too', async () => {
     const answer = await recommend(deps({ store: store({ popular: async () => undefined }) }), {
       userId: 'u',

@@ -1,14 +1,21 @@
 /**
  * PostgreSQL connection settings and a connect that waits for a paused or restarting database.
  *
- * Settings come from DB_SECRET_ARN (a Secrets Manager secret in the RDS JSON shape: host, port,
- * dbname, username, password), resolved once per container, or else from PGHOST, PGPORT,
- * PGDATABASE, PGUSER, PGPASSWORD. DB_SSL=true turns TLS on (with verification: on Lambda set
+ * Deployed (DB_IAM_AUTH=true): DB_HOST, DB_PORT (default 5432), DB_NAME, DB_USER, and AWS_REGION.
+ * The password is an IAM authentication token signed locally with the function's credentials
+ * (@aws-sdk/rds-signer): no secret is read and no AWS API is called, so the function needs no
+ * network path to Secrets Manager. Tokens live 15 minutes; one is reused for 10, because IAM
+ * authentication throttles new connections per second and connections that share a token are not
+ * throttled (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/UsingWithRDS.IAMDBAuth.html).
+ * IAM authentication requires TLS: set DB_SSL=true (verified; on Lambda with
  * NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem, which holds the RDS certificate authorities).
+ *
+ * Locally and in tests: PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD (password authentication).
+ *
  * DB_CONNECT_ATTEMPTS (default 6) bounds the retries, long enough for Aurora Serverless v2 to
  * resume from 0 ACU (about 15 s).
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Signer } from '@aws-sdk/rds-signer';
 import { Client, type ClientConfig } from 'pg';
 
 export interface ConnectOptions {
@@ -22,36 +29,109 @@ export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
 }
 
-let cachedSecret: Promise<ClientConfig> | undefined;
+/** What signs a token: the boundary to @aws-sdk/rds-signer, replaced in tests. */
+export interface TokenSigner {
+  getAuthToken(): Promise<string>;
+}
+
+export interface SignerSettings {
+  hostname: string;
+  port: number;
+  username: string;
+  region: string;
+}
+
+export interface IamAuthOptions {
+  signer?: (settings: SignerSettings) => TokenSigner;
+  now?: () => number;
+  /** A signing that has not finished by then fails. @default 5000 */
+  signTimeoutMs?: number;
+}
+
+/** Reuse a token for 10 of its 15 minutes: a connection attempt never carries an expired one. */
+export const TOKEN_REUSE_MS = 10 * 60_000;
+
+const defaultSigner = (settings: SignerSettings): TokenSigner => new Signer(settings);
+
+interface CachedToken {
+  key: string;
+  signedAt: number;
+  token: Promise<string>;
+}
+let cachedToken: CachedToken | undefined;
+
+/** Forgets the cached token (tests; a new container starts without one). */
+export function resetTokenCache(): void {
+  cachedToken = undefined;
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A password callback for pg: a token for `settings`, signed at most every TOKEN_REUSE_MS. pg calls
+ * it on every connection attempt, so a retry after a pause or a long wait gets a token still valid.
+ */
+export function iamTokenProvider(
+  settings: SignerSettings,
+  options: IamAuthOptions = {},
+): () => Promise<string> {
+  const sign = options.signer ?? defaultSigner;
+  const now = options.now ?? Date.now;
+  const timeoutMs = options.signTimeoutMs ?? 5000;
+  const key = `${settings.username}@${settings.hostname}:${settings.port}/${settings.region}`;
+  return () => {
+    const at = now();
+    if (!cachedToken || cachedToken.key !== key || at - cachedToken.signedAt >= TOKEN_REUSE_MS) {
+      const entry: CachedToken = {
+        key,
+        signedAt: at,
+        token: withDeadline(sign(settings).getAuthToken(), timeoutMs, 'signing the database token').catch(
+          (error: Error) => {
+            if (cachedToken === entry) cachedToken = undefined;
+            throw new Error(
+              `cannot sign an IAM database token for ${settings.username}@${settings.hostname}: ${error.message}`,
+            );
+          },
+        ),
+      };
+      cachedToken = entry;
+    }
+    return cachedToken.token;
+  };
+}
 
 export async function resolveClientConfig(
   env: NodeJS.ProcessEnv = process.env,
-  secrets: () => SecretsManagerClient = () => new SecretsManagerClient({}),
+  iam: IamAuthOptions = {},
 ): Promise<ClientConfig> {
   const ssl = env.DB_SSL === 'true' ? { rejectUnauthorized: true } : undefined;
   const common = { ssl, connectionTimeoutMillis: 10_000, application_name: env.AWS_LAMBDA_FUNCTION_NAME };
-  if (env.DB_SECRET_ARN) {
-    const arn = env.DB_SECRET_ARN;
-    cachedSecret ??= secrets()
-      .send(new GetSecretValueCommand({ SecretId: arn }))
-      .then((out) => {
-        const secret = JSON.parse(out.SecretString ?? '{}') as Record<string, string | number>;
-        return {
-          host: String(secret.host),
-          port: Number(secret.port ?? 5432),
-          database: String(secret.dbname ?? 'postgres'),
-          user: String(secret.username),
-          password: String(secret.password),
-        };
-      })
-      .catch((error: Error) => {
-        cachedSecret = undefined;
-        throw new Error(`cannot read the database secret ${arn}: ${error.message}`);
-      });
-    return { ...(await cachedSecret), ...common };
+  if (env.DB_IAM_AUTH === 'true') {
+    const missing = ['DB_HOST', 'DB_NAME', 'DB_USER', 'AWS_REGION'].filter((name) => !env[name]);
+    const port = Number(env.DB_PORT ?? 5432);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) missing.push('DB_PORT (an integer port)');
+    if (missing.length > 0) throw new Error(`DB_IAM_AUTH=true needs ${missing.join(', ')}`);
+    if (!ssl) throw new Error('DB_IAM_AUTH=true needs DB_SSL=true: IAM database authentication requires TLS');
+    const settings = { hostname: env.DB_HOST!, port, username: env.DB_USER!, region: env.AWS_REGION! };
+    return {
+      host: settings.hostname,
+      port,
+      database: env.DB_NAME,
+      user: settings.username,
+      password: iamTokenProvider(settings, iam),
+      ...common,
+    };
   }
   if (!env.PGHOST)
-    throw new Error('set DB_SECRET_ARN or PGHOST (with PGPORT, PGDATABASE, PGUSER, PGPASSWORD)');
+    throw new Error(
+      'set DB_IAM_AUTH=true with DB_HOST, DB_NAME, DB_USER; or PGHOST (with PGPORT, PGDATABASE, PGUSER, PGPASSWORD)',
+    );
   return {
     host: env.PGHOST,
     port: Number(env.PGPORT ?? 5432),

@@ -30,6 +30,12 @@ export interface BundledFunctionProps {
    * @default - none
    */
   readonly assetFolders?: readonly string[];
+  /**
+   * Bundle the AWS SDK's libraries (e.g. `@aws-sdk/rds-signer`), which the Lambda runtime does not
+   * promise to provide; its service clients (`@aws-sdk/client-*`) still come from the runtime.
+   * @default false - every `@aws-sdk/*` package comes from the runtime
+   */
+  readonly bundleAwsSdkLibraries?: boolean;
   /** @default - one week */
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
@@ -82,7 +88,7 @@ export class BundledFunction extends Construct {
         target: 'node24',
         format: nodejs.OutputFormat.CJS,
         // The runtime's AWS SDK: a smaller bundle, loaded only by the code paths that call AWS.
-        externalModules: ['@aws-sdk/*'],
+        externalModules: props.bundleAwsSdkLibraries ? ['@aws-sdk/client-*'] : ['@aws-sdk/*'],
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -98,6 +104,11 @@ export class BundledFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
+      'blueprint:handler',
+      props.handlerFolder,
+    );
 
     // HTTPS to AWS APIs: the subnets have no route out, so only the VPC's endpoints (interface, and
     // the S3 gateway whose addresses lie outside the VPC range) can answer.

@@ -4,6 +4,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
+/** The one stage callers use; a literal, since the execution log group's name is built from it. */
+const STAGE_NAME = 'live';
+
 export interface ServingApiProps {
   /** Stage-wide steady-state requests per second before API Gateway answers 429. */
   readonly rateLimit: number;
@@ -11,7 +14,7 @@ export interface ServingApiProps {
   readonly burstLimit: number;
   /** @default - one week */
   readonly logRetention?: logs.RetentionDays;
-  /** Applies to the access logs and to the account's API Gateway logging role. @default RemovalPolicy.RETAIN */
+  /** What `cdk destroy` does to the access and execution logs. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
   /** @default - the construct path */
   readonly description?: string;
@@ -38,6 +41,8 @@ export interface FunctionRouteOptions {
 export class ServingApi extends Construct {
   public readonly api: apigateway.RestApi;
   public readonly accessLogs: logs.LogGroup;
+  /** The stage's execution log, which API Gateway would otherwise create with no expiry, outside the stack. */
+  public readonly executionLogs: logs.LogGroup;
   private readonly requestValidator: apigateway.RequestValidator;
 
   constructor(scope: Construct, id: string, props: ServingApiProps) {
@@ -50,13 +55,13 @@ export class ServingApi extends Construct {
     this.api = new apigateway.RestApi(this, 'Api', {
       description: props.description ?? this.node.path,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // API Gateway writes access and execution logs through an account-wide role; a fresh account
-      // has none, and logging would fail the deploy without it.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: removalPolicy,
+      // API Gateway writes access and execution logs through the account's CloudWatch role
+      // (AWS::ApiGateway::Account), one setting per account and region that every API shares. It
+      // is not this API's to create or delete: AccountStack (lib/stacks/account-stack.ts) sets it.
+      cloudWatchRole: false,
       defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
       deployOptions: {
-        stageName: 'live',
+        stageName: STAGE_NAME,
         throttlingRateLimit: props.rateLimit,
         throttlingBurstLimit: props.burstLimit,
         tracingEnabled: true,
@@ -77,6 +82,18 @@ export class ServingApi extends Construct {
         }),
       },
     });
+    // API Gateway writes execution logs to API-Gateway-Execution-Logs_{rest-api-id}/{stage-name},
+    // creating the group on first write if it does not exist
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html). Created here
+    // before the stage, it carries the profile's retention and goes with the stack; the API id makes
+    // the name unique to this API, so a retained group never collides with a later deployment's.
+    this.executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${STAGE_NAME}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
+      removalPolicy,
+    });
+    this.api.deploymentStage.node.defaultChild!.node.addDependency(this.executionLogs);
+
     // Validates parameters, and bodies of methods that declare a model.
     this.requestValidator = this.api.addRequestValidator('RequestValidator', {
       validateRequestParameters: true,
@@ -95,10 +112,6 @@ export class ServingApi extends Construct {
       });
     }
 
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason: 'The AWS managed policy is the documented, minimal grant for API Gateway to write its logs.',
-    });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:

@@ -72,9 +72,15 @@ export class DataStack extends Stack {
       removalPolicy: profile.removalPolicy,
     });
 
-    // Database clients read their credentials through Secrets Manager's private endpoint.
-    props.network.addInterfaceEndpoint('SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
     const db = profile.data.database;
+    // Database clients sign IAM tokens locally and never call Secrets Manager. Only the rotation
+    // function, which runs in the VPC, does: the endpoint ($7.30 per AZ-month) exists where rotation is on.
+    if (db.rotateCredentials) {
+      props.network.addInterfaceEndpoint(
+        'SecretsManager',
+        ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      );
+    }
     this.database = new AccountDatabase(this, 'Accounts', {
       vpc: props.network.vpc,
       subnets: props.network.isolatedSubnets,
@@ -85,6 +91,8 @@ export class DataStack extends Stack {
       rotateCredentials: db.rotateCredentials,
       backupRetention: Duration.days(db.backupRetentionDays),
       protect: db.protect,
+      logRetention: profile.logRetention,
+      logRemovalPolicy: profile.removalPolicy,
     });
 
     this.features = new UserFeatureStore(this, 'UserFeatures', {

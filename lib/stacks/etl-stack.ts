@@ -48,6 +48,8 @@ export class EtlStack extends Stack {
         timeout: Duration.minutes(15),
         memorySizeMb: 1024,
         assetFolders: ['sql'],
+        // lambda/shared-db signs IAM database tokens with @aws-sdk/rds-signer.
+        bundleAwsSdkLibraries: true,
         environment: {
           ...data.database.clientEnvironment(),
           POWERTOOLS_SERVICE_NAME: folder,

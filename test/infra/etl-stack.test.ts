@@ -15,6 +15,14 @@ interface State {
   Parameters?: Record<string, unknown>;
 }
 
+const DATABASE_FUNCTIONS = [
+  'Applies the versioned SQL schema',
+  'Validates, normalises and loads one raw object',
+  'Rebuilds the feature tables in SQL',
+  'Exports the k-anonymous training snapshot',
+  'Upserts an accounts CSV',
+];
+
 function definition(template: Template): { StartAt: string; States: Record<string, State> } {
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   const parts = machine.Properties.DefinitionString['Fn::Join'][1] as unknown[];
@@ -87,22 +95,25 @@ describe.each(['sandbox', 'production'] as const)('EtlStack (%s)', (profile) => 
     });
   });
 
-  test('database functions run in the VPC with the bundled SQL and read credentials from Secrets Manager', () => {
-    for (const description of [
-      'Applies the versioned SQL schema',
-      'Validates, normalises and loads one raw object',
-      'Rebuilds the feature tables in SQL',
-      'Exports the k-anonymous training snapshot',
-      'Upserts an accounts CSV',
-    ]) {
+  test('database functions run in the VPC and connect as the IAM database user, with TLS', () => {
+    for (const description of DATABASE_FUNCTIONS) {
       etl.hasResourceProperties('AWS::Lambda::Function', {
         Description: description,
         VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
         Environment: {
           Variables: Match.objectLike({
-            DB_SECRET_ARN: Match.anyValue(),
+            DB_IAM_AUTH: 'true',
+            DB_HOST: {
+              'Fn::GetStackOutput': Match.objectLike({
+                OutputName: Match.stringLikeRegexp('EndpointAddress'),
+              }),
+            },
+            DB_PORT: '5432',
+            DB_NAME: 'recommender',
+            DB_USER: 'etl',
             DB_SSL: 'true',
             NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+            DB_SECRET_ARN: Match.absent(),
           }),
         },
       });
@@ -111,6 +122,42 @@ describe.each(['sandbox', 'production'] as const)('EtlStack (%s)', (profile) => 
       Description: 'Writes the snapshot user features into the Feature Store',
       VpcConfig: Match.absent(),
     });
+  });
+
+  test('database functions may connect as that user of this cluster, and never read a secret', () => {
+    // GIVEN every statement the ETL stack's policies hold
+    const statements = Object.values(etl.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
+    );
+    // THEN no function calls Secrets Manager at run time
+    expect(statements.flatMap((s) => s.Action).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    // AND each database function may rds-db:connect on dbuser:<cluster resource id>/etl, nothing wider
+    const connect = statements.filter((s) => s.Action === 'rds-db:connect');
+    expect(connect).toHaveLength(DATABASE_FUNCTIONS.length);
+    for (const statement of connect) {
+      expect(statement.Resource).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':rds-db:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':dbuser:',
+            {
+              'Fn::GetStackOutput': expect.objectContaining({
+                OutputName: expect.stringMatching(
+                  /^PublishOutputFnGetAttAccountsCluster\w*DBClusterResourceId/,
+                ),
+              }),
+            },
+            '/etl',
+          ],
+        ],
+      });
+    }
   });
 
   test('database clients are admitted on the database port by rules beside their own security groups', () => {

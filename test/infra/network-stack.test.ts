@@ -29,6 +29,15 @@ describe('NetworkStack', () => {
     });
   });
 
+  test('has no Secrets Manager endpoint: database clients sign IAM tokens and read no secret', () => {
+    // GIVEN the sandbox network WHEN its interface endpoints are listed
+    const services = Object.values(
+      network.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
+    ).map((endpoint) => JSON.stringify(endpoint.Properties.ServiceName));
+    // THEN the SageMaker runtime's is the only one billed per hour
+    expect(services).toEqual([expect.stringContaining('.sagemaker.runtime')]);
+  });
+
   test('the endpoint admits HTTPS from inside the VPC only', () => {
     network.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('SageMakerRuntime'),
@@ -56,6 +65,13 @@ describe('NetworkStack', () => {
 
 describe('NetworkStack in production', () => {
   const { network } = appUnderTest('production');
+
+  test('reaches Secrets Manager privately for the credential rotation function only', () => {
+    network.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.secretsmanager'])]) }),
+    });
+  });
 
   test('places interface endpoints in every AZ and keeps its logs', () => {
     network.hasResourceProperties('AWS::EC2::VPCEndpoint', {

@@ -1,9 +1,10 @@
-import { Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { uniqueRetainedName } from './stack-unique-suffix';
 
 /** One feature of the group: its name and SageMaker type. */
 export interface FeatureDefinition {
@@ -38,12 +39,23 @@ export class UserFeatureStore extends Construct {
       description: 'Feature Store: writes the offline store',
     });
     props.bucket.grantReadWrite(offlineRole, `${props.offlinePrefix}*`);
+    // The offline store's writes may carry the bucket-owner-full-control ACL: AWS's own policy for
+    // the role, AmazonSageMakerFeatureStoreAccess, grants s3:PutObjectAcl and s3:GetBucketAcl
+    // (https://docs.aws.amazon.com/sagemaker/latest/dg/security-iam-awsmanpol-feature-store.html),
+    // and a PutObject that sets an ACL needs s3:PutObjectAcl
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html). With ACLs disabled on the
+    // bucket (BucketOwnerEnforced, the S3 default) that ACL is accepted and changes nothing, and any
+    // other ACL is refused (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-error-responses.html):
+    // granting it, on the offline prefix only, cannot widen access. s3:GetBucketAcl comes with the
+    // read grant above (s3:GetBucket*).
+    props.bucket.grantPutAcl(offlineRole, `${props.offlinePrefix}*`);
     props.key.grantEncryptDecrypt(offlineRole);
 
-    // Lower case: SageMaker writes resource names in lower case in ARNs, which IAM compares exactly.
-    this.featureGroupName = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }).toLowerCase();
+    // The group is retained in production and its name is required: the stack suffix keeps the next
+    // deploy after a destroy from colliding with the retained group ("already exists"). Lower case:
+    // SageMaker writes resource names in lower case in ARNs, which IAM compares exactly.
     this.featureGroup = new sagemaker.CfnFeatureGroup(this, 'Resource', {
-      featureGroupName: this.featureGroupName,
+      featureGroupName: uniqueRetainedName(this, 64),
       description: 'User features: age group, k-anonymous location, favourite artists and songs',
       recordIdentifierFeatureName: props.recordIdentifier,
       eventTimeFeatureName: props.eventTime,
@@ -60,6 +72,8 @@ export class UserFeatureStore extends Construct {
       roleArn: offlineRole.roleArn,
     });
     this.featureGroup.node.addDependency(offlineRole);
+    // Ref is the group's name: one value that other stacks import whole.
+    this.featureGroupName = this.featureGroup.ref;
     this.featureGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
   }
 

@@ -1,5 +1,5 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ let db: Client;
 let env: NodeJS.ProcessEnv;
 let generated: string;
 let dir: string;
-const s3mock = mockClient(S3Client);
+const s3mock = apiCheckedMockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });
 const objects = new Map<string, Buffer>();
 

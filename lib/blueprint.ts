@@ -3,6 +3,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { AppConfig } from './config/app-config';
 import { acknowledgeGrantWildcards } from './nag/acknowledge-grant-wildcards';
 import { BLUEPRINT_WILDCARDS } from './nag/blueprint-wildcards';
+import { BlueprintRulesPlugin } from './rules';
+import { AccountStack } from './stacks/account-stack';
 import { DataStack } from './stacks/data-stack';
 import { EtlStack } from './stacks/etl-stack';
 import { MlStack } from './stacks/ml-stack';
@@ -11,6 +13,7 @@ import { PipelineStack } from './stacks/pipeline-stack';
 import { ServingStack, metricsNamespace } from './stacks/serving-stack';
 
 export interface BlueprintStacks {
+  readonly account: AccountStack;
   readonly network: NetworkStack;
   readonly data: DataStack;
   readonly etl: EtlStack;
@@ -61,6 +64,11 @@ export function addBlueprintStacks(app: App, config: AppConfig): BlueprintStacks
       variants: ml.endpoint.variants,
     },
   });
+  // Account-wide settings, shared by every design and profile (API Gateway's logging role).
+  const account = new AccountStack(app, 'MlSystemBlueprint-Account', {
+    description: 'ML system design blueprint: account-wide settings shared by every design',
+  });
+  serving.addStackDependency(account, 'REST API stages log only once the account has a CloudWatch role');
   const pipeline = new PipelineStack(app, `${prefix}-Pipeline`, {
     ...stackProps('pipeline', 'training pipeline'),
     config,
@@ -74,9 +82,11 @@ export function addBlueprintStacks(app: App, config: AppConfig): BlueprintStacks
   const tagOptions = { excludeResourceTypes: ['AWS::ApplicationAutoScaling::ScalableTarget'] };
   Tags.of(app).add('blueprint:design', config.design.id, tagOptions);
   Tags.of(app).add('blueprint:profile', config.profile.name, tagOptions);
-  for (const stack of [network, data, etl, ml, serving, pipeline]) {
+  for (const stack of [account, network, data, etl, ml, serving, pipeline]) {
     acknowledgeGrantWildcards(stack, BLUEPRINT_WILDCARDS);
   }
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { network, data, etl, ml, serving, pipeline };
+  // cdk-nag for general practice; our rules for what AWS documents in prose and neither cdk-nag nor
+  // cfn-lint checks (lib/rules/, each rule with its document).
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new BlueprintRulesPlugin());
+  return { account, network, data, etl, ml, serving, pipeline };
 }

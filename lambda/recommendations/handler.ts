@@ -59,7 +59,9 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
     } catch (error) {
       if (error instanceof BadRequestError) {
         count('BadRequest');
-        return errorResponse(error.statusCode, 'BadRequest', error.message, error.field);
+        // A 405 names the methods the resource allows (RFC 9110, section 15.5.6).
+        const allow = error.statusCode === 405 ? { Allow: 'GET' } : undefined;
+        return errorResponse(error.statusCode, 'BadRequest', error.message, error.field, allow);
       }
       logger.error('unexpected failure', { requestId, error: error as Error });
       count('UnexpectedError');

@@ -14,8 +14,9 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { withDeadline } from '../shared/deadline';
 
-/** Where SageMaker writes the logs of every training job of the account and region. */
-export const TRAINING_JOB_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
+import { TRAINING_JOB_LOG_GROUP } from './names';
+
+export { TRAINING_JOB_LOG_GROUP };
 
 /** What one cleanup removes; every name it deletes starts with `${namePrefix}-`. */
 export interface CleanupScope {

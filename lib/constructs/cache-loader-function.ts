@@ -10,6 +10,11 @@ export interface CacheLoaderFunctionProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly cache: RecommendationCache;
+  /**
+   * Items scoring below this are not served; a user left with none is not stored, so serving treats
+   * them as unknown. The same value the recommendation function gets.
+   */
+  readonly scoreThreshold: number;
   /** @default - one week */
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
@@ -36,6 +41,7 @@ export class CacheLoaderFunction extends Construct {
       environment: {
         CACHE_HOST: props.cache.endpointAddress,
         CACHE_PORT: props.cache.endpointPort,
+        SCORE_THRESHOLD: String(props.scoreThreshold),
         POWERTOOLS_SERVICE_NAME: 'cache-loader',
       },
       logRetention: props.logRetention,

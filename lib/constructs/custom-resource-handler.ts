@@ -60,9 +60,17 @@ export class CustomResourceHandler extends Construct {
     return this.handler.function.role!;
   }
 
-  /** A custom resource served by this handler; properties reach it as strings. */
-  public addResource(id: string, resourceType: string, properties: Record<string, string>): CustomResource {
-    return new CustomResource(this, id, {
+  /**
+   * A custom resource served by this handler, in `scope` (another stack's scope works: the service
+   * token is then a cross-stack reference); properties reach it as strings.
+   */
+  public addResource(
+    scope: Construct,
+    id: string,
+    resourceType: string,
+    properties: Record<string, string>,
+  ): CustomResource {
+    return new CustomResource(scope, id, {
       serviceToken: this.provider.serviceToken,
       resourceType: `Custom::${resourceType}`,
       properties,

@@ -48,6 +48,16 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
       "Training jobs log to the account-wide /aws/sagemaker/TrainingJobs group, one stream per job named after it: the cleanup deletes only this design's streams.",
   },
   {
+    finding: /^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface\/\*$/,
+    reason:
+      'SageMaker creates the network interfaces of a training job in the VPC when the job starts; their ids cannot be known before.',
+  },
+  {
+    finding: /^Resource::<IngestionDeliveryStream.*RawEventsBucket.*\.Arn>\/\*$|^Resource::<RawEventsBucket[0-9A-F]{8}\.Arn>\/\*$/,
+    reason:
+      "Firehose writes the delivery stream's raw/ and firehose-errors/ prefixes of its own bucket; aws-cdk-lib grants its objects.",
+  },
+  {
     finding: /^Resource::.*Function[0-9A-F]{8}.*:\*$/,
     reason: 'LambdaInvoke tasks may call the function and its versions (ARN:*), as aws-cdk-lib grants them.',
   },

@@ -96,6 +96,7 @@ export class PipelineStack extends Stack {
       scheduleEnabled: profile.training.scheduleEnabled,
       logRetention: profile.logRetention,
       removalPolicy: profile.removalPolicy,
+      runCleanup: props.ml.runCleanup,
     });
 
     this.loadBootstrapSet(props, loader);
@@ -118,7 +119,7 @@ export class PipelineStack extends Stack {
       logRemovalPolicy: props.config.profile.removalPolicy,
     });
     loader.grantInvoke(invoker.role);
-    invoker.addResource('LoadBootstrapSet', 'InvokeAtDeploy', {
+    invoker.addResource(this, 'LoadBootstrapSet', 'InvokeAtDeploy', {
       FunctionName: loader.functionName,
       Payload: JSON.stringify({
         bucket: set.s3BucketName,

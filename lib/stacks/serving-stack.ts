@@ -72,6 +72,7 @@ export class ServingStack extends Stack {
       vpc,
       subnets: isolatedSubnets,
       cache: this.cache,
+      scoreThreshold: design.requirements.scoreThreshold,
       logRetention: profile.logRetention,
       logRemovalPolicy: profile.removalPolicy,
     });

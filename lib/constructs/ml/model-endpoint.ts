@@ -1,5 +1,5 @@
-import type { DataCaptureConfig, DeploymentConfig } from '@aws-sdk/client-sagemaker';
-import { Aws, Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { DataCaptureConfig, DeploymentConfig, UpdateEndpointInput } from '@aws-sdk/client-sagemaker';
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +10,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import type { AbVariant } from '../../config/design';
 import type { DlcImage } from './dlc-image';
+import { uniqueRetainedName } from '../data/stack-unique-suffix';
 
 /** A SageMaker hosting instance type, e.g. `ml.g5.xlarge`. */
 export type SageMakerInstanceType = `ml.${string}.${string}`;
@@ -62,7 +63,13 @@ export interface ModelEndpointProps {
  */
 export class ModelEndpoint extends Construct {
   public readonly endpoint: sagemaker.CfnEndpoint;
+  /**
+   * The endpoint's name as CloudFormation reports it (`GetAtt`), for other stacks: one reference,
+   * where the name this construct builds is a join over its stack's id.
+   */
   public readonly endpointName: string;
+  /** The name given to the endpoint, usable before it exists (alarms, log group, scaling). */
+  private readonly name: string;
   public readonly endpointArn: string;
   /** The role models assume: reads model artefacts, pulls the inference image. */
   public readonly modelRole: iam.Role;
@@ -85,11 +92,13 @@ export class ModelEndpoint extends Construct {
     this.hosting = props.hosting;
     // Named here, not by CloudFormation: the rollback alarms watch the endpoint by name, the endpoint
     // names the alarms, and the log group carries the name, so it must be known before any of them.
-    this.endpointName = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' });
+    // Unique per stack creation: production keeps the log group on destroy, and the next deploy's
+    // endpoint must not collide with it.
+    this.name = uniqueRetainedName(this, 63);
     // SageMaker creates /aws/sagemaker/Endpoints/<name> on first write, without expiry, and nothing
     // deletes it; created here first, it follows the profile's retention and removal policy.
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/sagemaker/Endpoints/${this.endpointName}`,
+      logGroupName: `/aws/sagemaker/Endpoints/${this.name}`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
@@ -144,14 +153,25 @@ export class ModelEndpoint extends Construct {
 
     this.rollbackAlarms = serverless ? [] : this.createRollbackAlarms();
     this.deploymentConfig = serverless ? undefined : blueGreenCanary(this.rollbackAlarms);
+    if (this.rollbackAlarms.length > 0) this.grantDescribeRollbackAlarms(this.modelRole);
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
-      endpointName: this.endpointName,
+      endpointName: this.name,
       endpointConfigName: config.attrEndpointConfigName,
+      // A stack update that changes the config must not reset what auto-scaling added either.
+      ...(serverless
+        ? {}
+        : {
+            retainAllVariantProperties: true,
+            excludeRetainedVariantProperties: toCfnCasing<
+              sagemaker.CfnEndpoint.VariantPropertyProperty[]
+            >(NOT_RETAINED_ON_UPDATE),
+          }),
       deploymentConfig:
         this.deploymentConfig &&
         toCfnCasing<sagemaker.CfnEndpoint.DeploymentConfigProperty>(this.deploymentConfig),
     });
     this.endpoint.node.addDependency(this.logGroup);
+    this.endpointName = this.endpoint.attrEndpointName;
     // Ref of an AWS::SageMaker::Endpoint is its ARN, spelled as SageMaker spells it (lower case).
     this.endpointArn = this.endpoint.ref;
 
@@ -180,14 +200,21 @@ export class ModelEndpoint extends Construct {
       actions: ['sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'],
       resourceArns: [this.endpointArn, ...endpointConfigArns],
     });
-    if (this.rollbackAlarms.length > 0) {
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['cloudwatch:DescribeAlarms'],
-        resourceArns: this.rollbackAlarms.map((alarm) => alarm.alarmArn),
-      });
-    }
+    if (this.rollbackAlarms.length > 0) this.grantDescribeRollbackAlarms(grantee);
     return grant;
+  }
+
+  /**
+   * Guardrails need `cloudwatch:DescribeAlarms` on the rollback alarms for "your IAM execution
+   * role": granted to the role that starts the update and to the models' execution role, since the
+   * document does not say which of the two SageMaker uses.
+   */
+  private grantDescribeRollbackAlarms(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['cloudwatch:DescribeAlarms'],
+      resourceArns: this.rollbackAlarms.map((alarm) => alarm.alarmArn),
+    });
   }
 
   /** A metric of the endpoint, optionally of one variant. */
@@ -199,7 +226,7 @@ export class ModelEndpoint extends Construct {
     return new cloudwatch.Metric({
       namespace: 'AWS/SageMaker',
       metricName,
-      dimensionsMap: { EndpointName: this.endpointName, VariantName: variantName ?? this.variants[0].name },
+      dimensionsMap: { EndpointName: this.name, VariantName: variantName ?? this.variants[0].name },
       period: Duration.minutes(1),
       ...props,
     });
@@ -235,7 +262,7 @@ export class ModelEndpoint extends Construct {
     for (const variant of this.variants) {
       const target = new appscaling.ScalableTarget(this, `${variant.name}Scaling`, {
         serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
-        resourceId: `endpoint/${this.endpointName}/variant/${variant.name}`,
+        resourceId: `endpoint/${this.name}/variant/${variant.name}`,
         scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
         minCapacity: hosting.minInstances,
         maxCapacity: hosting.maxInstances,
@@ -303,6 +330,16 @@ function blueGreenCanary(alarms: readonly cloudwatch.Alarm[]): DeploymentConfig 
     AutoRollbackConfiguration: { Alarms: alarms.map((alarm) => ({ AlarmName: alarm.alarmName })) },
   };
 }
+
+/**
+ * Variant properties an update takes from the new endpoint config even with
+ * `RetainAllVariantProperties`: the A/B weights and data capture. Instance counts, which auto-scaling
+ * moves, are kept. https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VariantProperty.html
+ */
+export const NOT_RETAINED_ON_UPDATE: NonNullable<UpdateEndpointInput['ExcludeRetainedVariantProperties']> = [
+  { VariantPropertyType: 'DesiredWeight' },
+  { VariantPropertyType: 'DataCaptureConfig' },
+];
 
 /**
  * Network isolation keeps the container off every network: it needs nothing, code and weights come

@@ -32,6 +32,7 @@ import { hasLocalInstanceStorage } from './instance-storage';
 import {
   inferenceEnvironment,
   networkIsolation,
+  NOT_RETAINED_ON_UPDATE,
   type EndpointHosting,
   type ModelEndpoint,
   type SageMakerInstanceType,
@@ -39,6 +40,7 @@ import {
 import type { SourceBundle } from './source-bundle';
 import { CustomResourceHandler } from '../custom-resource-handler';
 import { stackUniqueSuffix } from '../data/stack-unique-suffix';
+import { TRAINING_JOB_LOG_GROUP } from '../../../lambda/sagemaker-cleanup/names';
 import { FailureHandling } from '../workflow/failure-handling';
 import { createPipelineStateMachine } from '../workflow/pipeline-state-machine';
 import { sdkParameters, type TaskParameters } from '../workflow/sdk-parameters';
@@ -104,6 +106,12 @@ export interface TrainingPipelineProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The handler that deletes what runs created (`lambda/sagemaker-cleanup`), with permissions for
+   * names starting with `namePrefix`; required when `removalPolicy` is `DESTROY`.
+   * @default - none: nothing is cleaned up, which only a retaining removal policy allows
+   */
+  readonly runCleanup?: CustomResourceHandler;
 }
 
 /** SageMaker names are at most 63 characters; a run appends `-` and a 36-character UUID. */
@@ -135,11 +143,11 @@ export class TrainingPipeline extends Construct {
     const runArn = (resource: string) =>
       stack.formatArn({ service: 'sagemaker', resource, resourceName: `${namePrefix}-*` });
 
-    this.trainingRole = this.createTrainingRole(props);
     const trainingSecurityGroup = new ec2.SecurityGroup(this, 'TrainingSecurityGroup', {
       vpc: props.vpc,
       description: 'Training jobs: hosts talk to each other (torchrun) and to VPC endpoints',
     });
+    this.trainingRole = this.createTrainingRole(props, trainingSecurityGroup);
     trainingSecurityGroup.addIngressRule(
       trainingSecurityGroup,
       ec2.Port.allTcp(),
@@ -155,7 +163,7 @@ export class TrainingPipeline extends Construct {
     });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.modelPackageGroup.applyRemovalPolicy(removalPolicy);
-    if (removalPolicy === RemovalPolicy.DESTROY) this.addCleanup(props, packageGroupName);
+    if (removalPolicy === RemovalPolicy.DESTROY) this.addCleanup(props.runCleanup!, namePrefix, packageGroupName);
 
     // Models created by the pipeline read the trained artefacts.
     artifacts.grantRead(endpoint.modelRole, `${ARTIFACT_PREFIXES.models}*`);
@@ -328,10 +336,7 @@ export class TrainingPipeline extends Construct {
                 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html).
                 // Weights and data capture still come from the new config.
                 RetainAllVariantProperties: true,
-                ExcludeRetainedVariantProperties: [
-                  { VariantPropertyType: 'DesiredWeight' },
-                  { VariantPropertyType: 'DataCaptureConfig' },
-                ],
+                ExcludeRetainedVariantProperties: NOT_RETAINED_ON_UPDATE,
               }
             : {}),
         }),
@@ -499,54 +504,9 @@ export class TrainingPipeline extends Construct {
    * group that holds any) and the runs' training log streams, which live in the account-wide
    * `/aws/sagemaker/TrainingJobs` group that no stack owns.
    */
-  private addCleanup(props: TrainingPipelineProps, packageGroupName: string): void {
-    const stack = Stack.of(this);
-    const cleanup = new CustomResourceHandler(this, 'Cleanup', {
-      handlerFolder: 'sagemaker-cleanup',
-      description: 'On destroy: deletes the model package versions and training log streams of past runs',
-      timeout: Duration.minutes(10),
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.removalPolicy,
-    });
-    cleanup.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['sagemaker:ListModelPackages'],
-        resources: ['*'],
-      }),
-    );
-    cleanup.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['sagemaker:DeleteModelPackage'],
-        resources: [
-          stack.formatArn({
-            service: 'sagemaker',
-            resource: 'model-package',
-            resourceName: `${packageGroupName}/*`,
-          }),
-        ],
-      }),
-    );
-    cleanup.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:DescribeLogStreams', 'logs:DeleteLogStream'],
-        resources: [
-          stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: `/aws/sagemaker/TrainingJobs:log-stream:${props.namePrefix}-*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-          stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: '/aws/sagemaker/TrainingJobs',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
-    const resource = cleanup.addResource('RunCleanup', 'SageMakerRunCleanup', {
-      NamePrefix: props.namePrefix,
+  private addCleanup(cleanup: CustomResourceHandler, namePrefix: string, packageGroupName: string): void {
+    const resource = cleanup.addResource(this, 'RunCleanup', 'SageMakerRunCleanup', {
+      NamePrefix: namePrefix,
       ModelPackageGroupName: packageGroupName,
       ModelsAndEndpointConfigs: 'false',
       TrainingLogStreams: 'true',
@@ -629,7 +589,8 @@ export class TrainingPipeline extends Construct {
   }
 
   /** The execution role of training jobs: reads its inputs, writes its outputs, nothing else. */
-  private createTrainingRole(props: TrainingPipelineProps): iam.Role {
+  private createTrainingRole(props: TrainingPipelineProps, securityGroup: ec2.ISecurityGroup): iam.Role {
+    const stack = Stack.of(this);
     const role = new iam.Role(this, 'TrainingRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'Recommender training jobs: read the snapshot, write models and checkpoints',
@@ -640,17 +601,23 @@ export class TrainingPipeline extends Construct {
     props.key.grantEncryptDecrypt(role);
     props.source.grantRead(role);
     props.trainingImage.grantPull(this, role);
+    // Every job logs to the account-wide group, one stream per host named after the job.
+    const logGroupArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: TRAINING_JOB_LOG_GROUP,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     role.addToPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'logs:CreateLogGroup',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'logs:DescribeLogStreams',
-        ],
-        resources: [
-          `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/TrainingJobs*`,
-        ],
+        actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'],
+        resources: [logGroupArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`${logGroupArn}:log-stream:${props.namePrefix}-*`],
       }),
     );
     role.addToPolicy(
@@ -660,14 +627,36 @@ export class TrainingPipeline extends Construct {
         conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*'] } },
       }),
     );
-    // Network interfaces for a job inside the VPC; EC2 scopes these by condition, not by ARN.
+    // Network interfaces for a job inside the VPC: SageMaker creates them with this role in our
+    // subnets and security group ("Give SageMaker training jobs access to resources in your VPC",
+    // https://docs.aws.amazon.com/sagemaker/latest/dg/train-vpc.html). Their ids are not known
+    // before the job runs; the Describe actions support no resource-level permission.
+    const ec2Arn = (resource: string, resourceName: string) =>
+      stack.formatArn({ service: 'ec2', resource, resourceName });
+    const networkInterfaces = ec2Arn('network-interface', '*');
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [
+          networkInterfaces,
+          ec2Arn('security-group', securityGroup.securityGroupId),
+          ...props.vpc.selectSubnets(props.subnets).subnetIds.map((id) => ec2Arn('subnet', id)),
+        ],
+      }),
+    );
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: [
-          'ec2:CreateNetworkInterface',
           'ec2:CreateNetworkInterfacePermission',
           'ec2:DeleteNetworkInterface',
           'ec2:DeleteNetworkInterfacePermission',
+        ],
+        resources: [networkInterfaces],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
           'ec2:DescribeNetworkInterfaces',
           'ec2:DescribeVpcs',
           'ec2:DescribeDhcpOptions',
@@ -680,12 +669,7 @@ export class TrainingPipeline extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'EC2 network-interface actions, ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by a namespace condition) take no resource ARN.',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/TrainingJobs*]',
-      reason:
-        'SageMaker writes training logs to the /aws/sagemaker/TrainingJobs log group, one stream per job.',
+        'EC2 Describe actions, ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by a namespace condition) take no resource ARN.',
     });
     return role;
   }
@@ -747,6 +731,9 @@ function validateProps(props: TrainingPipelineProps): void {
     );
   }
   if (props.resources.instanceCount < 1) problems.push('resources.instanceCount: at least 1');
+  if (props.removalPolicy === RemovalPolicy.DESTROY && !props.runCleanup) {
+    problems.push('runCleanup: required with RemovalPolicy.DESTROY, or the destroy leaves run artefacts behind');
+  }
   if (problems.length > 0) throw new Error(`Invalid TrainingPipeline props:\n  - ${problems.join('\n  - ')}`);
 }
 

@@ -1,4 +1,4 @@
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { appUnderTest } from './app-under-test';
 
 /**
@@ -7,7 +7,13 @@ import { appUnderTest } from './app-under-test';
  * the model registry, the log groups with their history. Renaming a
  * construct on their path must be a deliberate act that updates this list.
  */
-const PINNED: Record<'network' | 'data' | 'etl' | 'ml' | 'serving' | 'pipeline', Record<string, string>> = {
+const PINNED: Record<
+  'account' | 'network' | 'data' | 'etl' | 'ml' | 'serving' | 'pipeline',
+  Record<string, string>
+> = {
+  account: {
+    ApiGatewayAccount: 'AWS::ApiGateway::Account',
+  },
   network: {
     NetworkVpc7FB7348F: 'AWS::EC2::VPC',
     NetworkFlowLogs2BEC3212: 'AWS::Logs::LogGroup',
@@ -21,6 +27,9 @@ const PINNED: Record<'network' | 'data' | 'etl' | 'ml' | 'serving' | 'pipeline',
     IngestionDeliveryStream188F4AE8: 'AWS::KinesisFirehose::DeliveryStream',
     IngestionDeliveryLogsA50CF96F: 'AWS::Logs::LogGroup',
     AccountsCluster77B42041: 'AWS::RDS::DBCluster',
+    AccountsPostgresqlLogs0E88C3D2: 'AWS::Logs::LogGroup',
+    AccountsBootstrapLogsB6A6FD87: 'AWS::Logs::LogGroup',
+    AccountsBootstrapProviderLogs87F9D7C4: 'AWS::Logs::LogGroup',
     UserFeaturesA5B5F001: 'AWS::SageMaker::FeatureGroup',
   },
   etl: {
@@ -34,6 +43,7 @@ const PINNED: Record<'network' | 'data' | 'etl' | 'ml' | 'serving' | 'pipeline',
   },
   ml: {
     Endpoint8024A810: 'AWS::SageMaker::Endpoint',
+    EndpointLogs88A66289: 'AWS::Logs::LogGroup',
   },
   serving: {
     Cache18F6EE16: 'AWS::ElastiCache::ServerlessCache',
@@ -41,13 +51,23 @@ const PINNED: Record<'network' | 'data' | 'etl' | 'ml' | 'serving' | 'pipeline',
     CacheLoaderLogs892A6913: 'AWS::Logs::LogGroup',
     ApiAccessLogs50B185DB: 'AWS::Logs::LogGroup',
     ApiCD79AAA0: 'AWS::ApiGateway::RestApi',
+    ApiExecutionLogsB326CF6B: 'AWS::Logs::LogGroup',
     EventsLogsF2CB289A: 'AWS::Logs::LogGroup',
   },
   pipeline: {
     TrainingModelPackageGroup2A1BF969: 'AWS::SageMaker::ModelPackageGroup',
     TrainingLogsE5993150: 'AWS::Logs::LogGroup',
     EvaluationGateLogs99B1F8AA: 'AWS::Logs::LogGroup',
-    LoadBootstrapSetLogsEF6F0661: 'AWS::Logs::LogGroup',
+    InvokeAtDeployHandlerLogs0F4D25D9: 'AWS::Logs::LogGroup',
+    InvokeAtDeployProviderLogs7D0F3DCA: 'AWS::Logs::LogGroup',
+  },
+};
+
+/** Stateful resources only the sandbox has: the cleanup that runs when the sandbox is destroyed. */
+const SANDBOX_ONLY: Partial<Record<keyof typeof PINNED, Record<string, string>>> = {
+  ml: {
+    RunCleanupHandlerLogs5FEF761B: 'AWS::Logs::LogGroup',
+    RunCleanupProviderLogs5C2FF24F: 'AWS::Logs::LogGroup',
   },
 };
 
@@ -63,6 +83,11 @@ function statefulIds(template: Template): Record<string, string> {
 
 describe.each(['sandbox', 'production'] as const)('logical IDs of stateful resources (%s)', (profile) => {
   test.each(['network', 'data', 'etl', 'ml', 'serving', 'pipeline'] as const)('%s stack', (stack) => {
-    expect(statefulIds(appUnderTest(profile)[stack])).toEqual(PINNED[stack]);
+    const expected = { ...PINNED[stack], ...(profile === 'sandbox' ? SANDBOX_ONLY[stack] : {}) };
+    expect(statefulIds(appUnderTest(profile)[stack])).toEqual(expected);
+  });
+
+  test('account stack', () => {
+    expect(statefulIds(Template.fromStack(appUnderTest(profile).stacks.account))).toEqual(PINNED.account);
   });
 });

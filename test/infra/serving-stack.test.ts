@@ -198,21 +198,79 @@ describe('ServingStack: the API', () => {
     }
   });
 
-  test('sets up the account logging role a fresh account lacks, removed with the sandbox', () => {
-    serving.hasResource('AWS::IAM::Role', {
-      Properties: Match.objectLike({
-        ManagedPolicyArns: [
-          Match.objectLike({
-            'Fn::Join': Match.arrayWith([
-              Match.arrayWith([Match.stringLikeRegexp('AmazonAPIGatewayPushToCloudWatchLogs')]),
-            ]),
-          }),
-        ],
-      }),
-      DeletionPolicy: 'Delete',
-    });
-    serving.resourceCountIs('AWS::ApiGateway::Account', 1);
+  test('leaves the account-wide logging role to the account stack, and deploys after it', () => {
+    // GIVEN the app's stacks
+    const { stacks } = appUnderTest('sandbox');
+    // THEN the serving stack neither sets nor deletes the account's API Gateway CloudWatch role
+    serving.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(JSON.stringify(serving.findResources('AWS::IAM::Role'))).not.toContain(
+      'AmazonAPIGatewayPushToCloudWatchLogs',
+    );
+    // AND its stages, which log, wait for the account stack that sets it
+    expect(stacks.serving.dependencies).toContain(stacks.account);
   });
+
+  test("owns the stage's execution log group, created before the stage, deleted with the sandbox", () => {
+    // GIVEN the group API Gateway writes execution logs to: API-Gateway-Execution-Logs_{rest-api-id}/{stage}
+    const groups = serving.findResources('AWS::Logs::LogGroup', {
+      Properties: {
+        LogGroupName: {
+          'Fn::Join': [
+            '',
+            ['API-Gateway-Execution-Logs_', { Ref: Match.stringLikeRegexp('^Api[0-9A-F]{8}$') }, '/live'],
+          ],
+        },
+      },
+    });
+    const [[groupId, group]] = Object.entries(groups);
+    // THEN it has the profile's retention and removal policy
+    expect(group).toMatchObject({ Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete' });
+    // AND the stage waits for it, so API Gateway never creates an unexpiring one outside the stack
+    serving.hasResource('AWS::ApiGateway::Stage', {
+      Properties: Match.objectLike({ StageName: 'live' }),
+      DependsOn: Match.arrayWith([groupId]),
+    });
+  });
+});
+
+describe('AccountStack: account-wide settings shared by every design', () => {
+  test.each(['sandbox', 'production'] as const)(
+    'sets the API Gateway CloudWatch role, retained on destroy under a generated name (%s)',
+    (profile) => {
+      // GIVEN the account stack of either profile
+      const { stacks } = appUnderTest(profile);
+      const account = Template.fromStack(stacks.account);
+      // THEN one stack name serves every design and profile
+      expect(stacks.account.stackName).toBe('MlSystemBlueprint-account');
+      // AND the account setting points at a role API Gateway may assume, and both outlive the stack
+      account.hasResource('AWS::ApiGateway::Account', {
+        Properties: {
+          CloudWatchRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiGatewayCloudWatchRole'), 'Arn'] },
+        },
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+      account.hasResource('AWS::IAM::Role', {
+        Properties: Match.objectLike({
+          RoleName: Match.absent(),
+          AssumeRolePolicyDocument: Match.objectLike({
+            Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })],
+          }),
+          ManagedPolicyArns: [
+            {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([Match.stringLikeRegexp('AmazonAPIGatewayPushToCloudWatchLogs')]),
+              ],
+            },
+          ],
+        }),
+        DeletionPolicy: 'Retain',
+      });
+      // AND it carries no design's tags, so deploying another design changes nothing in it
+      expect(JSON.stringify(account.toJSON())).not.toContain('blueprint:design');
+    },
+  );
 });
 
 describe('ServingStack in production', () => {
@@ -231,8 +289,12 @@ describe('ServingStack in production', () => {
     });
   });
 
-  test('keeps logs when the stack is destroyed', () => {
+  test('keeps logs when the stack is destroyed, the execution log among them', () => {
     serving.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    serving.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: { 'Fn::Join': ['', Match.arrayWith(['API-Gateway-Execution-Logs_'])] },
+      RetentionInDays: 90,
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Imports an accounts CSV into PostgreSQL (runs in the VPC, beside the database).
  *
+ * Applies the schema migrations first, so an import into a database no ETL run has touched works.
  * Event: `{ bucket, key }`: a CSV with the header `user_id,date_of_birth,city,state,country,created_at`
  * (as scripts/generate-data.ts writes it; gzip when the key ends in .gz).
  * Result: `{ rows, upserted, badLines, badLineSamples: [{ line, reason }] }`: data rows read, accounts
@@ -13,10 +14,13 @@
  * Environment: ACCOUNTS_MAX_BAD_FRACTION (default 0.01), ACCOUNTS_MAX_BAD_LINE_SAMPLES (default 20),
  * and the database settings of `../shared-db/connection.ts`.
  */
+import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { migrate, readMigrations } from '../db-migrate/migrate';
 import { EnvReader } from '../shared/env-reader';
 import { openObject } from '../shared/s3-object';
 import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../shared-db/connection';
+import { sqlDir } from '../shared-db/sql-dir';
 import { DEFAULT_IMPORT_OPTIONS, importAccounts, type ImportResult } from './import';
 
 export interface AccountsImportEvent {
@@ -48,6 +52,9 @@ export async function handleAccountsImport(
   // long may be cut by the server.
   const client = await connectWithRetry(await resolveClientConfig(env), connectOptionsFromEnv(env));
   try {
+    // Accounts may arrive before the first ETL run has created the schema (a freshly seeded
+    // sandbox): apply the migrations first. Idempotent, and serialised with the ETL's own step.
+    await migrate(client, readMigrations(join(sqlDir(env), 'migrations')));
     const { body } = await openObject(s3, bucket, key);
     try {
       const result = await importAccounts(client, body, options);

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { MAX_ID_LENGTH, normaliseId } from '../events/schema';
+import { identifierProblem } from '../events/schema';
 import { readCsv, type CsvRecord } from './csv';
 
 /** The columns of the accounts CSV (scripts/generate-data.ts writes them in this order). */
@@ -79,18 +79,18 @@ function isCalendarDate(year: number, month: number, day: number): boolean {
 }
 
 /**
- * Validates one data row (fields in ACCOUNT_COLUMNS order). user_id is normalised as event ids are
- * (lib events/schema normaliseId), so accounts join the events; empty optional fields become NULL.
+ * Validates one data row (fields in ACCOUNT_COLUMNS order). user_id follows the event contract's
+ * identifier rule (events/schema identifierProblem): kept exactly as sent, so accounts join the
+ * events on the same value, or rejected with the reason; empty optional fields become NULL.
  */
 export function parseAccount(fields: string[], now: number): ParsedRow {
   if (fields.length !== ACCOUNT_COLUMNS.length)
     return { ok: false, reason: `${fields.length} fields, expected ${ACCOUNT_COLUMNS.length}` };
   const [rawId, rawDob, ...rest] = fields;
   const rawCreated = rest[3];
-  if (rawId.length > MAX_ID_LENGTH * 2) return { ok: false, reason: 'user_id is too long' };
-  const userId = normaliseId(rawId);
-  if (!userId) return { ok: false, reason: 'user_id has no letters or digits' };
-  if (userId.length > MAX_ID_LENGTH) return { ok: false, reason: 'user_id is too long' };
+  const idProblem = identifierProblem(rawId);
+  if (idProblem) return { ok: false, reason: `user_id ${idProblem}` };
+  const userId = rawId;
 
   let dob: string | null = null;
   if (rawDob.trim() !== '') {

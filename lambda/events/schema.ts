@@ -132,19 +132,6 @@ export function identifierProblem(value: string): string | undefined {
   return undefined;
 }
 
-/**
- * Folds an identifier (NFKC, trimmed, lower-case, without punctuation or whitespace). Not part of
- * the event contract, which compares identifiers exactly; the accounts import still folds user ids
- * with it.
- */
-export function normaliseId(value: string): string {
-  return value
-    .normalize('NFKC')
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}_-]+/gu, '');
-}
-
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function digits(value: string, from: number, count: number): number {

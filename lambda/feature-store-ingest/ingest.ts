@@ -189,6 +189,11 @@ export async function ingestLines(
         bad(line.line, `the line holds ${line.bytes} bytes, more than the limit`);
         continue;
       }
+      if (line.invalidUtf8) {
+        // Never repaired: a replaced byte could turn one user's id into another's.
+        bad(line.line, 'the line is not valid UTF-8');
+        continue;
+      }
       const parsed = parseRecord(line.text);
       if (!parsed.ok) {
         bad(line.line, parsed.reason);

@@ -99,6 +99,21 @@ describe('accounts import', () => {
     });
   });
 
+  it('imports into a database no ETL run has migrated yet: it creates the schema first', async () => {
+    // GIVEN a fresh database, as a sandbox has before its first ETL run
+    const fresh = pg.env('accounts_fresh');
+    await pg.createDatabase('accounts_fresh');
+    // WHEN accounts are imported into it
+    const result = await handleAccountsImport(
+      put('accounts/first.csv', generated),
+      { ...fresh },
+      s3,
+      () => NOW,
+    );
+    // THEN every account is there
+    expect(result).toMatchObject({ rows: 400, upserted: 400, badLines: 0 });
+  });
+
   it('is idempotent: the same file again changes nothing, not even a row version', async () => {
     const before = await snapshot();
     const result = await run(put('accounts/accounts.csv.gz', gzipSync(generated)));
@@ -114,8 +129,8 @@ describe('accounts import', () => {
     expect(result).toMatchObject({ rows: 401, upserted: 2, badLines: 0 });
     const changed = await db.query(`SELECT city FROM accounts WHERE user_id = $1`, [lines[5].split(',')[0]]);
     expect(changed.rows[0].city).toBe('Springfield, North');
-    // Ids are normalised as event ids are, so accounts join the events.
-    const added = await db.query(`SELECT state, country FROM accounts WHERE user_id = 'u-new'`);
+    // Ids are kept exactly as sent, as event ids are, so accounts join the events on the same value.
+    const added = await db.query(`SELECT state, country FROM accounts WHERE user_id = 'U-NEW!'`);
     expect(added.rows).toEqual([{ state: null, country: 'no' }]);
   });
 
@@ -143,7 +158,12 @@ describe('accounts import', () => {
 
   it.each([
     ['a wrong field count', 'x1,1980-01-01,Lima,lim,pe', '5 fields, expected 6'],
-    ['no id', ' ?! ,1980-01-01,Lima,lim,pe,2025-01-01T00:00:00Z', 'user_id has no letters or digits'],
+    ['no id', '?!,1980-01-01,Lima,lim,pe,2025-01-01T00:00:00Z', 'user_id has no letter or digit'],
+    [
+      'an id with edge spaces',
+      ' u9 ,1980-01-01,Lima,lim,pe,2025-01-01T00:00:00Z',
+      'user_id starts or ends with whitespace',
+    ],
     [
       'a future birth date',
       'x1,2027-01-01,Lima,lim,pe,2025-01-01T00:00:00Z',

@@ -250,6 +250,31 @@ describe('handleIngest', () => {
     });
   });
 
+  it('counts a line that is not valid UTF-8 as bad instead of sending a repaired id', async () => {
+    // GIVEN a record whose user id holds a byte that is not UTF-8, between two good records
+    const broken = Buffer.from(
+      JSON.stringify({ ...record(2), user_id: 'u\u00ff2' }).replace('\u00ff', '\u0000'),
+    );
+    broken[broken.indexOf(0)] = 0xff;
+    const object = Buffer.concat([
+      Buffer.from(JSON.stringify(record(1)) + '\n'),
+      broken,
+      Buffer.from('\n' + JSON.stringify(record(3)) + '\n'),
+    ]);
+    serveObject(object);
+    fsmock.on(PutRecordCommand).resolves({});
+    // WHEN it is ingested
+    const result = await handleIngest({ bucket: 'b', key: 'k.jsonl' }, config(), clients);
+    // THEN the broken line is counted, and only the good records are sent
+    expect(result).toEqual({
+      records: 2,
+      failed: 0,
+      badLines: 1,
+      badLineSamples: [{ line: 2, reason: 'the line is not valid UTF-8' }],
+    });
+    expect(fsmock.commandCalls(PutRecordCommand)).toHaveLength(2);
+  });
+
   it('keeps only the first samples but counts every bad line', async () => {
     serveObject(Array.from({ length: 50 }, () => 'nope').join('\n'));
     const result = await handleIngest({ bucket: 'b', key: 'k.jsonl' }, config({ maxSamples: 5 }), clients);

@@ -36,7 +36,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.AWS_REGION ??= 'us-east-1';
 
 const ROUTE = /^\/v1\/users\/([^/]*)\/recommendations\/?$/;
-const ALLOWED_METHODS = 'GET';
+
 /**
  * An origin-form request target: a path of RFC 3986 `pchar` and `/`, then an optional query of
  * visible ASCII (browsers send `[`, `]`, `|` unencoded there, so the query is not held to RFC 3986).
@@ -196,7 +196,7 @@ function record<T>(entries: Map<string, T>): Record<string, T> {
 
 /**
  * The answer to one request: 400 for a target that is not a path, 404 off the route, 405 with
- * `Allow` for another method, else the handler's. Every error has the handler's JSON shape
+ * `Allow` for another method (the handler's), else the handler's answer. Every error has the handler's JSON shape
  * `{ error, message, field }`. Never rejects: a failure is answered, not thrown.
  */
 export async function answer(
@@ -230,11 +230,8 @@ export async function answer(
     return errorResponse(400, 'BadRequest', 'the request could not be read', 'path');
   }
   try {
-    const result = await serve(event, { awsRequestId: 'local' });
-    // A 405 must name the methods the resource supports: RFC 9110, section 15.5.6.
-    return result.statusCode === 405
-      ? { ...result, headers: { ...result.headers, allow: ALLOWED_METHODS } }
-      : result;
+    // The handler's 405 names the allowed methods itself (RFC 9110, section 15.5.6).
+    return await serve(event, { awsRequestId: 'local' });
   } catch (error) {
     console.error('handler failed', error);
     return errorResponse(500, 'InternalError', 'the handler failed; see the server log');

@@ -1,37 +1,10 @@
+import { hasLocalInstanceStorage } from '../constructs/ml/instance-storage';
 import { finding, type BlueprintRule, type Finding } from './core/rule';
 import { describeRequest, sagemakerRequests, variantsOf } from './core/sagemaker-requests';
 
-/**
- * ML instance families whose instances carry local NVMe instance storage, encrypted by a hardware
- * module on the instance: the families of the SageMaker "Instance storage volumes" page
- * (https://docs.aws.amazon.com/sagemaker/latest/dg/host-instance-storage.html), and ResourceConfig's
- * "ML instance families with the NVMe-type instance storage include ml.p4d, ml.g4dn, and ml.g5".
- */
-export const LOCAL_STORAGE_FAMILIES: readonly string[] = [
-  'c5d',
-  'c6id',
-  'm5d',
-  'm6id',
-  'r5d',
-  'r6id',
-  'g4dn',
-  'g5',
-  'g6',
-  'g6e',
-  'gr6',
-  'p3dn',
-  'p4d',
-  'p4de',
-  'p5',
-  'p5e',
-  'p5en',
-  'trn1',
-  'trn1n',
-];
-
+/** True for an instance type (any value) whose family has local NVMe storage. */
 export function hasLocalStorage(instanceType: unknown): boolean {
-  const family = typeof instanceType === 'string' ? /^ml\.([a-z0-9-]+)\./.exec(instanceType)?.[1] : undefined;
-  return family !== undefined && LOCAL_STORAGE_FAMILIES.includes(family);
+  return typeof instanceType === 'string' && hasLocalInstanceStorage(instanceType);
 }
 
 /**

@@ -8,9 +8,11 @@ import type { SageMakerInstanceType } from './model-endpoint';
  * "If you specify a value for KmsKeyId when using any nitro-based instances with local storage, the
  * call to CreateEndpointConfig fails".
  *
+ * The families: SageMaker's "Instance storage volumes" page
+ * (https://docs.aws.amazon.com/sagemaker/latest/dg/host-instance-storage.html), and ResourceConfig's
+ * "ML instance families with the NVMe-type instance storage include ml.p4d, ml.g4dn, and ml.g5".
  * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html
  * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html
- * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/InstanceStorage.html (instance store volumes)
  */
 export const LOCAL_STORAGE_FAMILIES: readonly string[] = [
   // Accelerated computing: every current GPU and Trainium family SageMaker trains on.
@@ -40,6 +42,6 @@ export const LOCAL_STORAGE_FAMILIES: readonly string[] = [
 
 /** True when `instanceType` (e.g. `ml.g5.xlarge`) has local NVMe storage, so no volume KMS key is allowed. */
 export function hasLocalInstanceStorage(instanceType: SageMakerInstanceType | string): boolean {
-  const family = /^ml\.(.+)\.[^.]+$/.exec(instanceType)?.[1];
+  const family = /^ml\.([a-z0-9-]+)\.[^.]+$/.exec(instanceType)?.[1];
   return family !== undefined && LOCAL_STORAGE_FAMILIES.includes(family);
 }

@@ -17,6 +17,7 @@ export interface CfnTemplate {
     { readonly Value: unknown; readonly Export?: { readonly Name: unknown } }
   >;
   readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly Parameters?: Record<string, { readonly Default?: unknown }>;
 }
 
 /** One synthesized stack: the name CloudFormation knows it by, where its template is, the template. */

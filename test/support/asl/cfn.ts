@@ -5,6 +5,9 @@
  * patterns. Values are deterministic (a hash of stack and logical id), so tests can compare them.
  */
 import { createHash } from 'node:crypto';
+import type { CfnResource, CfnTemplate } from '../../../lib/rules/core/templates';
+
+export type { CfnResource, CfnTemplate } from '../../../lib/rules/core/templates';
 
 export const FAKE_REGION = 'us-east-1';
 export const FAKE_ACCOUNT = '123456789012';
@@ -13,21 +16,6 @@ export const FAKE_PARTITION = 'aws';
 export interface SynthesizedStack {
   readonly stackName: string;
   readonly template: CfnTemplate;
-}
-
-export interface CfnTemplate {
-  readonly Resources?: Record<string, CfnResource>;
-  readonly Outputs?: Record<
-    string,
-    { readonly Value: unknown; readonly Export?: { readonly Name: unknown } }
-  >;
-  readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
-  readonly Parameters?: Record<string, { readonly Default?: unknown }>;
-}
-
-export interface CfnResource {
-  readonly Type: string;
-  readonly Properties?: Record<string, unknown>;
 }
 
 const PSEUDO: Record<string, (stack: SynthesizedStack) => string> = {

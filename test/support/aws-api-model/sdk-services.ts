@@ -13,6 +13,7 @@ export const BOTOCORE_SERVICE_BY_SERVICE_ID: Readonly<Record<string, string>> = 
   Lambda: 'lambda',
   RDS: 'rds',
   'RDS Data': 'rds-data',
+  'Resource Groups Tagging API': 'resourcegroupstaggingapi',
   S3: 's3',
   SageMaker: 'sagemaker',
   'SageMaker FeatureStore Runtime': 'sagemaker-featurestore-runtime',

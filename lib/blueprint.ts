@@ -1,6 +1,7 @@
-import { Tags, Validations, type App } from 'aws-cdk-lib';
+import { Aspects, Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { AppConfig } from './config/app-config';
+import { FunctionLogGroups } from './constructs/function-log-groups';
 import { acknowledgeGrantWildcards } from './nag/acknowledge-grant-wildcards';
 import { BLUEPRINT_WILDCARDS } from './nag/blueprint-wildcards';
 import { BlueprintRulesPlugin } from './rules';
@@ -85,6 +86,13 @@ export function addBlueprintStacks(app: App, config: AppConfig): BlueprintStacks
   for (const stack of [account, network, data, etl, ml, serving, pipeline]) {
     acknowledgeGrantWildcards(stack, BLUEPRINT_WILDCARDS);
   }
+  // Functions aws-cdk-lib creates for its own custom resources log to a group of ours too.
+  Aspects.of(app).add(
+    new FunctionLogGroups({
+      retention: config.profile.logRetention,
+      removalPolicy: config.profile.removalPolicy,
+    }),
+  );
   // cdk-nag for general practice; our rules for what AWS documents in prose and neither cdk-nag nor
   // cfn-lint checks (lib/rules/, each rule with its document).
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new BlueprintRulesPlugin());

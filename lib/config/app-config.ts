@@ -9,7 +9,18 @@ export interface AppConfig {
   readonly design: Design;
   readonly profile: Profile;
   readonly capacity: Capacity;
+  /**
+   * What every name a training run creates starts with (jobs, models, endpoint configs, packages),
+   * and what the IAM of the pipeline and of the cleanup is scoped to: the design and the profile,
+   * so neither another design nor the other profile of this one in the same account is ever touched.
+   */
+  readonly runNamePrefix: string;
 }
+
+/** Short profile tags for run names: SageMaker names are at most 63 characters, 37 go to the UUID. */
+const RUN_NAME_TAGS: Record<ProfileName, string> = { sandbox: 'sbx', production: 'prod' };
+/** The longest run name prefix: 63 characters, less `-` and a 36-character UUID. */
+export const MAX_RUN_NAME_PREFIX = 26;
 
 /**
  * Resolves `-c design=...` and `-c profile=...` against the known designs. Every bad context value
@@ -31,13 +42,25 @@ export function resolveAppConfig(
   }
   const design = designs[designId as string];
   if (design) {
+    const prefix = `${design.id}-${RUN_NAME_TAGS.production}`;
+    if (!/^[a-z][a-z0-9-]*$/.test(design.id) || prefix.length > MAX_RUN_NAME_PREFIX) {
+      problems.add(
+        `${design.id}.id`,
+        `must be lower-case letters, digits and '-', at most ${MAX_RUN_NAME_PREFIX - 5} characters: run names start with it`,
+      );
+    }
     collectRequirementProblems(design.requirements, problems, `${design.id}.requirements.`);
     collectVariantProblems(design.abVariants, problems.scoped(`${design.id}.abVariants`));
   }
   problems.throwIfAny('configuration');
 
   const profile = PROFILES[profileName as ProfileName];
-  return { design, profile, capacity: deriveCapacity(design.requirements, profile, design) };
+  return {
+    design,
+    profile,
+    capacity: deriveCapacity(design.requirements, profile, design),
+    runNamePrefix: `${design.id}-${RUN_NAME_TAGS[profile.name]}`,
+  };
 }
 
 const VARIANT_NAME = /^[A-Za-z0-9](-*[A-Za-z0-9])*$/;

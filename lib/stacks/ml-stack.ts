@@ -70,7 +70,7 @@ export class MlStack extends Stack {
       logRemovalPolicy: profile.removalPolicy,
     });
     if (profile.removalPolicy === RemovalPolicy.DESTROY) {
-      this.runCleanup = this.addRunCleanup(design.id, profile);
+      this.runCleanup = this.addRunCleanup(props.config.runNamePrefix, profile);
     }
 
     new CfnOutput(this, 'EndpointName', { value: this.endpoint.endpointName });
@@ -78,7 +78,7 @@ export class MlStack extends Stack {
 
   /**
    * The handler that, on destroy, deletes what training runs created outside CloudFormation: models,
-   * endpoint configs and model package versions (named `<design>-...`), and the runs' training log
+   * endpoint configs and model package versions (named `<design>-<profile tag>-...`), and the runs' training log
    * streams. This stack's own resource runs once the endpoint is gone, not before: SageMaker says an
    * endpoint config in use by a live endpoint must not be deleted
    * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html). The

@@ -66,7 +66,7 @@ export class PipelineStack extends Stack {
     props.data.key.grantDecrypt(loader);
 
     this.pipeline = new TrainingPipeline(this, 'Training', {
-      namePrefix: design.id,
+      namePrefix: props.config.runNamePrefix,
       artifacts,
       key: props.data.key,
       trainingImage: DlcImage.pytorchTrainingGpu(),

@@ -106,3 +106,23 @@ describe('deriveCapacity', () => {
     expect(fast.modelAnswerTtlSeconds).toBe(requirements.retrainEveryHours * 3600);
   });
 });
+
+describe('run names', () => {
+  test('carry the design and the profile, so a sandbox never touches its production in one account', () => {
+    const sandbox = resolveAppConfig({ profile: 'sandbox' }, DESIGNS);
+    const production = resolveAppConfig({ profile: 'production' }, DESIGNS);
+    expect(sandbox.runNamePrefix).toBe('artist-recommender-sbx');
+    expect(production.runNamePrefix).toBe('artist-recommender-prod');
+    // Neither is a prefix of the other's run names.
+    expect(`${production.runNamePrefix}-x`.startsWith(`${sandbox.runNamePrefix}-`)).toBe(false);
+    // A run name is the prefix, '-' and a UUID: at most 63 characters.
+    expect(production.runNamePrefix.length + 37).toBeLessThanOrEqual(63);
+  });
+
+  test('a design id too long for run names fails synth, naming it', () => {
+    const long = { ...artistRecommender, id: 'artist-recommender-with-a-long-name' };
+    expect(() => resolveAppConfig({ design: long.id }, { [long.id]: long })).toThrow(
+      /artist-recommender-with-a-long-name\.id: must be lower-case letters, digits and '-', at most 21 characters/,
+    );
+  });
+});

@@ -17,6 +17,7 @@ const PINNED: Record<
   network: {
     NetworkVpc7FB7348F: 'AWS::EC2::VPC',
     NetworkFlowLogs2BEC3212: 'AWS::Logs::LogGroup',
+    CustomVpcRestrictDefaultSGCustomResourceProviderHandlerLogs927D5DF3: 'AWS::Logs::LogGroup',
   },
   data: {
     Key961B73FD: 'AWS::KMS::Key',
@@ -65,6 +66,10 @@ const PINNED: Record<
 
 /** Stateful resources only the sandbox has: the cleanup that runs when the sandbox is destroyed. */
 const SANDBOX_ONLY: Partial<Record<keyof typeof PINNED, Record<string, string>>> = {
+  data: {
+    // The function that empties the buckets before they are deleted.
+    CustomS3AutoDeleteObjectsCustomResourceProviderHandlerLogs5E5D1456: 'AWS::Logs::LogGroup',
+  },
   ml: {
     RunCleanupHandlerLogs5FEF761B: 'AWS::Logs::LogGroup',
     RunCleanupProviderLogs5C2FF24F: 'AWS::Logs::LogGroup',

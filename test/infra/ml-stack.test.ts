@@ -62,7 +62,7 @@ describe('MlStack in the sandbox: a serverless endpoint', () => {
     const cleanups = ml.findResources('Custom::SageMakerRunCleanup');
     const [[cleanupId, cleanup]] = Object.entries(cleanups);
     expect(cleanup.Properties).toMatchObject({
-      NamePrefix: 'artist-recommender',
+      NamePrefix: 'artist-recommender-sbx',
       ModelsAndEndpointConfigs: 'true',
     });
     const [endpoint] = Object.values(ml.findResources('AWS::SageMaker::Endpoint'));
@@ -73,8 +73,8 @@ describe('MlStack in the sandbox: a serverless endpoint', () => {
       (p) => p.Properties.PolicyDocument.Statement,
     );
     const deletes = statements.find((s) => [s.Action].flat().includes('sagemaker:DeleteModel'));
-    expect(JSON.stringify(deletes.Resource)).toMatch(/:model\/artist-recommender-\*/);
-    expect(JSON.stringify(deletes.Resource)).toMatch(/:endpoint-config\/artist-recommender-\*/);
+    expect(JSON.stringify(deletes.Resource)).toMatch(/:model\/artist-recommender-sbx-\*/);
+    expect(JSON.stringify(deletes.Resource)).toMatch(/:endpoint-config\/artist-recommender-sbx-\*/);
   });
 
   test('resolves the DLC registry account per region from a mapping, with the accounts that differ', () => {

@@ -169,7 +169,7 @@ describe.each(['sandbox', 'production'] as const)(
     });
 
     test('names every run after the design, so two designs in one account never share names', () => {
-      const prefix = config.design.id;
+      const prefix = config.runNamePrefix;
       expect(def.States.NameRun.Parameters).toEqual({
         'jobName.$': `States.Format('${prefix}-{}', States.UUID())`,
       });
@@ -295,7 +295,7 @@ describe('PipelineStack: least privilege', () => {
     const create = statementsOf('TrainingStateMachineRole').find((s) =>
       [s.Action].flat().includes('sagemaker:CreateTrainingJob'),
     );
-    expect(JSON.stringify(create?.Resource)).toMatch(/training-job\/artist-recommender-\*/);
+    expect(JSON.stringify(create?.Resource)).toMatch(/training-job\/artist-recommender-sbx-\*/);
   });
 
   test('the state machine may read the rollback alarms, as deployment guardrails require', () => {
@@ -314,7 +314,7 @@ describe('PipelineStack: least privilege', () => {
     expect(group.DeletionPolicy).toBe('Delete');
     const [cleanup] = Object.values(pipeline.findResources('Custom::SageMakerRunCleanup'));
     expect(cleanup.Properties).toMatchObject({
-      NamePrefix: 'artist-recommender',
+      NamePrefix: 'artist-recommender-sbx',
       ModelPackageGroupName: group.Properties.ModelPackageGroupName,
       TrainingLogStreams: 'true',
     });

@@ -42,9 +42,9 @@ interface Scenario {
 
 const CANDIDATE: Metrics = { ndcg_at_10: 0.4123, popularity_ndcg_at_10: 0.21, recall_at_10: 0.33 };
 const CHAMPION: Metrics = { ndcg_at_10: 0.3, popularity_ndcg_at_10: 0.2 };
-const OLD_CONFIG = 'artist-recommender-0b7ec9f0-5d1c-4f63-9a57-0d4b6c1e2f30';
-const OLD_CHAMPION_MODEL = 'artist-recommender-0b7ec9f0-5d1c-4f63-9a57-0d4b6c1e2f30';
-const OLD_CHALLENGER_MODEL = 'artist-recommender-4c2a1d9e-7b3f-4e21-8c65-93a0f1b2c3d4';
+const OLD_CONFIG = 'artist-recommender-prod-0b7ec9f0-5d1c-4f63-9a57-0d4b6c1e2f30';
+const OLD_CHAMPION_MODEL = 'artist-recommender-prod-0b7ec9f0-5d1c-4f63-9a57-0d4b6c1e2f30';
+const OLD_CHALLENGER_MODEL = 'artist-recommender-prod-4c2a1d9e-7b3f-4e21-8c65-93a0f1b2c3d4';
 const DEPLOYED = [
   { status: 'Updating', config: 'old' },
   { status: 'Updating', config: 'old' },

@@ -16,7 +16,10 @@ export function metadataValue(text: string): string {
 }
 
 /** What the registry records of the gate's decision next to the package. */
-export function registryMetadata(result: GateResult, trainingJob: string | undefined): Record<string, string> {
+export function registryMetadata(
+  result: GateResult,
+  trainingJob: string | undefined,
+): Record<string, string> {
   const number = (value: number | undefined) => (value === undefined ? 'none' : value.toFixed(6));
   return {
     trainingJob: metadataValue(trainingJob ?? 'unknown'),

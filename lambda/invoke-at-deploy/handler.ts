@@ -15,7 +15,10 @@ const client = new LambdaClient({});
 const REPORT_MARGIN_MS = 10_000;
 
 export const handler = async (event: CloudFormationCustomResourceEvent, context: Context) => {
-  const { FunctionName: functionName, Payload: payload } = event.ResourceProperties as Record<string, unknown>;
+  const { FunctionName: functionName, Payload: payload } = event.ResourceProperties as Record<
+    string,
+    unknown
+  >;
   if (typeof functionName !== 'string' || functionName === '') throw new Error('FunctionName is required');
   if (typeof payload !== 'string') throw new Error('Payload must be the event as JSON text');
   const physicalResourceId = `invoke-${functionName}`.slice(0, 1024);

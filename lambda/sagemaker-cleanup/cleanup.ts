@@ -63,9 +63,14 @@ export async function cleanup(scope: CleanupScope, clients: CleanupClients): Pro
   if (group) {
     const packages = pages(async (NextToken) => {
       const page = await call('ListModelPackages', (abortSignal) =>
-        sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: group, NextToken }), { abortSignal }),
+        sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: group, NextToken }), {
+          abortSignal,
+        }),
       );
-      return { items: (page.ModelPackageSummaryList ?? []).map((p) => p.ModelPackageArn), next: page.NextToken };
+      return {
+        items: (page.ModelPackageSummaryList ?? []).map((p) => p.ModelPackageArn),
+        next: page.NextToken,
+      };
     });
     for await (const arn of packages) {
       if (!arn) continue;
@@ -134,9 +139,12 @@ export async function cleanup(scope: CleanupScope, clients: CleanupClients): Pro
       if (!owned(name)) continue;
       await ignoreMissing(() =>
         call('DeleteLogStream', (abortSignal) =>
-          logs.send(new DeleteLogStreamCommand({ logGroupName: TRAINING_JOB_LOG_GROUP, logStreamName: name }), {
-            abortSignal,
-          }),
+          logs.send(
+            new DeleteLogStreamCommand({ logGroupName: TRAINING_JOB_LOG_GROUP, logStreamName: name }),
+            {
+              abortSignal,
+            },
+          ),
         ),
       );
       report.logStreams += 1;
@@ -177,7 +185,10 @@ async function ignoreMissing<T>(call: () => Promise<T>): Promise<T | undefined> 
     const name = (error as { name?: string }).name;
     const message = (error as { message?: string }).message ?? '';
     // SageMaker answers a missing model or config with ValidationException "Could not find ...".
-    if (name === 'ResourceNotFoundException' || (name === 'ValidationException' && /could not find|does not exist/i.test(message))) {
+    if (
+      name === 'ResourceNotFoundException' ||
+      (name === 'ValidationException' && /could not find|does not exist/i.test(message))
+    ) {
       return undefined;
     }
     throw error;

@@ -20,7 +20,8 @@ export function scopeFromProperties(properties: Record<string, unknown>): Cleanu
     throw new Error(`NamePrefix must be lower-case letters, digits and '-'; got ${JSON.stringify(prefix)}`);
   }
   const group = properties.ModelPackageGroupName;
-  if (group !== undefined && typeof group !== 'string') throw new Error('ModelPackageGroupName must be a string');
+  if (group !== undefined && typeof group !== 'string')
+    throw new Error('ModelPackageGroupName must be a string');
   return {
     namePrefix: prefix,
     modelPackageGroupName: group || undefined,

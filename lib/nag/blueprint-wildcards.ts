@@ -53,7 +53,8 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
       'SageMaker creates the network interfaces of a training job in the VPC when the job starts; their ids cannot be known before.',
   },
   {
-    finding: /^Resource::<IngestionDeliveryStream.*RawEventsBucket.*\.Arn>\/\*$|^Resource::<RawEventsBucket[0-9A-F]{8}\.Arn>\/\*$/,
+    finding:
+      /^Resource::<IngestionDeliveryStream.*RawEventsBucket.*\.Arn>\/\*$|^Resource::<RawEventsBucket[0-9A-F]{8}\.Arn>\/\*$/,
     reason:
       "Firehose writes the delivery stream's raw/ and firehose-errors/ prefixes of its own bucket; aws-cdk-lib grants its objects.",
   },

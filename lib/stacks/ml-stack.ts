@@ -87,7 +87,8 @@ export class MlStack extends Stack {
   private addRunCleanup(namePrefix: string, profile: Profile): CustomResourceHandler {
     const cleanup = new CustomResourceHandler(this, 'RunCleanup', {
       handlerFolder: 'sagemaker-cleanup',
-      description: 'On destroy: deletes the models, configs, packages and log streams that training runs created',
+      description:
+        'On destroy: deletes the models, configs, packages and log streams that training runs created',
       timeout: Duration.minutes(10),
       logRetention: profile.logRetention,
       logRemovalPolicy: profile.removalPolicy,
@@ -116,7 +117,12 @@ export class MlStack extends Stack {
         actions: ['logs:DescribeLogStreams', 'logs:DeleteLogStream'],
         resources: [
           arn('logs', 'log-group', TRAINING_JOB_LOG_GROUP, ArnFormat.COLON_RESOURCE_NAME),
-          arn('logs', 'log-group', `${TRAINING_JOB_LOG_GROUP}:log-stream:${namePrefix}-*`, ArnFormat.COLON_RESOURCE_NAME),
+          arn(
+            'logs',
+            'log-group',
+            `${TRAINING_JOB_LOG_GROUP}:log-stream:${namePrefix}-*`,
+            ArnFormat.COLON_RESOURCE_NAME,
+          ),
         ],
       }),
     );

@@ -162,9 +162,8 @@ export class ModelEndpoint extends Construct {
         ? {}
         : {
             retainAllVariantProperties: true,
-            excludeRetainedVariantProperties: toCfnCasing<
-              sagemaker.CfnEndpoint.VariantPropertyProperty[]
-            >(NOT_RETAINED_ON_UPDATE),
+            excludeRetainedVariantProperties:
+              toCfnCasing<sagemaker.CfnEndpoint.VariantPropertyProperty[]>(NOT_RETAINED_ON_UPDATE),
           }),
       deploymentConfig:
         this.deploymentConfig &&

@@ -163,7 +163,8 @@ export class TrainingPipeline extends Construct {
     });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.modelPackageGroup.applyRemovalPolicy(removalPolicy);
-    if (removalPolicy === RemovalPolicy.DESTROY) this.addCleanup(props.runCleanup!, namePrefix, packageGroupName);
+    if (removalPolicy === RemovalPolicy.DESTROY)
+      this.addCleanup(props.runCleanup!, namePrefix, packageGroupName);
 
     // Models created by the pipeline read the trained artefacts.
     artifacts.grantRead(endpoint.modelRole, `${ARTIFACT_PREFIXES.models}*`);
@@ -732,7 +733,9 @@ function validateProps(props: TrainingPipelineProps): void {
   }
   if (props.resources.instanceCount < 1) problems.push('resources.instanceCount: at least 1');
   if (props.removalPolicy === RemovalPolicy.DESTROY && !props.runCleanup) {
-    problems.push('runCleanup: required with RemovalPolicy.DESTROY, or the destroy leaves run artefacts behind');
+    problems.push(
+      'runCleanup: required with RemovalPolicy.DESTROY, or the destroy leaves run artefacts behind',
+    );
   }
   if (problems.length > 0) throw new Error(`Invalid TrainingPipeline props:\n  - ${problems.join('\n  - ')}`);
 }

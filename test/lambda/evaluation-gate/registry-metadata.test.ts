@@ -18,7 +18,8 @@ function registerRequest(metadata: Record<string, string>) {
     InferenceSpecification: {
       Containers: [
         {
-          Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker',
+          Image:
+            '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker',
           ModelDataUrl: 's3://bucket/models/job/output/model.tar.gz',
         },
       ],

@@ -26,11 +26,16 @@ describe('invoke at deploy', () => {
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
-      Payload: encode({ errorType: 'CacheUnavailableError', errorMessage: 'cache did not answer in 2000 ms' }),
+      Payload: encode({
+        errorType: 'CacheUnavailableError',
+        errorMessage: 'cache did not answer in 2000 ms',
+      }),
     });
     const run = invokeOrThrow({ functionName: 'loader', payload: '{}' }, client, 5_000);
     await expect(run).rejects.toBeInstanceOf(InvokedFunctionError);
-    await expect(run).rejects.toThrow(/loader failed \(Unhandled\): CacheUnavailableError: cache did not answer/);
+    await expect(run).rejects.toThrow(
+      /loader failed \(Unhandled\): CacheUnavailableError: cache did not answer/,
+    );
   });
 
   test('a payload that is not JSON is reported as it came', async () => {

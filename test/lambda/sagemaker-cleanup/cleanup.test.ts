@@ -123,13 +123,11 @@ describe('cleanup of what training runs created outside CloudFormation', () => {
 
   test('something already gone counts as deleted; an account without training logs is fine', async () => {
     givenAccount();
-    sagemakerMock
-      .on(DeleteModelCommand)
-      .rejects(
-        Object.assign(new Error('Could not find model "artist-recommender-0b4f".'), {
-          name: 'ValidationException',
-        }),
-      );
+    sagemakerMock.on(DeleteModelCommand).rejects(
+      Object.assign(new Error('Could not find model "artist-recommender-0b4f".'), {
+        name: 'ValidationException',
+      }),
+    );
     logsMock
       .on(DescribeLogStreamsCommand)
       .rejects(

@@ -43,9 +43,9 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
   },
   {
     finding:
-      /^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:\/aws\/sagemaker\/TrainingJobs:log-stream:[a-z][a-z0-9-]*-\*$/,
+      /^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:\/aws\/sagemaker\/TrainingJobs:(log-stream:[a-z][a-z0-9-]*-)?\*$/,
     reason:
-      "Training jobs log to the account-wide /aws/sagemaker/TrainingJobs group, one stream per job named after it: the cleanup deletes only this design's streams.",
+      "Training jobs log to the account-wide /aws/sagemaker/TrainingJobs group (a group's ARN ends in :* in a policy), one stream per job named after it: jobs write and the cleanup deletes only this design's streams.",
   },
   {
     finding: /^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface\/\*$/,

@@ -16,6 +16,12 @@ import {
  * Multi-Model Endpoints, KMS keys, VPC configuration, network isolation, data capture, multiple
  * production variants, Model Monitor, and inference pipelines."
  *
+ *
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ContainerDefinition.html
+ * (ModelDataSource) "Currently you cannot use ModelDataSource in conjunction with SageMaker batch
+ * transform, SageMaker serverless endpoints, SageMaker multi-model endpoints, and SageMaker
+ * Marketplace."
+ *
  * Applies to `AWS::SageMaker::EndpointConfig` and `AWS::SageMaker::Model` resources, and to the
  * CreateEndpointConfig and CreateModel requests of state machines (the models of a state machine's
  * serverless config are the CreateModel requests of the same definition).
@@ -23,7 +29,7 @@ import {
 export const ServerlessInferenceExclusions: BlueprintRule = {
   id: 'serverless-inference-exclusions',
   description:
-    'A serverless endpoint config has one variant, no KmsKeyId, no DataCaptureConfig; its models set neither EnableNetworkIsolation nor VpcConfig.',
+    'A serverless endpoint config has one variant, no KmsKeyId, no DataCaptureConfig; its models set neither EnableNetworkIsolation, VpcConfig nor ModelDataSource.',
   documentation:
     'https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions',
   check(set) {
@@ -76,8 +82,23 @@ export const ServerlessInferenceExclusions: BlueprintRule = {
             ),
           );
         }
+        const containers = [model.params.PrimaryContainer, ...asArray(model.params.Containers)];
+        containers.forEach((container, i) => {
+          if ((container as { ModelDataSource?: unknown } | undefined)?.ModelDataSource === undefined) return;
+          findings.push(
+            finding(
+              model.ref,
+              `${model.location}/${i === 0 ? 'PrimaryContainer' : `Containers/${i - 1}`}/ModelDataSource`,
+              `${served} takes its model from ModelDataSource, which serverless endpoints do not accept: use ModelDataUrl`,
+            ),
+          );
+        });
       }
     }
     return findings;
   },
 };
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}

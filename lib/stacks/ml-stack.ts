@@ -1,6 +1,17 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Construct } from 'constructs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import type { Construct, IDependable } from 'constructs';
 import type { AppConfig } from '../config/app-config';
 import type { Profile } from '../config/profile';
 import { CustomResourceHandler } from '../constructs/custom-resource-handler';
@@ -10,6 +21,9 @@ import { DlcImage } from '../constructs/ml/dlc-image';
 import { ModelEndpoint, type EndpointHosting } from '../constructs/ml/model-endpoint';
 import type { DataStack } from './data-stack';
 import { TRAINING_JOB_LOG_GROUP } from '../../lambda/sagemaker-cleanup/names';
+
+/** The id aws-cdk-lib gives the AwsCustomResource provider singleton of a stack. */
+const AWS_CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 export interface MlStackProps extends StackProps {
   readonly config: AppConfig;
@@ -51,10 +65,7 @@ export class MlStack extends Stack {
     this.inferenceImage = DlcImage.pytorchInference(this.hosting.kind === 'instances' ? 'gpu' : 'cpu');
     this.endpoint = new ModelEndpoint(this, 'Endpoint', {
       image: this.inferenceImage,
-      initialModelData: {
-        bucket: this.bootstrap.model.asset.bucket,
-        key: this.bootstrap.model.asset.s3ObjectKey,
-      },
+      initialModelData: this.stageBootstrapModel(props),
       // A serverless endpoint holds one variant: the A/B split needs instance hosting.
       variants:
         this.hosting.kind === 'serverless'
@@ -74,6 +85,61 @@ export class MlStack extends Stack {
     }
 
     new CfnOutput(this, 'EndpointName', { value: this.endpoint.endpointName });
+  }
+
+  /**
+   * Copies the bootstrap model into the artefacts bucket under a `.tar.gz` key: `ModelDataUrl` must
+   * name a gzip-compressed tar archive with that suffix, and an asset's key ends in `.gz`. The key
+   * carries the asset's hash, so a changed bootstrap model is a new object and a new model.
+   */
+  private stageBootstrapModel(props: MlStackProps): { bucket: s3.IBucket; key: string; ready: IDependable } {
+    const asset = this.bootstrap.model.asset;
+    const bucket = props.data.artifacts.bucket;
+    const key = `${ARTIFACT_PREFIXES.models}bootstrap/${asset.assetHash}/model.tar.gz`;
+    const copy: cr.AwsSdkCall = {
+      service: 'S3',
+      action: 'copyObject',
+      parameters: {
+        Bucket: bucket.bucketName,
+        Key: key,
+        CopySource: `${asset.s3BucketName}/${asset.s3ObjectKey}`,
+      },
+      physicalResourceId: cr.PhysicalResourceId.of(key),
+    };
+    const staged = new cr.AwsCustomResource(this, 'StageBootstrapModel', {
+      onCreate: copy,
+      onUpdate: copy,
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)],
+        }),
+        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects(key)] }),
+        // The artefacts bucket encrypts with the data key.
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [props.data.key.keyArn],
+        }),
+      ]),
+      installLatestAwsSdk: false,
+      timeout: Duration.minutes(2),
+      logGroup: new logs.LogGroup(this, 'StageBootstrapModelLogs', {
+        retention: props.config.profile.logRetention,
+        removalPolicy: props.config.profile.removalPolicy,
+      }),
+    });
+    // The provider function is a stack-wide singleton created by the first AwsCustomResource.
+    const provider = this.node.findChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The custom resource provider writes its own logs and nothing else.',
+    });
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'The AwsCustomResource provider runtime is chosen by aws-cdk-lib; it runs once per deploy that changes the model.',
+    });
+    return { bucket, key, ready: staged };
   }
 
   /**
@@ -116,7 +182,9 @@ export class MlStack extends Stack {
       new iam.PolicyStatement({
         actions: ['logs:DescribeLogStreams', 'logs:DeleteLogStream'],
         resources: [
-          arn('logs', 'log-group', TRAINING_JOB_LOG_GROUP, ArnFormat.COLON_RESOURCE_NAME),
+          // Log-group ARNs end in `:*` in policies for every action but tagging
+          // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html).
+          arn('logs', 'log-group', `${TRAINING_JOB_LOG_GROUP}:*`, ArnFormat.COLON_RESOURCE_NAME),
           arn(
             'logs',
             'log-group',

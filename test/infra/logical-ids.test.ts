@@ -45,6 +45,7 @@ const PINNED: Record<
   ml: {
     Endpoint8024A810: 'AWS::SageMaker::Endpoint',
     EndpointLogs88A66289: 'AWS::Logs::LogGroup',
+    StageBootstrapModelLogsF4BEE627: 'AWS::Logs::LogGroup',
   },
   serving: {
     Cache18F6EE16: 'AWS::ElastiCache::ServerlessCache',

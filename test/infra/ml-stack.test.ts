@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { DLC_REGISTRY_ACCOUNTS } from '../../lib/constructs/ml/dlc-image';
+import { validateRequest } from '../support/aws-api-model';
 import { appUnderTest } from './app-under-test';
 
 describe('MlStack in the sandbox: a serverless endpoint', () => {
@@ -35,8 +36,13 @@ describe('MlStack in the sandbox: a serverless endpoint', () => {
             ]),
           ],
         },
-        ModelDataSource: {
-          S3DataSource: { S3Uri: Match.anyValue(), S3DataType: 'S3Object', CompressionType: 'Gzip' },
+        // ModelDataUrl: serverless endpoints do not accept ModelDataSource. A .tar.gz key, staged
+        // from the asset (whose key ends in .gz).
+        ModelDataUrl: {
+          'Fn::Join': [
+            '',
+            Match.arrayWith([Match.stringLikeRegexp('^/models/bootstrap/[0-9a-f]{64}/model\\.tar\\.gz$')]),
+          ],
         },
         Environment: Match.objectLike({
           SAGEMAKER_PROGRAM: 'inference.py',
@@ -96,8 +102,21 @@ describe('MlStack in the sandbox: a serverless endpoint', () => {
       .map((r) => JSON.stringify(r))
       .filter((r) => r.includes('Fn::Join'));
     expect(
-      objects.map((r) => r.match(/"\/([^"]+)"\]\]\}$/)?.[1]?.replace(/^[0-9a-f]{64}/, '<asset>')).sort(),
-    ).toEqual(['<asset>.gz', 'models/*']);
+      objects.map((r) => r.match(/"\/([^"]+)"\]\]\}$/)?.[1]?.replace(/[0-9a-f]{64}/, '<asset>')).sort(),
+    ).toEqual(['models/*', 'models/bootstrap/<asset>/model.tar.gz']);
+  });
+
+  test('stages the bootstrap model under a .tar.gz key before the model is created', () => {
+    const [[stageId, stage]] = Object.entries(ml.findResources('Custom::AWS'));
+    const create = JSON.stringify(stage.Properties.Create);
+    expect(create).toMatch(/\\"service\\":\\"S3\\",\\"action\\":\\"copyObject\\"/);
+    expect(create).toMatch(/models\/bootstrap\/[0-9a-f]{64}\/model\.tar\.gz/);
+    const [model] = Object.values(ml.findResources('AWS::SageMaker::Model'));
+    expect(model.DependsOn).toEqual(expect.arrayContaining([stageId]));
+    // The call itself, with CloudFormation references as plain names, is one S3 accepts.
+    const parts = stage.Properties.Create['Fn::Join'][1] as unknown[];
+    const call = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'ref')).join(''));
+    expect(validateRequest('s3', 'CopyObject', call.parameters)).toEqual([]);
   });
 });
 

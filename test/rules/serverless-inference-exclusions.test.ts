@@ -108,3 +108,35 @@ describe('serverless-inference-exclusions', () => {
     ]);
   });
 });
+
+describe('serverless-inference-exclusions: where the model comes from', () => {
+  const config = {
+    Type: 'AWS::SageMaker::EndpointConfig',
+    Properties: { ProductionVariants: [serverlessVariant('a')] },
+  };
+
+  test('compliant: a serverless model names its archive with ModelDataUrl', () => {
+    const ml = stack('ml', {
+      Model: model({ PrimaryContainer: { Image: 'img', ModelDataUrl: 's3://b/models/m/model.tar.gz' } }),
+      Config: config,
+    });
+    expect(findings(ServerlessInferenceExclusions, ml)).toEqual([]);
+  });
+
+  test('non-compliant: a serverless model takes ModelDataSource, which serverless endpoints refuse', () => {
+    const ml = stack('ml', {
+      Model: model({
+        PrimaryContainer: {
+          Image: 'img',
+          ModelDataSource: {
+            S3DataSource: { S3Uri: 's3://b/k.gz', S3DataType: 'S3Object', CompressionType: 'Gzip' },
+          },
+        },
+      }),
+      Config: config,
+    });
+    expect(findings(ServerlessInferenceExclusions, ml).map((f) => f.split(':')[0])).toEqual([
+      'Model @ Properties/PrimaryContainer/ModelDataSource',
+    ]);
+  });
+});

@@ -7,7 +7,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import type { AbVariant } from '../../config/design';
 import type { DlcImage } from './dlc-image';
 import { uniqueRetainedName } from '../data/stack-unique-suffix';
@@ -33,7 +33,13 @@ export type EndpointHosting =
 export interface ModelEndpointProps {
   readonly image: DlcImage;
   /** The model served until the training pipeline rolls out its first model. */
-  readonly initialModelData: { readonly bucket: s3.IBucket; readonly key: string };
+  readonly initialModelData: {
+    readonly bucket: s3.IBucket;
+    /** A `.tar.gz` key: `ModelDataUrl` must name a gzip-compressed tar archive with that suffix. */
+    readonly key: string;
+    /** What must exist before the model is created (e.g. the copy that puts the object there). */
+    readonly ready?: IDependable;
+  };
   /** Production variants and their traffic weights; the first is the champion. */
   readonly variants: readonly AbVariant[];
   readonly hosting: EndpointHosting;
@@ -116,18 +122,15 @@ export class ModelEndpoint extends Construct {
       enableNetworkIsolation: networkIsolation(props.hosting),
       primaryContainer: {
         image: props.image.imageUri(this),
-        // Compression stated explicitly: an asset's key ends in .gz, not the .tar.gz ModelDataUrl expects.
-        modelDataSource: {
-          s3DataSource: {
-            s3Uri: props.initialModelData.bucket.s3UrlForObject(props.initialModelData.key),
-            s3DataType: 'S3Object',
-            compressionType: 'Gzip',
-          },
-        },
+        // ModelDataUrl, not ModelDataSource: "you cannot use ModelDataSource in conjunction with ...
+        // SageMaker serverless endpoints"
+        // (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ContainerDefinition.html).
+        modelDataUrl: props.initialModelData.bucket.s3UrlForObject(props.initialModelData.key),
         environment: inferenceEnvironment(),
       },
     });
     model.node.addDependency(this.modelRole);
+    if (props.initialModelData.ready) model.node.addDependency(props.initialModelData.ready);
 
     const capture = serverless ? undefined : props.dataCapture;
     if (capture) {

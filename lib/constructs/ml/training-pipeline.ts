@@ -612,7 +612,9 @@ export class TrainingPipeline extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogGroup', 'logs:DescribeLogStreams'],
-        resources: [logGroupArn],
+        // A log group's ARN ends in `:*` in policies for every action but tagging
+        // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html).
+        resources: [`${logGroupArn}:*`],
       }),
     );
     role.addToPolicy(

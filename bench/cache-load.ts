@@ -1,6 +1,6 @@
 /**
- * `npx ts-node --transpile-only bench/cache-load.ts [--users N] [--rss-users N] [--items K] [--json]`:
- * what the cache loader costs.
+ * `npm run bench:cache-load -- [--users N] [--rss-users N] [--items K] [--json]` (--help lists them
+ * with their defaults): what the cache loader costs.
  *
  * 1. Throughput: users/s of the whole load (mocked S3 streaming a generated `recommendations.jsonl`
  *    from disk; validation, encoding, pipelined writes, marker, swap) against a local TLS cluster-mode
@@ -18,8 +18,9 @@
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { create as createTar } from 'tar';
+import { Cli, EXIT, integer, runMain } from '../scripts/support/cli';
 
 const ROOT = join(__dirname, '..');
 const OUT_DIR = join(ROOT, '.bench', 'cache-load');
@@ -33,22 +34,24 @@ interface Args {
   items: number;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = { json: false, users: 200_000, rssUsers: 1_000_000, items: 10 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const next = () => {
-      const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive integer`);
-      return value;
-    };
-    if (flag === '--json') args.json = true;
-    else if (flag === '--users') args.users = next();
-    else if (flag === '--rss-users') args.rssUsers = next();
-    else if (flag === '--items') args.items = next();
-    else throw new Error(`unknown option ${flag}`);
-  }
-  return args;
+function cacheLoadBenchCli(): Cli {
+  return new Cli({
+    name: 'bench:cache-load',
+    usage: 'npm run bench:cache-load --',
+    description:
+      'What the cache loader costs: users/s of a whole load next to a raw pipelined SET loop of the same keys ' +
+      'and values (local TLS cluster-mode redis-server), and the peak RSS of a 1M-user load in a fresh process.',
+    notes: [
+      `Targets: loader/raw >= ${TARGETS.ratio}x, peak RSS <= ${TARGETS.peakRssMb} MB.`,
+      'Writes its work files under .bench/cache-load/ (the generated sets are removed at the end; the',
+      "RSS child's bundle stays). Needs redis-server and openssl.",
+    ].join('\n'),
+    exitCodes: { 1: 'the bench failed, or a target was missed' },
+  })
+    .flag('--json', 'print one JSON object instead of the table')
+    .option('--users <count>', 'users of the throughput load', integer(1, 100_000_000), 200_000)
+    .option('--rss-users <count>', 'users of the peak-RSS loads', integer(1, 100_000_000), 1_000_000)
+    .option('--items <count>', 'items per user', integer(1, 10_000), 10);
 }
 
 const MODEL_VERSION = 'bench-job';
@@ -270,13 +273,14 @@ async function peakRss(args: Args, redis: { host: string; port: number; ca: stri
   }
 }
 
-async function main() {
+async function main(): Promise<number> {
   const argv = process.argv.slice(2);
+  // The bench's own child process (see peakRss), not a user's command line.
   if (argv[0] === '--rss-child') {
     await rssChild(argv[1], argv[2], argv[3], Number(argv[4]), argv[5]);
-    return;
+    return EXIT.ok;
   }
-  const args = parseArgs(argv);
+  const args = cacheLoadBenchCli().parse<Args>(argv);
   mkdirSync(OUT_DIR, { recursive: true });
   const setFile = join(OUT_DIR, `set-${args.users}.jsonl`);
   await writeSetFile(setFile, args.users, args.items);
@@ -340,14 +344,14 @@ async function main() {
           `${result.archiveLoadSeconds} s)\n`,
       );
     }
-    if (!result.ratioPass || !result.peakRssPass) process.exitCode = 1;
+    const wrote = `wrote ${relative(process.cwd(), join(OUT_DIR, 'rss-child.js'))} (the loader bundle the RSS child runs)`;
+    if (args.json) process.stderr.write(`${wrote}\n`);
+    else process.stdout.write(`${wrote}\n`);
+    return result.ratioPass && result.peakRssPass ? EXIT.ok : EXIT.failed;
   } finally {
     await stopRedis?.();
     rmSync(setFile, { force: true });
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain('bench:cache-load', main);

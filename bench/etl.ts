@@ -1,6 +1,6 @@
 /**
- * `npx ts-node --transpile-only bench/etl.ts [--json] [--check] [--users N] [--days N]
- *   [--feature-events N] [--feature-users N]`: what the ETL costs on one process.
+ * `npm run bench:etl -- [--json] [--check] [--users N] [--days N] [--feature-events N]
+ *   [--feature-users N]` (--help lists them with their defaults): what the ETL costs on one process.
  *
  * 1. Transform: one generated gzip JSON-lines file (all hours of `--users`/`--days` of generated
  *    data, defects included) through the streaming gunzip + line split + parse/validate/normalise +
@@ -21,7 +21,7 @@
 import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { migrate, readMigrations } from '../lambda/db-migrate/migrate';
@@ -34,6 +34,7 @@ import { buildFeatures } from '../lambda/features/build';
 import { generateData } from '../scripts/generate-data';
 import { rawKeys } from '../test/support/pipeline';
 import { startPostgres, type LocalPostgres } from '../test/support/postgres';
+import { Cli, EXIT, integer, runMain } from '../scripts/support/cli';
 
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, '.bench', 'etl');
@@ -49,32 +50,36 @@ interface Args {
   featureUsers: number;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    json: false,
-    check: false,
-    users: 3000,
-    days: 2,
-    featureEvents: 1_000_000,
-    featureUsers: 10_000,
-  };
-  const numeric: Record<string, keyof Args> = {
-    '--users': 'users',
-    '--days': 'days',
-    '--feature-events': 'featureEvents',
-    '--feature-users': 'featureUsers',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === '--json') args.json = true;
-    else if (flag === '--check') args.check = true;
-    else if (numeric[flag]) {
-      const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive integer`);
-      (args as unknown as Record<string, number>)[numeric[flag]] = value;
-    } else throw new Error(`unknown flag ${flag}`);
-  }
-  return args;
+function etlBenchCli(): Cli {
+  return new Cli({
+    name: 'bench:etl',
+    usage: 'npm run bench:etl --',
+    description:
+      'What the ETL costs on one process: the event transform next to a bare gunzip + JSON.parse loop, the ' +
+      'load next to psql \\copy, and the feature SQL over a synthetic population.',
+    notes: [
+      `Targets: transform >= ${TARGETS.transformRatio}x, load >= ${TARGETS.loadRatio}x. The 10M-event feature figure is`,
+      'extrapolated unless --feature-events 10000000 --feature-users 100000.',
+      'Writes its work files under .bench/etl/ (replaced on every run). Needs PostgreSQL server binaries.',
+    ].join('\n'),
+    exitCodes: { 1: 'the bench failed, or (with --check) a target was missed' },
+  })
+    .flag('--json', 'print the results as JSON instead of the table')
+    .flag('--check', 'exit 1 when a target is missed')
+    .option('--users <count>', 'users of the generated transform input', integer(1, 10_000_000), 3000)
+    .option('--days <count>', 'days of the generated transform input', integer(1, 3660), 2)
+    .option(
+      '--feature-events <count>',
+      'events of the feature SQL population',
+      integer(1, 1_000_000_000),
+      1_000_000,
+    )
+    .option(
+      '--feature-users <count>',
+      'users of the feature SQL population',
+      integer(1, 100_000_000),
+      10_000,
+    );
 }
 
 const NOW = Date.parse('2026-03-01T00:00:00Z');
@@ -145,8 +150,8 @@ async function withClient<T>(pg: LocalPostgres, database: string, fn: (c: Client
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(): Promise<number> {
+  const args = etlBenchCli().parse<Args>(process.argv.slice(2));
   const log = (message: string) => {
     if (!args.json) console.error(message);
   };
@@ -375,11 +380,13 @@ async function main(): Promise<void> {
       `transform input: ${fmt(transformLines)} lines in one gzip file; load: ${fmt(l.rows as number)} rows; ${cpus().length} CPUs`,
     );
   }
+  const wrote =
+    `wrote ${relative(process.cwd(), OUT)}: data/ (${summary.files + 2} generated files), combined.jsonl.gz, ` +
+    'clean.tsv';
+  if (args.json) console.error(wrote);
+  else console.log(wrote);
   const failed = !(results.transform as { pass: boolean }).pass || !(results.load as { pass: boolean }).pass;
-  if (args.check && failed) process.exit(1);
+  return args.check && failed ? EXIT.failed : EXIT.ok;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain('bench:etl', main);

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:serving [-- --json] [--check] [--requests N] [--items N]`: what the serving function
- * costs. `--json` prints one JSON object; `--check` exits 1 when a target is missed.
+ * `npm run bench:serving [-- --json] [--check] [--requests N] [--items N]` (--help lists every
+ * option): what the serving function costs. `--json` prints one JSON object; `--check` exits 1 when
+ * a target is missed.
  *
  * 1. Cache-hit latency of the handler invoked in-process against a local TLS cluster-mode
  *    redis-server, next to a raw GET of the same key with the same client options, in alternating
@@ -14,7 +15,8 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { Cli, EXIT, integer, runMain } from '../scripts/support/cli';
 
 const ROOT = join(__dirname, '..');
 const OUT_DIR = join(ROOT, '.bench', 'serving');
@@ -38,49 +40,58 @@ interface Args {
   items: number;
 }
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    json: false,
-    check: false,
-    requests: 20_000,
-    block: 200,
-    throughputRequests: 20_000,
-    concurrency: 64,
-    initRuns: 20,
-    // The design's topK (lib/designs/artist-recommender): what a cached list holds.
-    items: 50,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const next = () => {
-      const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive integer`);
-      return value;
-    };
-    if (flag === '--json') args.json = true;
-    else if (flag === '--check') args.check = true;
-    else if (flag === '--requests') args.requests = next();
-    else if (flag === '--block') args.block = next();
-    else if (flag === '--throughput-requests') args.throughputRequests = next();
-    else if (flag === '--concurrency') args.concurrency = next();
-    else if (flag === '--init-runs') args.initRuns = next();
-    else if (flag === '--items') args.items = next();
-    else throw new Error(`unknown option ${flag}`);
-  }
-  return args;
+/** The command line of `npm run bench:serving`. */
+function servingBenchCli(): Cli {
+  return (
+    new Cli({
+      name: 'bench:serving',
+      usage: 'npm run bench:serving --',
+      description:
+        'What the serving function costs: cache-hit latency and throughput of the handler next to a raw GET of ' +
+        'the same key (local TLS cluster-mode redis-server), and the size and init time of its bundle.',
+      notes: [
+        `Targets: handler/raw p99 <= ${TARGETS.p99Ratio}, bundle <= ${TARGETS.bundleKb} KB, added init <= ${TARGETS.initMs} ms.`,
+        'Writes the bundle to .bench/serving/. Needs redis-server and openssl; run it on a quiet machine.',
+      ].join('\n'),
+      exitCodes: { 1: 'the bench failed, or (with --check) a target was missed' },
+    })
+      .flag('--json', 'print one JSON object instead of the table')
+      .flag('--check', 'exit 1 when a target is missed')
+      .option(
+        '--requests <count>',
+        'cache hits measured at concurrency 1, each side',
+        integer(1, 10_000_000),
+        20_000,
+      )
+      .option('--block <count>', 'requests per alternating block', integer(1, 1_000_000), 200)
+      .option(
+        '--throughput-requests <count>',
+        'requests per throughput round',
+        integer(1, 10_000_000),
+        20_000,
+      )
+      .option('--concurrency <count>', 'requests in flight in the throughput rounds', integer(1, 10_000), 64)
+      .option('--init-runs <count>', 'fresh processes timed for the init cost', integer(1, 1000), 20)
+      // The design's topK (lib/designs/artist-recommender): what a cached list holds.
+      .option('--items <count>', 'items per cached list', integer(1, 10_000), 50)
+  );
 }
 
-// Everything the process writes to stdout goes to /dev/null, except the report (written by `report`).
+// While the bench runs, everything the process writes to stdout goes to /dev/null (Powertools writes
+// a line per invocation), except the report, written by `report`.
 const stdoutFd = 1;
-const devNull = openSync('/dev/null', 'w');
 const report = (text: string) => writeSync(stdoutFd, text.endsWith('\n') ? text : `${text}\n`);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-  if (typeof chunk === 'string') writeSync(devNull, chunk);
-  else writeSync(devNull, chunk);
-  const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-  callback?.();
-  return true;
-}) as typeof process.stdout.write;
+function silenceStdout(): () => void {
+  const devNull = openSync('/dev/null', 'w');
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk === 'string') writeSync(devNull, chunk);
+    else writeSync(devNull, chunk);
+    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    callback?.();
+    return true;
+  }) as typeof process.stdout.write;
+  return () => closeSync(devNull);
+}
 
 // The environment the serving stack sets for Powertools; read when the handler module loads.
 const POWERTOOLS_ENV = {
@@ -326,8 +337,9 @@ function round(value: number, digits = 0): number {
   return Math.round(value * scale) / scale;
 }
 
-async function main() {
-  const args = parseArgs(process.argv.slice(2));
+async function main(): Promise<number> {
+  const args = servingBenchCli().parse<Args>(process.argv.slice(2));
+  const closeDevNull = silenceStdout();
   const latency = await latencyAndThroughput(args);
   const built = await bundle();
   const init = coldInit(built.outfile, args.initRuns);
@@ -447,9 +459,12 @@ async function main() {
     );
     report(`largest bundle parts (KB): ${built.largest.map(({ name, kb }) => `${name} ${kb}`).join(', ')}`);
   }
-  closeSync(devNull);
+  const wrote = `wrote ${relative(process.cwd(), built.outfile)} (the bundle measured) and its source map`;
+  if (args.json) process.stderr.write(`${wrote}\n`);
+  else report(wrote);
+  closeDevNull();
   const failed = Object.values(result.targets).some((target) => !target.pass);
-  process.exitCode = failed && args.check ? 1 : 0;
+  return failed && args.check ? EXIT.failed : EXIT.ok;
 }
 
 function roundStats(s: LatencyStats) {
@@ -460,7 +475,4 @@ function fmt(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runMain('bench:serving', main);

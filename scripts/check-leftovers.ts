@@ -4,7 +4,7 @@
  * afterwards is the run's) and after destroying.
  *
  *   npx ts-node --transpile-only scripts/check-leftovers.ts [--design artist-recommender]
- *     [--profile sandbox] [--since 2026-01-31T12:00:00Z | --since-hours 24]
+ *     [--profile sandbox] [--since 2026-01-31T12:00:00Z | --since-hours 24] [--region R]
  *
  * What counts as left, for the stacks named `<Design>-<profile>-*` (lib/blueprint.ts):
  * - a stack that is not DELETE_COMPLETE;
@@ -24,9 +24,10 @@
  *   `API-Gateway-Execution-Logs_<api id>/...`, `/aws/rds/cluster/<cluster>/...`, or a group they created;
  * - a training log stream `<design>-*` in `/aws/sagemaker/TrainingJobs`.
  *
- * Every SDK call has a deadline. Exit codes: 0 nothing left, 1 something left, 2 bad arguments, 3 the
- * check could not finish (no credentials, a call failed or ran past its deadline). Uses the usual AWS
- * credential chain and region.
+ * Every SDK call has a deadline. Exit codes: 0 nothing left, 1 something left, 2 bad usage (or no
+ * region), 3 the check could not finish (no credentials, a call failed or ran past its deadline),
+ * so that a caller tells "something is left" from "could not look". Uses the usual AWS credential
+ * chain and region (--region overrides it).
  */
 import {
   CloudFormationClient,
@@ -51,10 +52,21 @@ import {
   ListTrainingJobsCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { parseArgs } from 'node:util';
 import { PROFILE_NAMES } from '../lib/config/profile';
 import { DESIGNS } from '../lib/designs';
 import { metricsNamespace } from '../lib/stacks/serving-stack';
+import { awsHint, requireRegion } from './support/aws';
+import {
+  Cli,
+  EXIT,
+  UsageError,
+  decimal,
+  describeFailure,
+  isoTime,
+  oneOf,
+  region,
+  runMain,
+} from './support/cli';
 
 export interface LeftoverClients {
   readonly cloudFormation: CloudFormationClient;
@@ -469,34 +481,77 @@ export async function findLeftovers(
   return { leftovers, stillIndexed, stacks: consulted.map((s) => `${s.StackName} (${s.StackStatus})`) };
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
-export function parseLeftoverArgs(argv: string[], now = Date.now()): LeftoverOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      design: { type: 'string', default: Object.keys(DESIGNS)[0] },
-      profile: { type: 'string', default: 'sandbox' },
-      since: { type: 'string' },
-      'since-hours': { type: 'string', default: '24' },
+/** Exit code of a check that could not finish: no credentials, a call failed or ran past its deadline. */
+export const EXIT_UNFINISHED = 3;
+
+/** The command line of `scripts/check-leftovers.ts`. */
+export function leftoversCli(): Cli {
+  return new Cli({
+    name: 'check-leftovers',
+    usage: 'npx ts-node --transpile-only scripts/check-leftovers.ts',
+    description:
+      "Lists what a design's deployment left in the account and region (stacks, retained or tagged " +
+      'resources, SageMaker models, endpoints and package groups, log groups, training log streams).',
+    notes: [
+      'Example, after npx cdk destroy --all:',
+      '  AWS_REGION=us-east-1 npx ts-node --transpile-only scripts/check-leftovers.ts --since-hours 2',
+      '',
+      'npm run integ runs it before deploying and after destroying. Needs AWS credentials',
+      '(AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) that may list those resources.',
+    ].join('\n'),
+    exitCodes: {
+      0: 'nothing is left',
+      1: 'something is left (listed)',
+      [EXIT_UNFINISHED]:
+        'the check could not finish (no credentials, a call failed or ran past its deadline)',
     },
-  });
-  const problems: string[] = [];
-  if (!Object.hasOwn(DESIGNS, values.design!))
-    problems.push(`--design must be one of ${Object.keys(DESIGNS).join(', ')}`);
-  if (!PROFILE_NAMES.includes(values.profile as never))
-    problems.push(`--profile must be one of ${PROFILE_NAMES.join(', ')}`);
-  let since: Date;
-  if (values.since !== undefined) {
-    since = new Date(values.since);
-    if (Number.isNaN(since.getTime())) problems.push('--since must be an ISO-8601 time');
-  } else {
-    const hours = Number(values['since-hours']);
-    if (!(hours > 0 && hours <= 90 * 24)) problems.push('--since-hours must be a number in (0, 2160]');
-    since = new Date(now - hours * 3_600_000);
-  }
-  if (problems.length > 0) throw new UsageError(problems.join('; '));
-  return { design: values.design!, profile: values.profile!, since };
+  })
+    .option('--design <name>', 'design to look for', oneOf(Object.keys(DESIGNS)), Object.keys(DESIGNS)[0])
+    .option('--profile <name>', 'profile it was deployed with', oneOf(PROFILE_NAMES), 'sandbox')
+    .option(
+      '--since <time>',
+      'consult the stacks deleted since this time',
+      isoTime(),
+      undefined,
+      '--since-hours before now',
+    )
+    .option(
+      '--since-hours <hours>',
+      'consult the stacks deleted in the last this many hours (ignored with --since)',
+      decimal(0, 90 * 24, { exclusiveMin: true }),
+      24,
+    )
+    .option(
+      '--region <name>',
+      'AWS region to check',
+      region(),
+      undefined,
+      'AWS_REGION, else the region of AWS_PROFILE',
+    );
+}
+
+export interface LeftoverArgs extends LeftoverOptions {
+  /** The region to check; undefined: the SDK's own (AWS_REGION, then the shared config file). */
+  readonly region?: string;
+}
+
+/** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
+export function parseLeftoverArgs(argv: readonly string[], now = Date.now()): LeftoverArgs {
+  const values = leftoversCli().parse<{
+    design: string;
+    profile: string;
+    since?: Date;
+    sinceHours: number;
+    region?: string;
+  }>(argv);
+  return {
+    design: values.design,
+    profile: values.profile,
+    since: values.since ?? new Date(now - values.sinceHours * 3_600_000),
+    ...(values.region ? { region: values.region } : {}),
+  };
 }
 
 export function formatReport(report: LeftoverReport, options: LeftoverOptions, region: string): string {
@@ -514,9 +569,13 @@ export function formatReport(report: LeftoverReport, options: LeftoverOptions, r
   return lines.join('\n');
 }
 
-export function defaultClients(): LeftoverClients {
+export function defaultClients(region?: string): LeftoverClients {
   // Short socket timeouts; the Deadline bounds each call as a whole, retries included.
-  const config = { maxAttempts: 3, requestHandler: { connectionTimeout: 5000, requestTimeout: 15_000 } };
+  const config = {
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 15_000 },
+    ...(region ? { region } : {}),
+  };
   return {
     cloudFormation: new CloudFormationClient(config),
     tagging: new ResourceGroupsTaggingAPIClient(config),
@@ -525,25 +584,36 @@ export function defaultClients(): LeftoverClients {
   };
 }
 
-/** Runs the check and prints the report; resolves to the exit code. */
-export async function checkLeftovers(argv: string[], clients = defaultClients()): Promise<number> {
-  let options: LeftoverOptions;
+/**
+ * Runs the check and prints the report; resolves to the exit code (0 nothing left, 1 something
+ * left, 2 bad usage or no region, 3 the check could not finish). Prints errors as one line each.
+ */
+export async function checkLeftovers(argv: readonly string[], clients?: LeftoverClients): Promise<number> {
+  let options: LeftoverArgs;
+  let regionName: string;
   try {
     options = parseLeftoverArgs(argv);
+    clients ??= defaultClients(options.region);
+    // Named before the first call, rather than as the SDK's "Region is missing".
+    regionName = await requireRegion(clients.cloudFormation);
   } catch (error) {
-    console.error(`check-leftovers: ${(error as Error).message}`);
-    return 2;
+    const { code, text } = describeFailure('check-leftovers', error);
+    if (text) console.error(text);
+    return code;
   }
   try {
     const report = await findLeftovers(clients, options);
-    console.log(formatReport(report, options, await clients.cloudFormation.config.region()));
-    return report.leftovers.length === 0 ? 0 : 1;
+    console.log(formatReport(report, options, regionName));
+    return report.leftovers.length === 0 ? EXIT.ok : EXIT.failed;
   } catch (error) {
-    console.error(`check-leftovers: could not finish the check: ${(error as Error).message}`);
-    return 3;
+    const hint = error instanceof Error ? awsHint(error) : undefined;
+    console.error(
+      `check-leftovers: could not finish the check: ${(error as Error).message}${hint ? `: ${hint}` : ''}`,
+    );
+    return EXIT_UNFINISHED;
   }
 }
 
 if (require.main === module) {
-  checkLeftovers(process.argv.slice(2)).then((code) => process.exit(code));
+  runMain('check-leftovers', () => checkLeftovers(process.argv.slice(2)));
 }

@@ -9,7 +9,7 @@
  *
  * Prints each stage's counts and wall time as a table and ends with the answer line; exits 0 when
  * the answer came from the cache (`source: cache`) with items and every line of input was accounted
- * for (input = clean + duplicates + quarantined), 1 otherwise, 2 on bad arguments. Servers are
+ * for (input = clean + duplicates + quarantined), 1 otherwise, 2 on bad usage. Servers are
  * stopped at the end and on errors; the work directory (a temp one unless --work) is removed unless
  * --keep. Needs PostgreSQL server binaries, redis-server and sagemaker/bin/py (torch) locally.
  */
@@ -19,6 +19,7 @@ import {
   createReadStream,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -26,8 +27,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Client } from 'pg';
+import { Cli, EXIT, UsageError, integer, runMain, text } from './support/cli';
 
 // Powertools reads its environment when the handler modules load: set before they are imported.
 process.env.POWERTOOLS_SERVICE_NAME ??= 'recommendations';
@@ -50,31 +51,52 @@ export interface E2eOptions {
   keep: boolean;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
-export function parseE2eArgs(argv: string[]): E2eOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      users: { type: 'string', default: '2000' },
-      days: { type: 'string', default: '7' },
-      seed: { type: 'string', default: '1' },
-      k: { type: 'string', default: '5' },
-      work: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-    },
-  });
-  const integer = (name: 'users' | 'days' | 'seed' | 'k', min: number, max: number): number => {
-    const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < min || value > max)
-      throw new UsageError(`--${name} must be an integer in [${min}, ${max}]`);
-    return value;
-  };
+/** The command line of `npm run e2e:local`. */
+export function e2eCli(): Cli {
+  return new Cli({
+    name: 'e2e:local',
+    usage: 'npm run e2e:local --',
+    description:
+      'The whole path on this machine, through the code the cloud runs: generated events -> PostgreSQL -> ' +
+      'features -> snapshot -> local training -> cache load -> the serving handler answers from the cache.',
+    notes: [
+      "Prints each stage's counts and wall time, and ends with the answer line. Needs PostgreSQL server",
+      'binaries, redis-server and sagemaker/bin/py (torch) on this machine; no AWS account.',
+      'The work directory holds the generated data, the snapshot and the training output.',
+    ].join('\n'),
+    exitCodes: { 1: 'the answer did not come from the cache, a count did not add up, or a stage failed' },
+  })
+    .option('--users <count>', 'users to generate', integer(20, 1_000_000), 2000)
+    .option('--days <count>', 'days of events (the last fifth validate the model)', integer(2, 365), 7)
+    .option('--seed <n>', 'seed of the generated data', integer(0, 2 ** 31), 1)
+    .option('--k <n>', 'k-anonymity of the features and the snapshot', integer(1, 1000), 5)
+    .option(
+      '--work <dir>',
+      'work directory, kept at the end',
+      text('a directory'),
+      undefined,
+      'a temporary one',
+    )
+    .flag('--keep', 'keep the temporary work directory and print its path');
+}
+
+/** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
+export function parseE2eArgs(argv: readonly string[]): E2eOptions {
+  const values = e2eCli().parse<{
+    users: number;
+    days: number;
+    seed: number;
+    k: number;
+    work?: string;
+    keep?: boolean;
+  }>(argv);
   return {
-    users: integer('users', 20, 1_000_000),
-    days: integer('days', 2, 365),
-    seed: integer('seed', 0, 2 ** 31),
-    k: integer('k', 1, 1000),
+    users: values.users,
+    days: values.days,
+    seed: values.seed,
+    k: values.k,
     work: values.work,
     keep: values.keep ?? false,
   };
@@ -428,25 +450,22 @@ export async function runE2e(
   } finally {
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
     if (!options.keep && !options.work) rmSync(work, { recursive: true, force: true });
-    else print(`work directory kept: ${work}`);
+    else
+      print(
+        `work directory kept: ${work} (${readdirSync(work)
+          .sort()
+          .map((name) => `${name}/`)
+          .join(', ')})`,
+      );
   }
 }
 
 if (require.main === module) {
-  let options: E2eOptions;
-  try {
-    options = parseE2eArgs(process.argv.slice(2));
-  } catch (error) {
-    console.error(`e2e-local: ${(error as Error).message}`);
-    process.exit(2);
-  }
-  // The servers' exit hooks stop them; a signal would otherwise end the process without running them.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-  runE2e(options).then(
-    (result) => process.exit(result.ok ? 0 : 1),
-    (error: unknown) => {
-      console.error(`e2e:local FAILED: ${error instanceof Error ? error.stack : String(error)}`);
-      process.exit(1);
-    },
-  );
+  runMain('e2e:local', async () => {
+    const options = parseE2eArgs(process.argv.slice(2));
+    // The servers' exit hooks stop them; a signal would otherwise end the process without running them.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+    const result = await runE2e(options);
+    return result.ok ? EXIT.ok : EXIT.failed;
+  });
 }

@@ -4,7 +4,9 @@
  *
  *   npm run data:generate -- --users 1000 --days 7 --out .local/data --seed 1
  *     [--end 2026-03-01] [--artists 500] [--groups 8] [--sessions 3]
- *     [--malformed-rate 0.01] [--duplicate-rate 0.01]
+ *     [--malformed-rate 0.01] [--duplicate-rate 0.01]      (--help lists them with their defaults)
+ *
+ * It prints the files it wrote and a one-line summary of the counts.
  *
  * Planted structure: users belong to taste groups; each group prefers its own set of artists
  * (artist index % groups == group), and clicks, plays and likes are far likelier on them, so a model
@@ -17,8 +19,9 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { Cli, EXIT, day, decimal, integer, runMain, text } from './support/cli';
 import { seededRandom } from './support/seeded-random';
 
 export interface GenerateOptions {
@@ -34,6 +37,11 @@ export interface GenerateOptions {
   sessions?: number;
   malformedRate?: number;
   duplicateRate?: number;
+  /**
+   * Called after each file is written, with its path relative to `out` ('/'-separated) and its
+   * size: where a caller lists what was written or shows progress.
+   */
+  onWrite?: (path: string, bytes: number) => void;
 }
 
 export interface GenerateSummary {
@@ -162,7 +170,11 @@ export function generateData(options: GenerateOptions): GenerateSummary {
         .join(','),
     );
   }
-  writeFileSync(join(options.out, 'accounts.csv'), accounts.join('\n') + '\n');
+  const write = (path: string, data: string | Buffer) => {
+    writeFileSync(join(options.out, ...path.split('/')), data);
+    options.onWrite?.(path, Buffer.byteLength(data));
+  };
+  write('accounts.csv', accounts.join('\n') + '\n');
 
   const preferred = (group: number, r: () => number) => {
     const perGroup = Math.max(1, Math.floor(artists / groups));
@@ -273,53 +285,80 @@ export function generateData(options: GenerateOptions): GenerateSummary {
       if (lines.length === 0) continue;
       const stamp = new Date(dayStart + hour * 3_600_000);
       const partition = stamp.toISOString().slice(0, 13).replace(/[-T]/g, '/');
-      const dir = join(options.out, 'raw', partition);
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(join(options.out, 'raw', partition), { recursive: true });
       const text = lines.join('\n') + '\n';
       const gz = gzipSync(text);
-      writeFileSync(join(dir, `events-${stamp.toISOString().slice(0, 13).replace('T', '-')}.gz`), gz);
+      write(`raw/${partition}/events-${stamp.toISOString().slice(0, 13).replace('T', '-')}.gz`, gz);
       summary.files++;
       summary.lines += lines.length;
       summary.bytes.raw += Buffer.byteLength(text);
       summary.bytes.gzip += gz.length;
     }
   }
-  writeFileSync(join(options.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  write('summary.json', JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }
 
-function parseArgs(argv: string[]): GenerateOptions {
-  const values: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
-    const [name, inline] = arg.slice(2).split('=', 2);
-    values[name] = inline ?? argv[++i];
-    if (values[name] === undefined) throw new Error(`--${name} needs a value`);
-  }
-  const int = (name: string, fallback?: number): number => {
-    const value = values[name] === undefined ? fallback : Number(values[name]);
-    if (value === undefined || !Number.isInteger(value) || value < 0)
-      throw new Error(`--${name} must be an integer`);
-    return value;
-  };
-  const rate = (name: string, fallback: number): number => {
-    const value = values[name] === undefined ? fallback : Number(values[name]);
-    if (!(value >= 0 && value <= 0.5)) throw new Error(`--${name} must be in [0, 0.5]`);
-    return value;
-  };
-  return {
-    users: int('users', 1000),
-    days: int('days', 7),
-    out: values.out ?? '.local/data',
-    seed: int('seed', 1),
-    end: values.end,
-    artists: int('artists', 500),
-    groups: int('groups', 8),
-    sessions: int('sessions', 3),
-    malformedRate: rate('malformed-rate', 0.01),
-    duplicateRate: rate('duplicate-rate', 0.01),
-  };
+export type GenerateArgs = Required<Omit<GenerateOptions, 'onWrite'>>;
+
+/** The command line of `npm run data:generate`. */
+export function generateCli(): Cli {
+  return new Cli({
+    name: 'data:generate',
+    usage: 'npm run data:generate --',
+    description:
+      'Writes seeded sample data: raw events as Firehose writes them (gzip JSON lines, one object per hour ' +
+      'under raw/YYYY/MM/DD/HH/), accounts.csv, and summary.json with every count.',
+    notes: [
+      'Example:',
+      '  npm run data:generate -- --users 1000 --days 7 --out .local/data --seed 1',
+      '',
+      'The same options write the same bytes. Write into an empty directory: objects of an earlier run',
+      'with other options stay beside the new ones (the command warns when it sees some).',
+    ].join('\n'),
+  })
+    .option('--users <count>', 'users (and accounts) to generate', integer(1, 10_000_000), 1000)
+    .option('--days <count>', 'days of events, ending the day before --end', integer(1, 3660), 7)
+    .option('--out <dir>', 'directory to write into (created if missing)', text('a directory'), '.local/data')
+    .option('--seed <n>', 'random seed', integer(0, 2 ** 31), 1)
+    .option('--end <YYYY-MM-DD>', 'exclusive end of the data window (UTC midnight)', day(), '2026-03-01')
+    .option('--artists <count>', 'artists in the catalogue', integer(1, 1_000_000), 500)
+    .option('--groups <count>', 'taste groups users belong to', integer(1, 10_000), 8)
+    .option('--sessions <count>', 'average sessions per user per day', integer(0, 100), 3)
+    .option('--malformed-rate <rate>', 'share of lines written malformed', decimal(0, 0.5), 0.01)
+    .option('--duplicate-rate <rate>', 'share of valid lines written twice', decimal(0, 0.5), 0.01);
+}
+
+/** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
+export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
+  return generateCli().parse<GenerateArgs>(argv);
+}
+
+/** The paths written, as one line: the CSV, the first and last raw object, the summary. */
+export function describeWritten(out: string, written: readonly string[]): string {
+  const raw = written.filter((path) => path.startsWith('raw/'));
+  const others = written.filter((path) => !path.startsWith('raw/'));
+  const objects =
+    raw.length === 0
+      ? []
+      : raw.length === 1
+        ? raw
+        : [`${raw[0]} .. ${raw[raw.length - 1]} (${raw.length} hourly objects)`];
+  return `wrote ${written.length} files to ${out}: ${[...others.slice(0, 1), ...objects, ...others.slice(1)].join(', ')}`;
+}
+
+/** The counts of a run, as one line. */
+export function describeSummary(summary: GenerateSummary): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const size = (bytes: number) =>
+    bytes < 1_000_000 ? `${(bytes / 1000).toFixed(1)} kB` : `${(bytes / 1_000_000).toFixed(1)} MB`;
+  const duplicates = summary.duplicatesWithinObject + summary.duplicatesAcrossObjects;
+  const last = new Date(Date.parse(summary.end) - 86_400_000).toISOString().slice(0, 10);
+  return (
+    `${n(summary.accounts)} accounts; ${summary.days} day${summary.days === 1 ? '' : 's'}, ${summary.start.slice(0, 10)} to ${last}; ` +
+    `${n(summary.lines)} lines = ${n(summary.events)} events + ${n(summary.malformed.total)} malformed + ` +
+    `${n(duplicates)} duplicates; ${size(summary.bytes.gzip)} gzip (${size(summary.bytes.raw)} raw); seed ${summary.seed}`
+  );
 }
 
 /** Every raw object a generated data set holds under `dataDir/raw`, relative to `dataDir`, in name order. */
@@ -337,11 +376,19 @@ export function rawKeys(dataDir: string): string[] {
 }
 
 if (require.main === module) {
-  try {
-    const summary = generateData(parseArgs(process.argv.slice(2)));
-    console.log(JSON.stringify(summary, null, 2));
-  } catch (error) {
-    console.error(`generate-data: ${(error as Error).message}`);
-    process.exit(2);
-  }
+  runMain('data:generate', () => {
+    const options = parseGenerateArgs(process.argv.slice(2));
+    const written: string[] = [];
+    const summary = generateData({ ...options, onWrite: (path) => written.push(path) });
+    console.log(describeWritten(options.out, written));
+    console.log(describeSummary(summary));
+    const stale = rawKeys(options.out).filter((key) => !written.includes(key.split(sep).join('/')));
+    if (stale.length > 0) {
+      console.error(
+        `data:generate: warning: ${join(options.out, 'raw')} also holds ${stale.length} objects this run did ` +
+          `not write (an earlier run?), e.g. ${stale[0]}: delete ${options.out} and rerun before uploading it`,
+      );
+    }
+    return EXIT.ok;
+  });
 }

@@ -2,7 +2,7 @@
  * `npm run data:seed-sandbox`: fills a deployed sandbox with sample data and (optionally) runs the ETL.
  *
  *   npm run data:seed-sandbox -- [--profile sandbox] [--users 1000 --days 7 --seed 1 | --from DIR]
- *                                [--run-etl] [--poll-seconds 15]
+ *                                [--run-etl] [--poll-seconds 15] [--region R]
  *
  * 1. Generates data (scripts/generate-data.ts) into a temp directory, or takes an existing one
  *    (--from, as `npm run data:generate` writes it).
@@ -16,8 +16,8 @@
  * 5. With --run-etl, starts the ETL state machine once per generated day (`{ "day": "YYYY-MM-DD" }`),
  *    in order, each after the previous one succeeded, so the last run's snapshot holds every day.
  *
- * Uses the usual AWS credential chain and region. Exit code 0 on success, 1 on failure, 2 on bad
- * arguments.
+ * Uses the usual AWS credential chain and region (--region overrides it); a missing region is named
+ * before any call. Exit code 0 on success, 1 on failure, 2 on bad usage.
  */
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -25,7 +25,8 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import { parseArgs } from 'node:util';
+import { awsHint, requireRegion } from './support/aws';
+import { Cli, EXIT, UsageError, decimal, integer, matching, region, runMain, text } from './support/cli';
 
 export const RAW_PREFIX = 'raw/';
 export const ACCOUNTS_KEY = 'accounts/accounts.csv';
@@ -35,7 +36,7 @@ export const OUTPUT_KEYS = {
   etl: 'EtlStateMachineArn',
 } as const;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface SeedOptions {
   profile: string;
@@ -45,45 +46,83 @@ export interface SeedOptions {
   from?: string;
   runEtl: boolean;
   pollMs: number;
+  /** The region to call; undefined: the SDK's own (AWS_REGION, then the shared config file). */
+  region?: string;
 }
 
-export function parseSeedArgs(argv: string[]): SeedOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      profile: { type: 'string', default: 'sandbox' },
-      users: { type: 'string', default: '1000' },
-      days: { type: 'string', default: '7' },
-      seed: { type: 'string', default: '1' },
-      from: { type: 'string' },
-      'run-etl': { type: 'boolean', default: false },
-      'poll-seconds': { type: 'string', default: '15' },
-    },
-  });
-  const problems: string[] = [];
-  const integer = (name: 'users' | 'days' | 'seed', min: number, max: number): number => {
-    const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < min || value > max)
-      problems.push(`--${name} must be an integer in [${min}, ${max}]`);
-    return value;
-  };
-  const options: SeedOptions = {
-    profile: values.profile!,
-    users: integer('users', 1, 10_000_000),
-    days: integer('days', 1, 366),
-    seed: integer('seed', 0, 2 ** 31),
-    from: values.from,
-    runEtl: values['run-etl'] ?? false,
-    pollMs: Number(values['poll-seconds']) * 1000,
-  };
-  if (!/^[a-z][a-z0-9-]{0,30}$/.test(options.profile)) problems.push('--profile must be a profile name');
-  if (!(options.pollMs > 0)) problems.push('--poll-seconds must be a positive number');
-  if (options.from !== undefined && !existsSync(join(options.from, 'accounts.csv')))
-    problems.push(
-      `--from ${options.from} has no accounts.csv: expected a directory from npm run data:generate`,
+/** The command line of `npm run data:seed-sandbox`. */
+export function seedCli(): Cli {
+  return new Cli({
+    name: 'data:seed-sandbox',
+    usage: 'npm run data:seed-sandbox --',
+    description:
+      'Fills a deployed sandbox with sample data: uploads generated (or --from) events and accounts to its raw ' +
+      'bucket, imports the accounts, and with --run-etl runs the ETL once per day.',
+    notes: [
+      'Example:',
+      '  AWS_REGION=us-east-1 npm run data:seed-sandbox -- --users 1000 --days 7 --run-etl',
+      '',
+      'Finds the bucket, function and state machine from the outputs of ArtistRecommender-<profile>-data',
+      'and -etl. Needs AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).',
+    ].join('\n'),
+  })
+    .option(
+      '--profile <name>',
+      'profile the stacks were deployed with',
+      matching(/^[a-z][a-z0-9-]{0,30}$/, 'a profile name such as sandbox'),
+      'sandbox',
+    )
+    .option('--users <count>', 'users to generate', integer(1, 10_000_000), 1000)
+    .option('--days <count>', 'days of events to generate', integer(1, 366), 7)
+    .option('--seed <n>', 'seed of the generated data', integer(0, 2 ** 31), 1)
+    .option(
+      '--from <dir>',
+      'upload this directory (from npm run data:generate) instead of generating',
+      text('a directory'),
+      undefined,
+      'generate into a temporary directory',
+    )
+    .option(
+      '--region <name>',
+      'AWS region to call',
+      region(),
+      undefined,
+      'AWS_REGION, else the region of AWS_PROFILE',
+    )
+    .flag('--run-etl', 'run the ETL state machine once per generated day, in order')
+    .option(
+      '--poll-seconds <seconds>',
+      'seconds between checks of an ETL run',
+      decimal(0, 3600, { exclusiveMin: true }),
+      15,
     );
-  if (problems.length > 0) throw new UsageError(problems.join('; '));
-  return options;
+}
+
+/** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
+export function parseSeedArgs(argv: readonly string[]): SeedOptions {
+  const values = seedCli().parse<{
+    profile: string;
+    users: number;
+    days: number;
+    seed: number;
+    from?: string;
+    region?: string;
+    runEtl?: boolean;
+    pollSeconds: number;
+  }>(argv, (v, problem) => {
+    if (v.from !== undefined && !existsSync(join(v.from, 'accounts.csv')))
+      problem(`--from ${v.from} has no accounts.csv: expected a directory from npm run data:generate`);
+  });
+  return {
+    profile: values.profile,
+    users: values.users,
+    days: values.days,
+    seed: values.seed,
+    from: values.from,
+    runEtl: values.runEtl ?? false,
+    pollMs: values.pollSeconds * 1000,
+    ...(values.region ? { region: values.region } : {}),
+  };
 }
 
 /** The stacks whose outputs are searched, in order. */
@@ -254,6 +293,14 @@ export async function uploadFiles(
   await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
 }
 
+/** What was written to the bucket, as one line: the accounts CSV and the span of raw objects. */
+export function describeUpload(bucket: string, files: readonly UploadFile[]): string {
+  const raw = files.filter((f) => f.key.startsWith(RAW_PREFIX)).map((f) => f.key);
+  const others = files.filter((f) => !f.key.startsWith(RAW_PREFIX)).map((f) => f.key);
+  const span = raw.length > 1 ? [`${raw[0]} .. ${raw[raw.length - 1]} (${raw.length} raw objects)`] : raw;
+  return `wrote ${files.length} objects to s3://${bucket}/: ${[...others, ...span].join(', ')}`;
+}
+
 /** Invokes a function synchronously and returns its decoded result; a function error throws. */
 export type Invoker = (functionName: string, payload: unknown) => Promise<unknown>;
 
@@ -261,7 +308,10 @@ export type Invoker = (functionName: string, payload: unknown) => Promise<unknow
  * An invoker backed by @aws-sdk/client-lambda, or undefined when that package is not installed
  * (it is loaded at run time so the script still uploads without it).
  */
-export function lambdaInvoker(load: (name: string) => unknown = require): Invoker | undefined {
+export function lambdaInvoker(
+  load: (name: string) => unknown = require,
+  config: { region?: string } = {},
+): Invoker | undefined {
   let sdk: {
     LambdaClient: new (config: object) => { send(command: unknown): Promise<Record<string, unknown>> };
     InvokeCommand: new (input: object) => unknown;
@@ -271,7 +321,7 @@ export function lambdaInvoker(load: (name: string) => unknown = require): Invoke
   } catch {
     return undefined;
   }
-  const client = new sdk.LambdaClient({});
+  const client = new sdk.LambdaClient(config);
   return async (functionName, payload) => {
     const out = await client.send(
       new sdk.InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
@@ -345,6 +395,7 @@ export async function seedSandbox(
       new Progress(bytes, files.length, io.progress, io.tty),
     );
     const report: SeedReport = { resources, uploaded: { files: files.length, bytes }, etl: [] };
+    io.log(describeUpload(resources.rawBucket, files));
 
     const payload = { bucket: resources.rawBucket, key: ACCOUNTS_KEY };
     if (clients.invoke) {
@@ -392,31 +443,30 @@ export async function seedSandbox(
 }
 
 if (require.main === module) {
-  let options: SeedOptions;
-  try {
-    options = parseSeedArgs(process.argv.slice(2));
-  } catch (error) {
-    console.error(`seed-sandbox: ${(error as Error).message}`);
-    process.exit(2);
-  }
-  seedSandbox(
-    options,
-    {
-      cfn: new CloudFormationClient({}),
-      s3: new S3Client({}),
-      sfn: new SFNClient({}),
-      invoke: lambdaInvoker(),
+  runMain(
+    'data:seed-sandbox',
+    async () => {
+      const options = parseSeedArgs(process.argv.slice(2));
+      const config = options.region ? { region: options.region } : {};
+      const clients = {
+        cfn: new CloudFormationClient(config),
+        s3: new S3Client(config),
+        sfn: new SFNClient(config),
+      };
+      const resolved = await requireRegion(clients.cfn);
+      console.log(`region: ${resolved}`);
+      await seedSandbox(
+        options,
+        { ...clients, invoke: lambdaInvoker(require, { region: resolved }) },
+        {
+          log: (line) => console.log(line),
+          // Upload progress goes to stderr, so stdout keeps only the lines a log needs.
+          progress: (text) => process.stderr.write(text),
+          tty: Boolean(process.stderr.isTTY),
+        },
+      );
+      return EXIT.ok;
     },
-    {
-      log: (line) => console.log(line),
-      progress: (text) => process.stderr.write(text),
-      tty: Boolean(process.stderr.isTTY),
-    },
-  ).then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(`seed-sandbox: ${(error as Error).message}`);
-      process.exit(1);
-    },
+    awsHint,
   );
 }

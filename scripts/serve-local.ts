@@ -2,8 +2,8 @@
  * `npm run serve:local`: the recommendations handler behind a local HTTP server, against a real
  * redis-server shaped like ElastiCache Serverless (TLS, cluster mode), seeded with demo data.
  *
- *   npm run serve:local -- [--port N] [--users N] [--once]
- *                          [--cache-host H --cache-port P --cache-ca ca.pem] [--no-seed]
+ *   npm run serve:local -- [--port 0] [--users 50] [--once]
+ *                          [--cache-host H --cache-port P [--cache-ca ca.pem]] [--no-seed]
  *
  * --once     serves one self-check request, prints it and exits (0 when it was served from the cache).
  * --cache-*  use a cache that is already running instead of starting one (it is seeded too, unless
@@ -27,6 +27,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { errorResponse } from '../lambda/recommendations/http';
 import type { LocalRedisCluster } from '../test/support/redis-cluster';
+import { Cli, describeFailure, integer, runMain, text, type Value } from './support/cli';
 
 // Powertools reads its environment when the handler module loads: set it before the import below.
 process.env.POWERTOOLS_SERVICE_NAME ??= 'recommendations';
@@ -51,67 +52,74 @@ type Handler = (
   context: Pick<Context, 'awsRequestId'>,
 ) => Promise<APIGatewayProxyResult>;
 
-interface Options {
+export interface ServeOptions {
   port: number;
   users: number;
   once: boolean;
   seed: boolean;
   cacheHost?: string;
   cachePort?: number;
+  /** The PEM text of --cache-ca (the file is read while parsing, so a bad path is bad usage). */
   cacheCa?: string;
 }
 
-function parseArgs(argv: string[]): Options {
-  const options: Options = { port: 0, users: 50, once: false, seed: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${arg} needs a value`);
-      return next;
-    };
-    const integer = (min: number, max: number) => {
-      const parsed = Number(value());
-      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        throw new Error(`${arg} must be an integer in [${min}, ${max}]`);
+/** The command line of `npm run serve:local`. */
+export function serveCli(): Cli {
+  return new Cli({
+    name: 'serve:local',
+    usage: 'npm run serve:local --',
+    description:
+      'The recommendations handler behind a local HTTP server on 127.0.0.1, against a real redis-server ' +
+      'configured like ElastiCache Serverless (TLS, cluster mode), seeded with demo lists. Prints a curl line.',
+    notes: [
+      'Stops on Ctrl-C (SIGINT), SIGTERM or SIGHUP; the cache it started, and the directory holding its TLS',
+      'key, go with it. Needs redis-server and openssl; no AWS account.',
+    ].join('\n'),
+    exitCodes: { 1: 'the server could not start, or --once was not answered from the cache' },
+  })
+    .option('--port <port>', 'port to listen on (0: any free port)', integer(0, 65535), 0)
+    .option('--users <count>', 'demo users to seed (user-1 .. user-N)', integer(1, 100_000), 50)
+    .flag('--once', 'serve one self-check request, print it and exit (0 when it came from the cache)')
+    .flag('--no-seed', 'do not seed the cache (with --cache-host: use what it holds)')
+    .option(
+      '--cache-host <host>',
+      'use this running cache instead of starting one (with --cache-port)',
+      text('a host name'),
+      undefined,
+      'start a redis-server for the run',
+    )
+    .option('--cache-port <port>', 'port of --cache-host', integer(1, 65535), undefined, 'none')
+    .option(
+      '--cache-ca <file>',
+      'PEM CA certificate that signed the certificate of --cache-host',
+      readableFile(),
+      undefined,
+      "Node's bundled CAs",
+    );
+}
+
+/** A file that can be read, as its text. */
+function readableFile(): Value<string> {
+  return {
+    expects: 'a readable file',
+    parse(path) {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (error) {
+        throw new Error(`a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
       }
-      return parsed;
-    };
-    switch (arg) {
-      case '--port':
-        options.port = integer(0, 65535);
-        break;
-      case '--users':
-        options.users = integer(1, 100_000);
-        break;
-      case '--once':
-        options.once = true;
-        break;
-      case '--no-seed':
-        options.seed = false;
-        break;
-      case '--cache-host':
-        options.cacheHost = value();
-        break;
-      case '--cache-port':
-        options.cachePort = integer(1, 65535);
-        break;
-      case '--cache-ca':
-        options.cacheCa = readFileSync(value(), 'utf8');
-        break;
-      case '--help':
-        console.log('usage: npm run serve:local -- [--port N] [--users N] [--once] [--no-seed]');
-        console.log('       [--cache-host HOST --cache-port PORT --cache-ca CA.pem]');
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown option ${arg} (try --help)`);
-    }
-  }
-  if ((options.cacheHost === undefined) !== (options.cachePort === undefined)) {
-    throw new Error('--cache-host and --cache-port go together');
-  }
-  return options;
+    },
+  };
+}
+
+/** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
+export function parseServeArgs(argv: readonly string[]): ServeOptions {
+  return serveCli().parse<ServeOptions>(argv, (options, problem) => {
+    if ((options.cacheHost === undefined) !== (options.cachePort === undefined))
+      problem('--cache-host and --cache-port go together');
+    if (options.cacheCa !== undefined && options.cacheHost === undefined)
+      problem('--cache-ca goes with --cache-host');
+  });
 }
 
 export interface RequestTarget {
@@ -277,8 +285,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   );
 }
 
-async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+async function main(options: ServeOptions): Promise<void> {
   const server = createServer();
   let redis: Promise<LocalRedisCluster | undefined> = Promise.resolve(undefined);
   let handler: ReturnType<typeof import('../lambda/recommendations/handler').createHandler> | undefined;
@@ -358,15 +365,14 @@ async function main(): Promise<void> {
       await shutdown(ok ? 0 : 1);
     }
   } catch (error) {
-    console.error(error);
+    console.error(describeFailure('serve:local', error).text);
     await shutdown(1);
   }
 }
 
 if (require.main === module) {
-  // Only a bad command line gets here: every later failure goes through shutdown().
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
+  // A bad command line ends here (exit 2); every later failure goes through shutdown() in main().
+  runMain('serve:local', async () => {
+    await main(parseServeArgs(process.argv.slice(2)));
   });
 }

@@ -1,10 +1,12 @@
 /**
  * Starts the training pipeline of a deployed design and follows it until it ends.
  *
- *   npm run train -- [--profile sandbox|production] [--design artist-recommender] [--no-wait]
+ *   npm run train -- [--profile sandbox|production] [--design artist-recommender] [--region R]
+ *                    [--no-wait] [--poll-seconds 15]
  *
- * Uses the usual AWS credential chain and region. Exit code 0 when the run succeeds (promoted, or
- * rejected by the gate), 1 when it fails, 2 on bad arguments.
+ * Uses the usual AWS credential chain and region (--region overrides it); a missing region is named
+ * before any call. Exit code 0 when the run succeeds (promoted, or rejected by the gate), 1 when it
+ * fails, 2 on bad usage.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
@@ -14,40 +16,78 @@ import {
   StartExecutionCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { parseArgs } from 'node:util';
 import { PROFILE_NAMES } from '../lib/config/profile';
 import { DESIGNS } from '../lib/designs';
 import { metricsNamespace } from '../lib/stacks/serving-stack';
+import { awsHint, requireRegion } from './support/aws';
+import { Cli, EXIT, UsageError, decimal, oneOf, region, runMain } from './support/cli';
 
 export interface TrainOptions {
   readonly profile: string;
   readonly design: string;
   readonly wait: boolean;
   readonly pollMs: number;
+  /** The region to call; undefined: the SDK's own (AWS_REGION, then the shared config file). */
+  readonly region?: string;
 }
 
-export function parseTrainArgs(argv: string[]): TrainOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      profile: { type: 'string', default: 'sandbox' },
-      design: { type: 'string', default: Object.keys(DESIGNS)[0] },
-      'no-wait': { type: 'boolean', default: false },
-      'poll-seconds': { type: 'string', default: '15' },
-    },
-  });
-  const problems: string[] = [];
-  if (!PROFILE_NAMES.includes(values.profile as never))
-    problems.push(`--profile must be one of ${PROFILE_NAMES.join(', ')}`);
-  if (!Object.hasOwn(DESIGNS, values.design!))
-    problems.push(`--design must be one of ${Object.keys(DESIGNS).join(', ')}`);
-  const poll = Number(values['poll-seconds']);
-  if (!Number.isFinite(poll) || poll <= 0) problems.push('--poll-seconds must be a positive number');
-  if (problems.length > 0) throw new UsageError(problems.join('; '));
-  return { profile: values.profile!, design: values.design!, wait: !values['no-wait'], pollMs: poll * 1000 };
+export { UsageError };
+
+/** The command line of `npm run train`. */
+export function trainCli(): Cli {
+  return new Cli({
+    name: 'train',
+    usage: 'npm run train --',
+    description:
+      'Starts the training pipeline of a deployed design and prints every state it enters, until the run ends.',
+    notes: [
+      'Example:',
+      '  AWS_REGION=us-east-1 npm run train -- --profile sandbox',
+      '',
+      'Needs AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and the region',
+      'the design is deployed in. A run that ends promoted, or rejected by the gate, is a success.',
+    ].join('\n'),
+  })
+    .option('--profile <name>', 'profile the design was deployed with', oneOf(PROFILE_NAMES), 'sandbox')
+    .option(
+      '--design <name>',
+      'design whose pipeline to start',
+      oneOf(Object.keys(DESIGNS)),
+      Object.keys(DESIGNS)[0],
+    )
+    .option(
+      '--region <name>',
+      'AWS region to call',
+      region(),
+      undefined,
+      'AWS_REGION, else the region of AWS_PROFILE',
+    )
+    .flag('--no-wait', 'start the run, print its ARN and return without following it')
+    .option(
+      '--poll-seconds <seconds>',
+      'seconds between checks of the run',
+      decimal(0, 3600, { exclusiveMin: true }),
+      15,
+    );
 }
 
-export class UsageError extends Error {}
+/** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
+export function parseTrainArgs(argv: readonly string[]): TrainOptions {
+  const values = trainCli().parse<{
+    profile: string;
+    design: string;
+    region?: string;
+    wait: boolean;
+    pollSeconds: number;
+  }>(argv);
+  return {
+    profile: values.profile,
+    design: values.design,
+    wait: values.wait,
+    pollMs: values.pollSeconds * 1000,
+    ...(values.region ? { region: values.region } : {}),
+  };
+}
 
 /** The pipeline stack's name, as lib/blueprint.ts names it. */
 export function pipelineStackName(design: string, profile: string): string {
@@ -111,19 +151,17 @@ export async function train(
 }
 
 if (require.main === module) {
-  (async () => {
-    let options: TrainOptions;
-    try {
-      options = parseTrainArgs(process.argv.slice(2));
-    } catch (error) {
-      console.error(`train: ${(error as Error).message}`);
-      process.exit(2);
-    }
-    const status = await train(options, { cfn: new CloudFormationClient({}), sfn: new SFNClient({}) });
-    console.log(`status: ${status}`);
-    process.exit(status === 'SUCCEEDED' || status === 'STARTED' ? 0 : 1);
-  })().catch((error: Error) => {
-    console.error(`train: ${error.message}`);
-    process.exit(1);
-  });
+  runMain(
+    'train',
+    async () => {
+      const options = parseTrainArgs(process.argv.slice(2));
+      const config = options.region ? { region: options.region } : {};
+      const clients = { cfn: new CloudFormationClient(config), sfn: new SFNClient(config) };
+      console.log(`region: ${await requireRegion(clients.cfn)}`);
+      const status = await train(options, clients);
+      console.log(`status: ${status}`);
+      return status === 'SUCCEEDED' || status === 'STARTED' ? EXIT.ok : EXIT.failed;
+    },
+    awsHint,
+  );
 }

@@ -10,13 +10,16 @@
  * It drives the project's own CDK CLI: integ-runner 2.197.10, the newest release, reads cloud
  * assemblies up to schema 53, and aws-cdk-lib 2.276 writes schema 55.
  *
- * Exit code 0 when every assertion passed, the destroy succeeded and nothing is left; 1 otherwise.
+ * Exit code 0 when every assertion passed, the destroy succeeded and nothing is left; 1 otherwise;
+ * 2 on bad usage.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkLeftovers } from '../../scripts/check-leftovers';
+import { awsHint } from '../../scripts/support/aws';
+import { Cli, runMain } from '../../scripts/support/cli';
 import { INTEG_REGION } from './sandbox-integ-app';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -98,8 +101,28 @@ function integTemplate(outdir: string): { names: string[]; template: Template } 
   return { names: [testCase.assertionStackName, testCase.assertionStack], template };
 }
 
+/** The command line of `npm run integ`. */
+function integCli(): Cli {
+  return new Cli({
+    name: 'integ',
+    usage: 'npm run integ --',
+    description:
+      `The integration test in a real account, in ${INTEG_REGION}: checks that the account holds nothing of the ` +
+      'design, deploys the sandbox and its assertions, reads every result, destroys everything and checks ' +
+      'that nothing is left.',
+    notes: [
+      `Needs credentials for a dedicated account (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY),`,
+      `npx cdk bootstrap aws://ACCOUNT/${INTEG_REGION}, and no deployment of the design there. Takes 1.5-3 h.`,
+      'Without an account: npm run integ:snapshot compares the app with its committed snapshot.',
+    ].join('\n'),
+    exitCodes: {
+      1: 'an assertion failed, the deploy or destroy failed, or something was left (or the account was not clean)',
+    },
+  }).flag('--no-clean', 'keep the stacks after the run, for debugging (then destroy them yourself)');
+}
+
 async function main(argv: string[]): Promise<number> {
-  const clean = !argv.includes('--no-clean');
+  const { clean } = integCli().parse<{ clean: boolean }>(argv);
   // The one region of the test case; every child process and SDK client uses it.
   process.env.AWS_REGION = process.env.AWS_DEFAULT_REGION = process.env.CDK_DEFAULT_REGION = INTEG_REGION;
   const env = { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' };
@@ -176,11 +199,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  runMain('integ', () => main(process.argv.slice(2)), awsHint);
 }

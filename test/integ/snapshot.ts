@@ -17,6 +17,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Cli, runMain } from '../../scripts/support/cli';
 import { buildSandboxIntegApp } from './sandbox-integ-app';
 
 export const SNAPSHOT_DIR = path.join(__dirname, 'integ.sandbox.ts.snapshot');
@@ -170,7 +171,21 @@ export async function writeSnapshot(outdir: string, snapshotDir = SNAPSHOT_DIR):
   return ['manifest.json', ...files];
 }
 
-async function main(command: string | undefined): Promise<number> {
+/** The command line of `npm run integ:snapshot` (`check`) and `npm run integ:update` (`update`). */
+function snapshotCli(): Cli {
+  return new Cli({
+    name: 'integ:snapshot',
+    usage: 'npx ts-node --transpile-only test/integ/snapshot.ts',
+    description:
+      "The integration test's snapshot: `check` synthesizes test/integ/integ.sandbox.ts and compares it with " +
+      'the committed snapshot (npm run integ:snapshot); `update` rewrites the snapshot (npm run integ:update).',
+    notes: 'No AWS account needed: both only synthesize.',
+    exitCodes: { 1: 'check: the snapshot is stale (the differences are listed)' },
+  }).argument('command', 'what to do', ['check', 'update']);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { command } = snapshotCli().parse<{ command: 'check' | 'update' }>(argv);
   if (command === 'update') {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'integ-synth-'));
     try {
@@ -178,32 +193,23 @@ async function main(command: string | undefined): Promise<number> {
       const files = await writeSnapshot(outdir);
       const bytes = files.reduce((sum, name) => sum + fs.statSync(path.join(SNAPSHOT_DIR, name)).size, 0);
       console.log(
-        `wrote ${files.length} files, ${(bytes / 1024).toFixed(0)} KiB, to ${path.relative(process.cwd(), SNAPSHOT_DIR)}`,
+        `wrote ${files.length} files, ${(bytes / 1024).toFixed(0)} KiB, to ` +
+          `${path.relative(process.cwd(), SNAPSHOT_DIR)}: ${files.join(', ')}`,
       );
       return 0;
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   }
-  if (command === 'check') {
-    const problems = checkSnapshot();
-    if (problems.length === 0) {
-      console.log('integration test snapshot is current: nothing would deploy differently');
-      return 0;
-    }
-    console.error(`integration test snapshot is stale (npm run integ:update):\n  ${problems.join('\n  ')}`);
-    return 1;
+  const problems = checkSnapshot();
+  if (problems.length === 0) {
+    console.log('integration test snapshot is current: nothing would deploy differently');
+    return 0;
   }
-  console.error('usage: snapshot.ts update|check');
-  return 2;
+  console.error(`integration test snapshot is stale (npm run integ:update):\n  ${problems.join('\n  ')}`);
+  return 1;
 }
 
 if (require.main === module) {
-  main(process.argv[2]).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  runMain('integ:snapshot', () => main(process.argv.slice(2)));
 }

@@ -15,7 +15,9 @@ describe('e2e-local arguments and table', () => {
     });
     expect(() => parseE2eArgs(['--users', 'many'])).toThrow(UsageError);
     expect(() => parseE2eArgs(['--days', '1'])).toThrow(/--days must be an integer in \[2, 365\]/);
-    expect(() => parseE2eArgs(['--nope'])).toThrow();
+    expect(() => parseE2eArgs(['--nope'])).toThrow(new UsageError("unknown option '--nope'"));
+    expect(() => parseE2eArgs(['--work'])).toThrow(new UsageError('--work needs a value: a directory'));
+    expect(parseE2eArgs(['--work', '/tmp/w', '--keep'])).toMatchObject({ work: '/tmp/w', keep: true });
   });
 
   it('formats one row per stage and a total', () => {

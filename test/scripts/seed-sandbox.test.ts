@@ -109,6 +109,11 @@ describe('seed-sandbox', () => {
     expect(report.uploaded.files).toBe(files.length);
     expect(invoked).toEqual([['accounts-import-fn', { bucket: 'raw-bucket', key: 'accounts/accounts.csv' }]]);
     expect(out.lines.join('\n')).toMatch(/accounts import: \{"rows":30/);
+    const raw = files.filter((f) => f.key.startsWith('raw/')).map((f) => f.key);
+    expect(out.lines).toContain(
+      `wrote ${files.length} objects to s3://raw-bucket/: accounts/accounts.csv, ${raw[0]} .. ${raw.at(-1)} ` +
+        `(${raw.length} raw objects)`,
+    );
     // Without a terminal: one progress line per tenth at most, and the last one at 100%.
     expect(out.bar.length).toBeLessThanOrEqual(12);
     expect(out.bar.at(-1)).toMatch(new RegExp(`100% .* ${files.length} / ${files.length} files\\n$`));
@@ -202,9 +207,23 @@ describe('parts', () => {
       days: 2,
       runEtl: true,
     });
+    expect(parseSeedArgs(['--region', 'eu-west-1', '--poll-seconds', '0.5'])).toMatchObject({
+      region: 'eu-west-1',
+      pollMs: 500,
+    });
     expect(() => parseSeedArgs(['--users', '0'])).toThrow(UsageError);
     expect(() => parseSeedArgs(['--from', '/nonexistent'])).toThrow(/has no accounts.csv/);
-    expect(() => parseSeedArgs(['--profile', 'Bad Name'])).toThrow(/--profile/);
+    // Every bad option at once, each with what it expects, then what the values say together.
+    expect(() =>
+      parseSeedArgs(['--profile', 'Bad Name', '--days', 'x', '--region', 'eu', '--from', '/nonexistent']),
+    ).toThrow(
+      new UsageError(
+        '--profile must be a profile name such as sandbox, got "Bad Name"; --days must be an integer in ' +
+          '[1, 366], got "x"; --region must be an AWS region name such as us-east-1, got "eu"; ' +
+          '--from /nonexistent has no accounts.csv: expected a directory from npm run data:generate',
+      ),
+    );
+    expect(() => parseSeedArgs(['--run-etl', 'now'])).toThrow(new UsageError("unexpected argument 'now'"));
   });
 
   it('redraws the bar in place on a terminal', () => {

@@ -287,6 +287,22 @@ describe('npm run serve:local', () => {
     }
   });
 
+  it('refuses a bad command line in one line, exit 2, before starting a cache', async () => {
+    server = start(
+      process.execPath,
+      [...SERVE, '--cache-port', '6379', '--cache-ca', join(tmp, 'missing.pem'), '--port', '70000'],
+      envWithTmp(tmp),
+    );
+    expect(await server.exited).toBe(2);
+    expect(server.output()).toBe(
+      'serve:local: --cache-ca must be a readable file (ENOENT), got "' +
+        join(tmp, 'missing.pem') +
+        '"; --port must be an integer in [0, 65535], got "70000"; --cache-host and --cache-port go together; ' +
+        '--cache-ca goes with --cache-host (see --help)\n',
+    );
+    expect(cacheDirs(tmp)).toEqual([]);
+  });
+
   it('passes its --once self-check through the npm script and leaves no key behind', async () => {
     server = start(
       'npm',

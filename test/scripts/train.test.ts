@@ -6,7 +6,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { apiCheckedMockClient } from '../support/aws-api-model/mock';
-import { parseTrainArgs, pipelineStackName, train } from '../../scripts/train';
+import { parseTrainArgs, pipelineStackName, train, UsageError } from '../../scripts/train';
 
 const cfnMock = apiCheckedMockClient(CloudFormationClient);
 const sfnMock = apiCheckedMockClient(SFNClient);
@@ -94,7 +94,17 @@ test('a stack without the output is named in the error', async () => {
 
 test('bad arguments name every bad flag', () => {
   expect(() => parseTrainArgs(['--profile', 'prod', '--design', 'x', '--poll-seconds', '0'])).toThrow(
-    /--profile must be one of sandbox, production; --design must be one of artist-recommender; --poll-seconds/,
+    new UsageError(
+      '--profile must be one of sandbox, production, got "prod"; --design must be one of artist-recommender, ' +
+        'got "x"; --poll-seconds must be a number in (0, 3600], got "0"',
+    ),
   );
+  expect(parseTrainArgs(['--region', 'eu-west-1', '--no-wait', '--poll-seconds', '2.5'])).toEqual({
+    profile: 'sandbox',
+    design: 'artist-recommender',
+    wait: false,
+    pollMs: 2500,
+    region: 'eu-west-1',
+  });
   expect(pipelineStackName('artist-recommender', 'production')).toBe('ArtistRecommender-production-pipeline');
 });

@@ -4,8 +4,11 @@ import { addBlueprintStacks } from '../lib/blueprint';
 import { resolveAppConfig } from '../lib/config/app-config';
 import { ConfigError } from '../lib/config/config-error';
 import { DESIGNS } from '../lib/designs';
+import { hideBundlingLines, verboseSynth, verboseSynthContext } from './bundling-output';
 
-const app = new App();
+const app = new App({ postCliContext: verboseSynthContext(process.env) });
+// Bundling progress only when asked for (-c verbose=true, --debug); warnings and errors always.
+if (!verboseSynth(app)) hideBundlingLines(process.stderr);
 try {
   const config = resolveAppConfig(
     { design: app.node.tryGetContext('design'), profile: app.node.tryGetContext('profile') },

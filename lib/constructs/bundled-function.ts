@@ -87,6 +87,11 @@ export class BundledFunction extends Construct {
         sourceMap: true,
         target: 'node24',
         format: nodejs.OutputFormat.CJS,
+        // esbuild's file sizes and "Done" only when the synth asks for bundling output
+        // (`-c verbose=true`, see bin/bundling-output.ts); its warnings and errors always.
+        logLevel: [true, 'true'].includes(this.node.tryGetContext('verbose'))
+          ? nodejs.LogLevel.INFO
+          : nodejs.LogLevel.WARNING,
         // The runtime's AWS SDK: a smaller bundle, loaded only by the code paths that call AWS.
         externalModules: props.bundleAwsSdkLibraries ? ['@aws-sdk/client-*'] : ['@aws-sdk/*'],
         commandHooks: {

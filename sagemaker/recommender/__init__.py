@@ -12,9 +12,13 @@ Modules (one idea each):
   evaluation    held-out metrics for model and popularity, threshold choice
   metrics       Recall/NDCG/HitRate/Precision/Coverage@K
   train_job     SageMaker script-mode job (train.py at the source root calls it)
+  channels      training channels from `npm run data:generate` output, by the ETL snapshot's rules
   local_train   runs train.py with SM_* variables on local folders
   local_server  /ping + /invocations around code/inference.py
   offline       benchmark interface: --train DIR --k K --out RECS.tsv
-  bench         Last.fm benchmark table, and --gpu-synthetic (gpu_synthetic)
+  bench         Last.fm (or channel) benchmark table and --plot, and --gpu-synthetic (gpu_synthetic)
+  plots         PNG charts: benchmark quality per segment, serving latency distribution
+  progress      stderr progress: a live bar on a terminal, one line per stage elsewhere
+  cli           one-line errors and exit codes of the command-line tools
   synthetic     planted-taste synthetic data for tests
 """

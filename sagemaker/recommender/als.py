@@ -152,12 +152,14 @@ def initial_factors(n: int, params: ALSParams, device, dtype=torch.float32) -> t
 
 
 def fit_als(matrix: SparseRows, params: ALSParams, ctx: DistContext | None = None, budget: int = 1 << 24, log=None,
-            checkpoint: SweepCheckpoint | None = None):
+            checkpoint: SweepCheckpoint | None = None, on_sweep=None):
     """Alternates row/column solves.
 
     With a checkpoint, a fit continues after the last sweep it holds, and the state after every
     sweep is saved: the factors after sweep k depend only on the factors after sweep k-1, so the
     resumed fit gives the factors of an uninterrupted one.
+    on_sweep(done, seconds) is called after each sweep (and once with seconds None for the sweeps
+    a checkpoint restored), for progress display.
     Returns (row_factors, col_factors, column unobserved weights, seconds per iteration)."""
     ctx = ctx or DistContext()
     device, dtype = matrix.values.device, matrix.values.dtype
@@ -174,6 +176,8 @@ def fit_als(matrix: SparseRows, params: ALSParams, ctx: DistContext | None = Non
         if state is not None:
             row_factors, col_factors = state.row_factors.to(device, dtype), state.col_factors.to(device, dtype)
             timings, start = list(state.timings), state.sweep
+    if on_sweep is not None and start:
+        on_sweep(start, None)
     for iteration in range(start, params.iterations):
         began = time.perf_counter()
         local = solve_rows(col_factors, matrix, row_shares[ctx.rank], params, budget, row_ones, col_w)
@@ -185,4 +189,6 @@ def fit_als(matrix: SparseRows, params: ALSParams, ctx: DistContext | None = Non
             checkpoint.save(SweepState(iteration + 1, row_factors, col_factors, timings), params.iterations, device)
         if log is not None:
             log(f"als iteration {iteration + 1}/{params.iterations}: {timings[-1]:.2f}s")
+        if on_sweep is not None:
+            on_sweep(iteration + 1, timings[-1])
     return row_factors, col_factors, col_w, timings

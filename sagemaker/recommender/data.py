@@ -8,6 +8,7 @@ in which case it is counted (never dropped silently).
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from dataclasses import dataclass, field
@@ -72,43 +73,96 @@ def _parse_ts(text: str) -> None:
         datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
 
 
-def read_interaction_rows(path: str, skip_bad_rows: bool = False):
-    """Returns ([(user_id, item_id, weight)], skipped_count)."""
+class _CountingReader(io.RawIOBase):
+    """Reports the bytes read from a file, for progress over a large CSV."""
+
+    def __init__(self, raw, on_bytes):
+        super().__init__()
+        self.raw, self.on_bytes = raw, on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        if n:
+            self.on_bytes(n)
+        return n
+
+
+def csv_records(path: str, on_bytes=None):
+    """Yields (line number, fields) of a UTF-8 CSV file, header included. A file that cannot be
+    opened or read as CSV raises DataError naming it (and the line, where there is one)."""
+    try:
+        raw = open(path, "rb", buffering=0 if on_bytes else -1)
+    except FileNotFoundError:
+        raise DataError(f"{path}: not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected a CSV file") from None
+    except PermissionError:
+        raise DataError(f"{path}: not readable (permission denied)") from None
+    with raw:
+        source = io.BufferedReader(_CountingReader(raw, on_bytes), 1 << 20) if on_bytes else raw
+        reader = csv.reader(io.TextIOWrapper(source, encoding="utf-8", newline=""))
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                # The decoder works a block ahead of the reader: the bad byte lies after this line.
+                raise DataError(f"{path}: not UTF-8 text (after line {reader.line_num})") from None
+            except csv.Error as exc:
+                raise DataError(f"{path}:{reader.line_num}: {exc}") from None
+            yield reader.line_num, record
+
+
+def _missing(path: str, line: int, record: list[str], cols: dict[str, int]) -> None:
+    """A short row: names the first column the header promises and the row lacks."""
+    absent = sorted((index, name) for name, index in cols.items() if index >= len(record))
+    if absent:
+        raise DataError(f"{path}:{line}: field '{absent[0][1]}': missing value")
+
+
+def _blank(record: list[str]) -> bool:
+    return not record or (len(record) == 1 and not record[0].strip())
+
+
+def read_interaction_rows(path: str, skip_bad_rows: bool = False, on_bytes=None):
+    """Returns ([(user_id, item_id, weight)], skipped_count). on_bytes(n) is told of each block read."""
     rows: list[tuple[str, str, float]] = []
     skipped = 0
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        cols = _check_header(path, next(reader, None), INTERACTION_COLUMNS[:3], INTERACTION_COLUMNS[3:])
-        for record in reader:
-            line = reader.line_num
-            if not record or (len(record) == 1 and not record[0].strip()):
-                continue  # blank line
+    records = csv_records(path, on_bytes)
+    first = next(records, None)
+    cols = _check_header(path, first and first[1], INTERACTION_COLUMNS[:3], INTERACTION_COLUMNS[3:])
+    for line, record in records:
+        if _blank(record):
+            continue
+        try:
+            _missing(path, line, record, cols)
+            user, item = record[cols["user_id"]].strip(), record[cols["item_id"]].strip()
+            if not user:
+                raise DataError(f"{path}:{line}: field 'user_id': empty")
+            if not item:
+                raise DataError(f"{path}:{line}: field 'item_id': empty")
+            raw_weight = record[cols["weight"]].strip()
             try:
-                if len(record) < len(cols):
-                    raise DataError(f"{path}:{line}: field '{INTERACTION_COLUMNS[len(record)]}': missing value")
-                user, item = record[cols["user_id"]].strip(), record[cols["item_id"]].strip()
-                if not user:
-                    raise DataError(f"{path}:{line}: field 'user_id': empty")
-                if not item:
-                    raise DataError(f"{path}:{line}: field 'item_id': empty")
-                raw_weight = record[cols["weight"]].strip()
+                weight = _parse_weight(raw_weight)
+            except ValueError as exc:
+                reason = str(exc) if "positive" in str(exc) else "not a number"
+                raise DataError(f"{path}:{line}: field 'weight': {raw_weight!r} {reason}") from None
+            if "ts" in cols:
+                raw_ts = record[cols["ts"]].strip()
                 try:
-                    weight = _parse_weight(raw_weight)
-                except ValueError as exc:
-                    reason = str(exc) if "positive" in str(exc) else "not a number"
-                    raise DataError(f"{path}:{line}: field 'weight': {raw_weight!r} {reason}") from None
-                if "ts" in cols:
-                    raw_ts = record[cols["ts"]].strip()
-                    try:
-                        _parse_ts(raw_ts)
-                    except ValueError:
-                        raise DataError(f"{path}:{line}: field 'ts': {raw_ts!r} is not ISO-8601") from None
-            except DataError:
-                if not skip_bad_rows:
-                    raise
-                skipped += 1
-                continue
-            rows.append((user, item, weight))
+                    _parse_ts(raw_ts)
+                except ValueError:
+                    raise DataError(f"{path}:{line}: field 'ts': {raw_ts!r} is not ISO-8601") from None
+        except DataError:
+            if not skip_bad_rows:
+                raise
+            skipped += 1
+            continue
+        rows.append((user, item, weight))
     return rows, skipped
 
 
@@ -116,27 +170,25 @@ def read_users(path: str, skip_bad_rows: bool = False):
     """Returns ({user_id: {"age_group": ..., "location": ...}}, skipped_count)."""
     users: dict[str, dict[str, str]] = {}
     skipped = 0
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        cols = _check_header(path, next(reader, None), USER_COLUMNS[:1], USER_COLUMNS[1:])
-        for record in reader:
-            line = reader.line_num
-            if not record or (len(record) == 1 and not record[0].strip()):
-                continue
-            try:
-                if len(record) < len(cols):
-                    raise DataError(f"{path}:{line}: field '{USER_COLUMNS[len(record)]}': missing value")
-                user = record[cols["user_id"]].strip()
-                if not user:
-                    raise DataError(f"{path}:{line}: field 'user_id': empty")
-                if user in users:
-                    raise DataError(f"{path}:{line}: field 'user_id': duplicate user {user!r}")
-            except DataError:
-                if not skip_bad_rows:
-                    raise
-                skipped += 1
-                continue
-            users[user] = {name: record[cols[name]].strip() for name in USER_COLUMNS[1:] if name in cols}
+    records = csv_records(path)
+    first = next(records, None)
+    cols = _check_header(path, first and first[1], USER_COLUMNS[:1], USER_COLUMNS[1:])
+    for line, record in records:
+        if _blank(record):
+            continue
+        try:
+            _missing(path, line, record, cols)
+            user = record[cols["user_id"]].strip()
+            if not user:
+                raise DataError(f"{path}:{line}: field 'user_id': empty")
+            if user in users:
+                raise DataError(f"{path}:{line}: field 'user_id': duplicate user {user!r}")
+        except DataError:
+            if not skip_bad_rows:
+                raise
+            skipped += 1
+            continue
+        users[user] = {name: record[cols[name]].strip() for name in USER_COLUMNS[1:] if name in cols}
     return users, skipped
 
 
@@ -161,12 +213,12 @@ def build_interactions(rows, user_features=None, skipped_rows: int = 0) -> Inter
     )
 
 
-def load_channel(directory: str, skip_bad_rows: bool = False) -> Interactions:
+def load_channel(directory: str, skip_bad_rows: bool = False, on_bytes=None) -> Interactions:
     """Loads a training channel folder: interactions.csv and, when present, users.csv."""
     path = os.path.join(directory, "interactions.csv")
     if not os.path.exists(path):
         raise DataError(f"{path}: not found (the channel must contain interactions.csv)")
-    rows, skipped = read_interaction_rows(path, skip_bad_rows)
+    rows, skipped = read_interaction_rows(path, skip_bad_rows, on_bytes)
     if not rows:
         raise DataError(f"{path}: no valid interaction rows")
     features: dict[str, dict[str, str]] = {}

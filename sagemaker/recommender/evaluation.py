@@ -48,14 +48,28 @@ def choose_threshold(hit_scores: list[float], keep_fraction: float) -> float:
     return float(ordered[index])
 
 
+def model_recommendations(trained, users: list[int], k: int):
+    """(user -> top-k item indices, user -> their scores), seen artists excluded, no threshold."""
+    indices, scores = trained.scorer().recommend_known(torch.tensor(users, dtype=torch.long), k, threshold=None)
+    return dict(zip(users, indices)), dict(zip(users, scores))
+
+
+def segment_metrics(recommendations: dict, truth: dict, train_counts, num_items: int, k: int, at: int) -> list[dict]:
+    """ranking_metrics of the users with at most `at` training interactions, and of the rest."""
+    light = {u: t for u, t in truth.items() if train_counts[u] <= at}
+    heavy = {u: t for u, t in truth.items() if train_counts[u] > at}
+    return [{"segment": label, "users": len(part), **ranking_metrics(recommendations, part, num_items, k)}
+            for label, part in ((f"<= {at} interactions", light), (f"> {at} interactions", heavy))]
+
+
 def evaluate(trained, rows, k: int = 10, keep_fraction: float = 0.95) -> dict:
     """Metrics of model and popularity on held-out rows, plus the chosen threshold."""
     data = trained.data
     truth = truth_by_user(data, rows)
     users = sorted(truth)
-    scorer = trained.scorer()
-    indices, scores = scorer.recommend_known(torch.tensor(users, dtype=torch.long), k, threshold=None)
-    model_recs = {u: idx for u, idx in zip(users, indices)}
+    model_recs, model_scores = model_recommendations(trained, users, k)
+    indices = [model_recs[u] for u in users]
+    scores = [model_scores[u] for u in users]
     hit_scores = [s for u, idx, sc in zip(users, indices, scores) for i, s in zip(idx, sc) if i in truth[u]]
     threshold = choose_threshold(hit_scores, keep_fraction)
     filtered = {u: [i for i, s in zip(idx, sc) if s >= threshold] for u, idx, sc in zip(users, indices, scores)}

@@ -17,6 +17,8 @@ import time
 import torch
 
 from .als import ALSParams, SparseRows, column_weights, solve_rows
+from .cli import Parser
+from .progress import Progress, choose
 
 
 def synthetic_matrix(users: int, items: int, interactions: int, device, seed: int = 0, chunk: int = 1 << 24):
@@ -32,8 +34,22 @@ def synthetic_matrix(users: int, items: int, interactions: int, device, seed: in
     return SparseRows(rows, cols, vals.float(), users, items)
 
 
+def _epoch(matrix, columns, item_f, params, budget, row_ones, col_w, sync):
+    """One full ALS epoch (user half-step, item half-step); returns (seconds, new item factors)."""
+    began = time.perf_counter()
+    user_f = solve_rows(item_f, matrix, matrix.by_length, params, budget, row_ones, col_w)
+    user_full = torch.empty_like(user_f)
+    user_full[matrix.by_length] = user_f
+    item_f_sorted = solve_rows(user_full, columns, columns.by_length, params, budget, col_w, row_ones)
+    item_f = torch.empty_like(item_f_sorted)
+    item_f[columns.by_length] = item_f_sorted
+    sync()
+    return time.perf_counter() - began, item_f
+
+
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog="recommender:bench --gpu-synthetic", description=__doc__,
+               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--users", type=int, default=1_000_000)
     p.add_argument("--items", type=int, default=100_000)
     p.add_argument("--interactions", type=int, default=100_000_000)
@@ -43,17 +59,31 @@ def main(argv=None) -> dict:
     p.add_argument("--budget", type=int, default=0, help="elements per solve batch (0 = by device)")
     p.add_argument("--tf32", type=int, default=1, help="TF32 Gram products on CUDA (1/0)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = p.parse_args(argv)
-    device = torch.device(args.device)
+    for name in ("users", "items", "interactions", "factors", "epochs"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name} must be positive")
+    if args.budget < 0:
+        p.error("--budget must be 0 (by device) or positive")
+    try:
+        device = torch.device(args.device)
+    except RuntimeError as exc:
+        p.error(f"--device {args.device}: {exc}")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        p.error(f"--device {args.device}: torch sees no CUDA device")
+    progress = Progress("gpu-synthetic", choose(args.quiet))
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = bool(args.tf32)
     budget = args.budget or ((1 << 28) if device.type == "cuda" else (1 << 22))
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
     began = time.perf_counter()
-    matrix = synthetic_matrix(args.users, args.items, args.interactions, device)
-    columns = matrix.transpose()
-    sync()
+    with progress.stage("build matrix") as stage:
+        matrix = synthetic_matrix(args.users, args.items, args.interactions, device)
+        columns = matrix.transpose()
+        sync()
+        stage.summary = f"{args.users:,} users x {args.items:,} items, {args.interactions:,} interactions on {device}"
     build_seconds = time.perf_counter() - began
 
     params = ALSParams(factors=args.factors)
@@ -62,16 +92,14 @@ def main(argv=None) -> dict:
     col_w = column_weights(columns.lengths, params).to(device)
     row_ones = torch.ones(args.users, device=device)
     epochs = []
-    for _ in range(args.epochs):
-        began = time.perf_counter()
-        user_f = solve_rows(item_f, matrix, matrix.by_length, params, budget, row_ones, col_w)
-        user_full = torch.empty_like(user_f)
-        user_full[matrix.by_length] = user_f
-        item_f_sorted = solve_rows(user_full, columns, columns.by_length, params, budget, col_w, row_ones)
-        item_f = torch.empty_like(item_f_sorted)
-        item_f[columns.by_length] = item_f_sorted
-        sync()
-        epochs.append(time.perf_counter() - began)
+    with progress.stage("epochs", total=args.epochs, unit="epoch", every=True) as stage:
+        for _ in range(args.epochs):
+            epochs.append(_epoch(matrix, columns, item_f, params, budget, row_ones, col_w, sync))
+            item_f = epochs[-1][1]
+            stage.postfix(f"{args.interactions / epochs[-1][0]:,.0f} interactions/s")
+            stage.update()
+        stage.summary = f"best {args.interactions / min(e[0] for e in epochs):,.0f} interactions/s"
+    epochs = [seconds for seconds, _ in epochs]
     best = min(epochs)
     result = {
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 
+from .data import DataError
 from .split import per_user_split
 
 OFFICIAL_SEED = 42
@@ -22,18 +23,29 @@ def read_user_artists(data_dir: str):
     """Rows (userID, artistID, weight-as-written) from user_artists.dat."""
     path = os.path.join(data_dir, "user_artists.dat")
     rows = []
-    with open(path, encoding="utf-8") as handle:
-        header = handle.readline().strip().split("\t")
-        if header != ["userID", "artistID", "weight"]:
-            raise ValueError(f"{path}:1: unexpected header {header}")
-        for line_no, line in enumerate(handle, start=2):
-            line = line.strip()
-            if not line:
-                continue
-            parts = line.split("\t")
-            if len(parts) != 3:
-                raise ValueError(f"{path}:{line_no}: expected 3 tab-separated fields")
-            rows.append((parts[0], parts[1], parts[2]))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            header = handle.readline().strip().split("\t")
+            if header != ["userID", "artistID", "weight"]:
+                raise DataError(f"{path}:1: unexpected header {header}, expected userID, artistID, weight")
+            for line_no, line in enumerate(handle, start=2):
+                line = line.strip()
+                if not line:
+                    continue
+                parts = line.split("\t")
+                if len(parts) != 3:
+                    raise DataError(f"{path}:{line_no}: expected 3 tab-separated fields")
+                if not all(p.isascii() and p.isdigit() for p in parts[:2]):
+                    raise DataError(f"{path}:{line_no}: userID and artistID must be integers")
+                try:
+                    float(parts[2])
+                except ValueError:
+                    raise DataError(f"{path}:{line_no}: field 'weight': {parts[2]!r} not a number") from None
+                rows.append((parts[0], parts[1], parts[2]))
+    except FileNotFoundError:
+        raise DataError(f"{path}: not found (the hetrec2011-lastfm-2k files: see PROTOCOL.md)") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text") from None
     return rows
 
 

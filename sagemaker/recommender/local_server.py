@@ -7,7 +7,8 @@ sys.path, module imported by file, model_fn called once) and serves GET /ping an
 POST /invocations on 127.0.0.1, calling input_fn -> predict_fn -> output_fn per request.
 Exceptions carrying a 4xx status_code become that response with {"error": message}; anything
 else becomes a 500. The server keeps running either way. --port 0 picks a free port; the bound
-address is printed as `listening on http://HOST:PORT`.
+address is printed as `listening on http://HOST:PORT`. A model folder that does not load, or a
+port that cannot be bound, is one line on stderr (exit 2 and 1).
 """
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ import os
 import sys
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .cli import CliError, Parser, need_dir, run
+
+PROG = "recommender:serve-local"
 
 
 def load_handler(model_dir: str):
@@ -86,14 +91,45 @@ def make_handler(module, model):
     return Handler
 
 
-def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def load_model_dir(model_dir: str):
+    """load_handler with every way an artefact can be unusable reported as one CliError."""
+    need_dir(model_dir, "--model-dir")
+    for name in (os.path.join("code", "inference.py"), "config.json"):
+        if not os.path.isfile(os.path.join(model_dir, name)):
+            raise CliError(f"--model-dir {model_dir}: no {name} (expected an unpacked model.tar.gz, e.g. "
+                           "WORK/model of `npm run recommender:train-local`)")
+    for name in ("config.json", "ids.json"):
+        path = os.path.join(model_dir, name)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                json.load(handle)
+        except FileNotFoundError:
+            pass  # ids.json is absent from a popularity model; model_fn says when it is needed
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            where = f":{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            raise CliError(f"{path}{where}: not valid JSON") from None
+    try:
+        return load_handler(model_dir)
+    except FileNotFoundError as exc:
+        raise CliError(f"--model-dir {model_dir}: {exc.filename}: not found") from None
+    except Exception as exc:  # a corrupt artefact fails inside torch.load or the handler in many ways
+        first = str(exc).split(". ")[0][:160]
+        raise CliError(f"--model-dir {model_dir}: the model does not load ({type(exc).__name__}: {first})") from None
+
+
+def main(argv=None) -> int:
+    p = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model-dir", required=True, help="unpacked model.tar.gz (has code/inference.py)")
     p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     p.add_argument("--host", default="127.0.0.1")
     args = p.parse_args(argv)
-    module, model = load_handler(os.path.abspath(args.model_dir))
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(module, model))
+    if not 0 <= args.port <= 65535:
+        p.error(f"--port {args.port}: must be 0 to 65535")
+    module, model = load_model_dir(os.path.abspath(args.model_dir))
+    try:
+        server = ThreadingHTTPServer((args.host, args.port), make_handler(module, model))
+    except OSError as exc:
+        raise CliError(f"--host {args.host} --port {args.port}: {exc.strerror or exc}", code=1) from None
     host, port = server.server_address[:2]
     print(f"listening on http://{host}:{port}", flush=True)
     try:
@@ -102,7 +138,8 @@ def main(argv=None) -> None:
         pass
     finally:
         server.server_close()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run(PROG, main))

@@ -194,10 +194,11 @@ def checkpoint_key(data: Interactions, params: ModelParams, stage: str) -> dict:
 
 
 def fit_model(data: Interactions, params: ModelParams, device="cpu", ctx: DistContext | None = None, log=None,
-              checkpoints: CheckpointDir | None = None, stage: str = "fit"):
+              checkpoints: CheckpointDir | None = None, stage: str = "fit", on_sweep=None):
     """Fits iALS on the artist + side-feature matrix of `data`.
 
-    With `checkpoints`, the fit resumes from and saves to that folder's checkpoint for `stage`."""
+    With `checkpoints`, the fit resumes from and saves to that folder's checkpoint for `stage`.
+    on_sweep(done, seconds) follows the ALS sweeps (see als.fit_als)."""
     feature_ids, f_rows, f_cols = feature_columns(data)
     conf = confidence(data, params)
     rows = np.concatenate([data.users, np.asarray(f_rows, dtype=np.int64)])
@@ -211,7 +212,7 @@ def fit_model(data: Interactions, params: ModelParams, device="cpu", ctx: DistCo
         data.num_items + len(feature_ids),
     )
     sweeps = checkpoints.sweeps(stage, checkpoint_key(data, params, stage), ctx) if checkpoints is not None else None
-    user_f, col_f, col_w, timings = fit_als(matrix, params.als, ctx, log=log, checkpoint=sweeps)
+    user_f, col_f, col_w, timings = fit_als(matrix, params.als, ctx, log=log, checkpoint=sweeps, on_sweep=on_sweep)
     col_f = col_f.cpu()
     return TrainedModel(
         data=data,

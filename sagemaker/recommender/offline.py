@@ -1,10 +1,11 @@
 """Offline recommendations for benchmarks (stable interface).
 
-    python -m recommender.offline --train DIR --k 10 --out RECS.tsv
+    python -m recommender.offline --train DIR --k 10 --out RECS.tsv [--quiet] [--factors N ...]
 
 Trains on DIR/interactions.csv (+ DIR/users.csv when present) with the default hyperparameters and
 writes one line per user: `user_id<TAB>comma-separated artist ids`, best first, artists seen in
 train excluded. No threshold is applied: benchmarks rank the full top-k.
+Bad input (a missing folder or file, a malformed row, a bad flag) is one line on stderr and exit 2.
 """
 from __future__ import annotations
 
@@ -14,37 +15,49 @@ import time
 
 import torch
 
-from .data import DataError, load_channel
-from .model import fit_model
-from .train_job import build_parser, params_from_args
+from .channels import channel_problem
+from .cli import CliError, Parser, run, writable_parent
+from .data import load_channel
+from .progress import Progress, choose
+from .train_job import build_parser, fit_stage, params_from_args
+
+PROG = "recommender:offline"
 
 
-def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None) -> int:
+    p = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train", required=True, help="folder with interactions.csv [and users.csv]")
     p.add_argument("--k", type=int, default=10, help="recommendations per user")
     p.add_argument("--out", required=True, help="output TSV path")
     p.add_argument("--skip-bad-rows", action="store_true", help="count and skip invalid rows")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args, rest = p.parse_known_args(argv)
     if args.k < 1:
         p.error("--k must be positive")
     # Remaining flags are the training hyperparameters (--factors, --reg, ...).
-    hp = build_parser().parse_args(rest + ["--train", args.train])
-    try:
+    hp = build_parser(prog=PROG).parse_args(rest + ["--train", args.train])
+    problem = channel_problem(args.train, "--train")
+    if problem:
+        raise CliError(problem)
+    writable_parent(args.out, "--out")
+    progress = Progress("offline", choose(args.quiet))
+    with progress.stage("load") as stage:
         data = load_channel(args.train, args.skip_bad_rows)
-    except DataError as exc:
-        print(f"data error: {exc}", file=sys.stderr)
-        raise SystemExit(2)
+        stage.summary = f"{data.num_users:,} users, {len(data.weights):,} interactions"
     began = time.perf_counter()
-    trained = fit_model(data, params_from_args(hp))
-    scorer = trained.scorer()
-    indices, _ = scorer.recommend_known(torch.arange(data.num_users), args.k, threshold=None)
+    trained = fit_stage(progress, "fit", data, params_from_args(hp))
+    with progress.stage("recommend", total=data.num_users, unit="user") as stage:
+        scorer = trained.scorer()
+        indices, _ = scorer.recommend_known(torch.arange(data.num_users), args.k, threshold=None)
+        stage.update(data.num_users)
     with open(args.out, "w", encoding="utf-8") as handle:
         for user, idx in zip(data.user_ids, indices):
             handle.write(f"{user}\t{','.join(data.item_ids[i] for i in idx)}\n")
     print(f"wrote {data.num_users} users to {args.out} (fit {time.perf_counter() - began:.1f}s, "
-          f"{data.skipped_rows} bad rows skipped)", file=sys.stderr)
+          f"{data.skipped_rows} bad rows skipped)",
+          file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run(PROG, main))

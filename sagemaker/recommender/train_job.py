@@ -25,10 +25,12 @@ import torch
 from . import inference
 from .als import ALSParams
 from .checkpoint import DEFAULT_DIR as DEFAULT_CHECKPOINT_DIR, CheckpointDir
+from .cli import Parser
 from .data import DataError, build_interactions, load_channel, read_interaction_rows
 from .distributed import current_context, init_from_env
 from .evaluation import evaluate
 from .model import ModelParams, data_fingerprint, fit_model
+from .progress import Progress, choose
 from .split import per_user_split
 
 
@@ -41,8 +43,8 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = Parser(prog=prog, description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     # Hyperparameters (SageMaker passes them as --name value; dashes or underscores both work).
     defaults = ModelParams()
     hp = p.add_argument_group("hyperparameters")
@@ -155,16 +157,50 @@ def run(argv=None) -> dict:
             torch.distributed.destroy_process_group()
 
 
+def fit_stage(progress: Progress, label: str, data, params: ModelParams, device="cpu", ctx=None, log=None,
+              checkpoints=None, stage: str = "fit"):
+    """One fit as a progress stage: a bar over the ALS sweeps, or one line when it ends."""
+    cells = len(data.weights)
+
+    def on_sweep(done: int, seconds: float | None) -> None:
+        if seconds:
+            bar.postfix(f"{cells / seconds:,.0f} interactions/s")  # drawn with the count below
+        bar.moveto(done)
+
+    with progress.stage(label, total=params.als.iterations, unit="sweep", every=True) as bar:
+        # The per-sweep log lines are the live progress of a job without a terminal (SageMaker's
+        # log stream); with a bar, or under --quiet, they would only repeat it.
+        trained = fit_model(data, params, device, ctx, log=log if progress.mode == "lines" else None,
+                            checkpoints=checkpoints, stage=stage, on_sweep=on_sweep)
+        per_sweep = trained.seconds_per_iteration
+        bar.summary = (f"{data.num_users:,} users x {data.num_items:,} artists, {cells:,} interactions, "
+                       f"{cells * len(per_sweep) / max(sum(per_sweep), 1e-9):,.0f} interactions/s")
+    return trained
+
+
 def _train(args, device, ctx) -> dict:
     hosts = json.loads(os.environ.get("SM_HOSTS", "[]") or "[]")
     current_host = os.environ.get("SM_CURRENT_HOST", "")
     # Without torchrun each host would train the same model; only the first one writes.
     writer = ctx.is_main and (ctx.enabled or not hosts or current_host in ("", hosts[0]))
-    log = (lambda msg: print(msg, flush=True)) if ctx.is_main else None
+    progress = Progress("train", choose() if ctx.is_main else "off")
+    log = progress.echo if ctx.is_main else None
     params = params_from_args(args)
 
     try:
-        train = load_channel(args.train, args.skip_bad_rows)
+        size = os.path.getsize(os.path.join(args.train, "interactions.csv"))
+    except OSError:
+        size = None  # load_channel names the problem
+    try:
+        with progress.stage("load", total=size, unit="B") as stage:
+            train = load_channel(args.train, args.skip_bad_rows, on_bytes=stage.update)
+            stage.summary = f"{len(train.weights):,} interactions, {train.skipped_rows} bad rows skipped"
+            val_rows = None
+            if args.validation:
+                val_rows, skipped = read_interaction_rows(os.path.join(args.validation, "interactions.csv"),
+                                                          args.skip_bad_rows)
+                train.skipped_rows += skipped
+                stage.summary += f"; validation {len(val_rows):,} interactions"
     except DataError as exc:
         print(f"data error: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2)
@@ -173,26 +209,29 @@ def _train(args, device, ctx) -> dict:
             f"{train.skipped_rows} bad rows skipped, device {device}, world size {ctx.world_size}")
 
     if args.validation:
-        val_rows, skipped = read_interaction_rows(os.path.join(args.validation, "interactions.csv"), args.skip_bad_rows)
         fit_data, refit = train, False
-        train.skipped_rows += skipped
     else:
         train_rows, val_rows = per_user_split(train.triples(), args.holdout_seed)
         fit_data, refit = build_interactions(train_rows, train.user_features), args.refit_full
 
     # Only the process that writes the outputs writes checkpoints, so the per-job S3 prefix holds
     # one file per stage; every rank (and host) reads the copy SageMaker restored next to it.
-    checkpoints = CheckpointDir(args.checkpoint_dir, writer=writer) if args.checkpoint_dir else None
+    checkpoints = CheckpointDir(args.checkpoint_dir, writer=writer, log=log) if args.checkpoint_dir else None
     if checkpoints is None and log:
         log("checkpoint: off (empty --checkpoint-dir); an interruption restarts from sweep 0")
     began = time.perf_counter()
-    trained = fit_model(fit_data, params, device, ctx, log=log, checkpoints=checkpoints,
-                        stage="train" if args.validation else "holdout")
+    stage = "train" if args.validation else "holdout"
+    label = "fit" if args.validation else "fit (holdout of train)"
+    trained = fit_stage(progress, label, fit_data, params, device, ctx, log, checkpoints, stage)
     fit_seconds = time.perf_counter() - began
-    report = evaluate(trained, val_rows, args.eval_k, args.threshold_keep)
+    with progress.stage("evaluate") as step:
+        report = evaluate(trained, val_rows, args.eval_k, args.threshold_keep)
+        step.summary = (f"{report['evaluated_users']:,} users, NDCG@{args.eval_k} "
+                        f"{report['model'][f'ndcg_at_{args.eval_k}']:.3f} (popularity "
+                        f"{report['popularity'][f'ndcg_at_{args.eval_k}']:.3f}), threshold {report['threshold']:.3f}")
     if refit:
         began = time.perf_counter()
-        trained = fit_model(train, params, device, ctx, log=log, checkpoints=checkpoints, stage="full")
+        trained = fit_stage(progress, "refit (all of train)", train, params, device, ctx, log, checkpoints, "full")
         fit_seconds += time.perf_counter() - began
 
     hyperparameters = {k: v for k, v in vars(args).items() if k not in NOT_HYPERPARAMETERS}
@@ -218,13 +257,15 @@ def _train(args, device, ctx) -> dict:
     metrics["hyperparameters"] = hyperparameters
 
     if writer:
-        trained.save(args.model_dir, model_version, report["threshold"], metrics)
-        _write_json(os.path.join(args.output_data_dir, "metrics.json"), metrics)
-        _write_json(os.path.join(args.model_dir, "metrics.json"), metrics)
-        write_batch_outputs(trained, model_version, report["threshold"], args.k, args.output_data_dir)
+        with progress.stage("write") as step:
+            trained.save(args.model_dir, model_version, report["threshold"], metrics)
+            _write_json(os.path.join(args.output_data_dir, "metrics.json"), metrics)
+            _write_json(os.path.join(args.model_dir, "metrics.json"), metrics)
+            write_batch_outputs(trained, model_version, report["threshold"], args.k, args.output_data_dir)
+            step.summary = f"model {model_version} to {args.model_dir}, {trained.data.num_users:,} users' top-{args.k}"
         for name, value in metrics.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                print(f"metric: {name}={value}", flush=True)
+                progress.echo(f"metric: {name}={value}")
     return metrics
 
 

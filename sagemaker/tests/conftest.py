@@ -13,7 +13,9 @@ from recommender.synthetic import make_rows, write_channel  # noqa: E402
 
 
 def child_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SM_")}
+    # Children decide their progress display from their own stderr, not from how pytest was run.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("SM_") and k not in ("CI", "RECOMMENDER_PROGRESS")}
     env["PYTHONPATH"] = SOURCE_DIR
     env.update(extra)
     return env
@@ -44,4 +46,24 @@ def trained_job(tmp_path_factory, channel):
     with open(work / "output" / "data" / "metrics.json") as handle:
         metrics = json.load(handle)
     return {"work": work, "model_dir": str(work / "model"), "output": str(work / "output" / "data"),
-            "metrics": metrics, "stdout": done.stdout}
+            "metrics": metrics, "stdout": done.stdout, "stderr": done.stderr}
+
+
+@pytest.fixture(scope="session")
+def channel_split(tmp_path_factory):
+    """Train and validation channel folders: a per-user holdout of synthetic data where users have
+    8 to 30 artists, so both sides of the benchmark's 20-interaction segment boundary are populated."""
+    from recommender.split import per_user_split
+
+    rows, users = make_rows(num_users=300, num_items=200, groups=5, per_user=30, seed=2)
+    kept, seen = [], {}
+    for user, item, weight in rows:
+        seen[user] = seen.get(user, 0) + 1
+        if seen[user] <= 8 + int(user[1:]) % 23:
+            kept.append((user, item, weight))
+    train_rows, val_rows = per_user_split(kept, seed=7)
+    root = tmp_path_factory.mktemp("channels")
+    write_channel(str(root / "train"), train_rows, users)
+    write_channel(str(root / "validation"), val_rows)
+    return {"train": str(root / "train"), "validation": str(root / "validation"), "num_val_users": len(
+        {u for u, _, _ in val_rows})}

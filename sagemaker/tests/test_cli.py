@@ -36,6 +36,7 @@ def test_gpu_synthetic_mode_runs_tiny_on_cpu():
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["finite"] and result["samples_per_second"] > 0 and len(result["epoch_seconds"]) == 2
+    assert (result["users"], result["items"], result["factors"]) == (300, 120, 8)  # every flag reaches it
 
 
 def _fake_hetrec(path, rows):

@@ -14,13 +14,26 @@
  *    `output.tar.gz`, served by a stand-in S3 client: gunzip and the tar reader stream a member far
  *    larger than the target, behind a consumer (the pipelined writes) slower than they are, and the
  *    popularity list comes last, so the first pass skips the whole large member.
+ *
+ * Each step shows its progress on stderr (scripts/support/progress.ts; --quiet: none), updated
+ * between the timed runs, never inside one.
  */
-import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { once } from 'node:events';
 import { join, relative } from 'node:path';
 import { create as createTar } from 'tar';
 import { Cli, EXIT, integer, runMain } from '../scripts/support/cli';
+// Loaded in main() only: the RSS child, this same file bundled, must not count it in its peak.
+import type { Progress } from '../scripts/support/progress';
 
 const ROOT = join(__dirname, '..');
 const OUT_DIR = join(ROOT, '.bench', 'cache-load');
@@ -32,6 +45,7 @@ interface Args {
   users: number;
   rssUsers: number;
   items: number;
+  quiet: boolean;
 }
 
 function cacheLoadBenchCli(): Cli {
@@ -51,29 +65,43 @@ function cacheLoadBenchCli(): Cli {
     .flag('--json', 'print one JSON object instead of the table')
     .option('--users <count>', 'users of the throughput load', integer(1, 100_000_000), 200_000)
     .option('--rss-users <count>', 'users of the peak-RSS loads', integer(1, 100_000_000), 1_000_000)
-    .option('--items <count>', 'items per user', integer(1, 10_000), 10);
+    .option('--items <count>', 'items per user', integer(1, 10_000), 10)
+    .quietFlag();
 }
 
 const MODEL_VERSION = 'bench-job';
 const VARIANT = 'champion';
 
+const count = (n: number) => n.toLocaleString('en-US');
+
 /** Writes a generated `recommendations.jsonl` chunk by chunk, waiting on the disk as it goes. */
-async function writeSetFile(path: string, users: number, items: number): Promise<void> {
+async function writeSetFile(progress: Progress, path: string, users: number, items: number): Promise<void> {
   const { recommendationChunks } = await import('../test/support/cache-loader-fixtures');
-  const out = createWriteStream(path);
-  for (const chunk of recommendationChunks({
-    modelVersion: MODEL_VERSION,
-    users,
-    itemPrefix: 'a',
-    itemsPerUser: items,
-  })) {
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
+  const linesPerChunk = 500;
+  await progress.track(
+    `write a ${count(users)}-user set`,
+    { total: users, unit: 'users' },
+    async (stage) => {
+      const out = createWriteStream(path);
+      for (const chunk of recommendationChunks({
+        modelVersion: MODEL_VERSION,
+        users,
+        itemPrefix: 'a',
+        itemsPerUser: items,
+        linesPerChunk,
+      })) {
+        if (!out.write(chunk)) await once(out, 'drain');
+        stage.set(Math.min(users, stage.count + linesPerChunk));
+      }
+      out.end();
+      await once(out, 'finish');
+      return out.bytesWritten;
+    },
+    (bytes) => `${count(users)} users, ${(bytes / 1e6).toFixed(1)} MB`,
+  );
 }
 
-async function throughput(args: Args, setFile: string) {
+async function throughput(args: Args, setFile: string, progress: Progress) {
   const { startRedisCluster } = await import('../test/support/redis-cluster');
   const { popularityObject } = await import('../test/support/cache-loader-fixtures');
   const { createCacheClient } = await import('../lambda/shared/cache-client');
@@ -85,7 +113,12 @@ async function throughput(args: Args, setFile: string) {
   const { GetObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
   const { mockClient } = await import('aws-sdk-client-mock');
 
-  const redis = await startRedisCluster();
+  const redis = await progress.track(
+    'redis-server (TLS cluster)',
+    {},
+    () => startRedisCluster(),
+    (r) => `${r.host}:${r.port}`,
+  );
   const config = readLoaderConfig({ CACHE_HOST: redis.host, CACHE_PORT: String(redis.port) });
   const client = createCacheClient({
     host: config.cacheHost,
@@ -111,12 +144,20 @@ async function throughput(args: Args, setFile: string) {
     // The raw side's payloads: the loader's exact keys and values, built before the clock starts.
     const version = 'raw';
     const payloads: [string, string][] = [];
-    for (const line of readFileSync(setFile, 'utf8').split('\n')) {
-      if (!line) continue;
-      const parsed = parseUserLine(line, MODEL_VERSION);
-      if (!parsed.ok) throw new Error(parsed.reason);
-      payloads.push([userKey(version, VARIANT, parsed.value.userId), encodeList(parsed.value.list)]);
-    }
+    await progress.track(
+      'raw SET payloads, in memory',
+      { total: args.users, unit: 'users' },
+      (stage) => {
+        for (const line of readFileSync(setFile, 'utf8').split('\n')) {
+          if (!line) continue;
+          const parsed = parseUserLine(line, MODEL_VERSION);
+          if (!parsed.ok) throw new Error(parsed.reason);
+          payloads.push([userKey(version, VARIANT, parsed.value.userId), encodeList(parsed.value.list)]);
+          stage.add();
+        }
+      },
+      () => `${count(payloads.length)} users`,
+    );
 
     const flush = () => Promise.all(client.nodes('master').map((node) => node.flushall()));
     const runLoader = async () => {
@@ -146,10 +187,21 @@ async function throughput(args: Args, setFile: string) {
     };
     const loader: number[] = [];
     const raw: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      loader.push(await runLoader());
-      raw.push(await runRaw());
-    }
+    const ROUNDS = 2;
+    await progress.track(
+      `throughput, loader and raw SET, ${count(args.users)} users each`,
+      { total: 2 * ROUNDS, unit: 'runs', rate: false, redrawOnUpdate: true },
+      async (stage) => {
+        for (let round = 0; round < ROUNDS; round++) {
+          loader.push(await runLoader());
+          stage.add();
+          raw.push(await runRaw());
+          stage.add();
+        }
+      },
+      () =>
+        `loader ${count(Math.round(Math.max(...loader)))} users/s, raw ${count(Math.round(Math.max(...raw)))} users/s`,
+    );
     await flush();
     return { loaderUsersPerS: Math.max(...loader), rawUsersPerS: Math.max(...raw), config, redis };
   } finally {
@@ -216,56 +268,83 @@ async function rssChild(mode: string, input: string, host: string, port: number,
   );
 }
 
-async function peakRss(args: Args, redis: { host: string; port: number; ca: string }) {
+async function peakRss(args: Args, redis: { host: string; port: number; ca: string }, progress: Progress) {
   const { popularityJson } = await import('../test/support/cache-loader-fixtures');
   const esbuild = await import('esbuild');
   const bundle = join(OUT_DIR, 'rss-child.js');
-  esbuild.buildSync({
-    entryPoints: [__filename],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile: bundle,
-    // The bench's own imports that the child never runs stay out of the bundle.
-    external: ['esbuild', 'aws-sdk-client-mock', '@aws-sdk/client-s3'],
-    logLevel: 'error',
-  });
+  await progress.track(
+    'RSS child bundle (esbuild)',
+    {},
+    () =>
+      esbuild.build({
+        entryPoints: [__filename],
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        outfile: bundle,
+        // The bench's own imports that the child never runs stay out of the bundle.
+        external: ['esbuild', 'aws-sdk-client-mock', '@aws-sdk/client-s3'],
+        logLevel: 'error',
+      }),
+    () => relative(process.cwd(), bundle),
+  );
   const archiveDir = join(OUT_DIR, `rss-${args.rssUsers}`);
   mkdirSync(archiveDir, { recursive: true });
   const setFile = join(archiveDir, 'recommendations.jsonl');
-  await writeSetFile(setFile, args.rssUsers, args.items);
+  await writeSetFile(progress, setFile, args.rssUsers, args.items);
   writeFileSync(
     join(archiveDir, 'popularity.json'),
     popularityJson({ modelVersion: MODEL_VERSION, itemPrefix: 'a' }),
   );
   const archive = join(OUT_DIR, `rss-${args.rssUsers}.tar.gz`);
   // Level 1 keeps the bench quick; reading costs about the same at any level.
-  await createTar({ file: archive, cwd: archiveDir, gzip: { level: 1 } }, [
-    'recommendations.jsonl',
-    'popularity.json',
-  ]);
+  await progress.track(
+    'output.tar.gz of that set',
+    {},
+    () =>
+      createTar({ file: archive, cwd: archiveDir, gzip: { level: 1 } }, [
+        'recommendations.jsonl',
+        'popularity.json',
+      ]),
+    () => `${(statSync(archive).size / 1e6).toFixed(1)} MB`,
+  );
   const caFile = join(OUT_DIR, 'ca.pem');
   writeFileSync(caFile, redis.ca);
-  const measure = (mode: string, input: string) => {
-    const child = spawnSync(
-      process.execPath,
-      [bundle, '--rss-child', mode, input, redis.host, String(redis.port), caFile],
-      { encoding: 'utf8', maxBuffer: 1024 * 1024 },
+  // A child process of its own, run asynchronously so the progress display keeps its time.
+  const measure = (label: string, mode: string, input: string) =>
+    progress.track(
+      label,
+      {},
+      async () => {
+        const child = spawn(
+          process.execPath,
+          [bundle, '--rss-child', mode, input, redis.host, String(redis.port), caFile],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+        child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+        const [code] = (await once(child, 'close')) as [number | null];
+        if (code !== 0) throw new Error(`the RSS child failed:\n${stderr}`);
+        const line = stdout.trim().split('\n').pop() ?? '';
+        const measured = JSON.parse(line) as {
+          users: number;
+          badLines: number;
+          seconds: number;
+          peakRssMb: number;
+        };
+        if (measured.users !== args.rssUsers) throw new Error(`the RSS child wrote ${measured.users} users`);
+        return measured;
+      },
+      (measured) => `${count(measured.users)} users, peak RSS ${measured.peakRssMb.toFixed(1)} MB`,
     );
-    if (child.status !== 0) throw new Error(`the RSS child failed:\n${child.stderr}`);
-    const line = child.stdout.trim().split('\n').pop() ?? '';
-    const measured = JSON.parse(line) as {
-      users: number;
-      badLines: number;
-      seconds: number;
-      peakRssMb: number;
-    };
-    if (measured.users !== args.rssUsers) throw new Error(`the RSS child wrote ${measured.users} users`);
-    return measured;
-  };
   try {
-    return { plain: measure('plain', setFile), archive: measure('archive', archive) };
+    return {
+      plain: await measure('peak RSS, streaming core', 'plain', setFile),
+      archive: await measure('peak RSS, whole load from output.tar.gz', 'archive', archive),
+    };
   } finally {
     rmSync(archiveDir, { recursive: true, force: true });
     rmSync(archive, { force: true });
@@ -281,14 +360,16 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   const args = cacheLoadBenchCli().parse<Args>(argv);
+  const { Progress } = await import('../scripts/support/progress');
+  const progress = new Progress({ quiet: args.quiet });
   mkdirSync(OUT_DIR, { recursive: true });
   const setFile = join(OUT_DIR, `set-${args.users}.jsonl`);
-  await writeSetFile(setFile, args.users, args.items);
+  await writeSetFile(progress, setFile, args.users, args.items);
   let stopRedis: (() => Promise<void>) | undefined;
   try {
-    const measured = await throughput(args, setFile);
+    const measured = await throughput(args, setFile, progress);
     stopRedis = measured.redis.stop;
-    const rss = await peakRss(args, measured.redis);
+    const rss = await peakRss(args, measured.redis, progress);
     const ratio = measured.loaderUsersPerS / measured.rawUsersPerS;
     const result = {
       users: args.users,

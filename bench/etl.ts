@@ -17,6 +17,9 @@
  *    labelled as such (run with `--feature-events 10000000 --feature-users 100000` for the real one:
  *    on a shared 2-core machine it measured 209 s where the 1M run extrapolated to 84 s: the growth is
  *    not linear, so treat the extrapolation as a lower bound).
+ *
+ * Each step shows its progress on stderr (scripts/support/progress.ts; --quiet: none), updated
+ * between the timed runs, never inside one.
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,10 +34,11 @@ import { loadEvents, toCopyRow } from '../lambda/event-transform/load';
 import { GUNZIP_CHUNK_BYTES } from '../lambda/event-transform/transform';
 import type { CleanEvent } from '../lambda/events/schema';
 import { buildFeatures } from '../lambda/features/build';
-import { generateData } from '../scripts/generate-data';
+import { generateData, maxFiles } from '../scripts/generate-data';
 import { rawKeys } from '../test/support/pipeline';
 import { startPostgres, type LocalPostgres } from '../test/support/postgres';
 import { Cli, EXIT, integer, runMain } from '../scripts/support/cli';
+import { Progress } from '../scripts/support/progress';
 
 const ROOT = join(__dirname, '..');
 const OUT = join(ROOT, '.bench', 'etl');
@@ -48,6 +52,7 @@ interface Args {
   days: number;
   featureEvents: number;
   featureUsers: number;
+  quiet: boolean;
 }
 
 function etlBenchCli(): Cli {
@@ -74,12 +79,8 @@ function etlBenchCli(): Cli {
       integer(1, 1_000_000_000),
       1_000_000,
     )
-    .option(
-      '--feature-users <count>',
-      'users of the feature SQL population',
-      integer(1, 100_000_000),
-      10_000,
-    );
+    .option('--feature-users <count>', 'users of the feature SQL population', integer(1, 100_000_000), 10_000)
+    .quietFlag();
 }
 
 const NOW = Date.parse('2026-03-01T00:00:00Z');
@@ -152,16 +153,20 @@ async function withClient<T>(pg: LocalPostgres, database: string, fn: (c: Client
 
 async function main(): Promise<number> {
   const args = etlBenchCli().parse<Args>(process.argv.slice(2));
-  const log = (message: string) => {
-    if (!args.json) console.error(message);
-  };
+  const progress = new Progress({ quiet: args.quiet });
+  const count = (n: number) => n.toLocaleString('en-US');
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
 
   // 1. Transform.
-  log(`generating ${args.users} users x ${args.days} days ...`);
   const data = join(OUT, 'data');
-  const summary = generateData({ users: args.users, days: args.days, out: data, seed: 1 });
+  const summary = await progress.track(
+    `generate ${count(args.users)} users x ${args.days} days`,
+    { total: maxFiles(args.days), unit: 'files' },
+    (stage) =>
+      generateData({ users: args.users, days: args.days, out: data, seed: 1, onWrite: () => stage.add() }),
+    (s) => `${count(s.lines)} lines in ${count(s.files)} objects`,
+  );
   const text = rawKeys(data)
     .map((k) => gunzipSync(readFileSync(join(data, k))).toString('utf8'))
     .join('');
@@ -171,14 +176,25 @@ async function main(): Promise<number> {
   let transform = { ms: Infinity, lines: 0, clean: [] as CleanEvent[] };
   let baseline = { ms: Infinity, lines: 0 };
   let inMemory = { ms: Infinity, lines: 0 };
-  for (let round = 0; round < 5; round++) {
-    const t = await runTransform(gzPath);
-    if (t.ms < transform.ms) transform = t;
-    const b = await runStreamingBaseline(gzPath);
-    if (b.ms < baseline.ms) baseline = b;
-    const m = runBaseline(text);
-    if (m.ms < inMemory.ms) inMemory = m;
-  }
+  const ROUNDS = 5;
+  await progress.track(
+    'transform, baseline, in-memory parse',
+    { total: 3 * ROUNDS, unit: 'runs', rate: false, redrawOnUpdate: true },
+    async (stage) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const t = await runTransform(gzPath);
+        if (t.ms < transform.ms) transform = t;
+        stage.add();
+        const b = await runStreamingBaseline(gzPath);
+        if (b.ms < baseline.ms) baseline = b;
+        stage.add();
+        const m = runBaseline(text);
+        if (m.ms < inMemory.ms) inMemory = m;
+        stage.add();
+      }
+    },
+    () => `best of ${ROUNDS} each over ${count(transform.lines)} lines`,
+  );
   for (const other of [baseline, inMemory]) {
     if (transform.lines !== other.lines)
       throw new Error(`line counts differ: ${transform.lines} vs ${other.lines}`);
@@ -186,8 +202,12 @@ async function main(): Promise<number> {
   const clean = transform.clean;
 
   // 2. Load.
-  log('starting PostgreSQL ...');
-  const pg = await startPostgres();
+  const pg = await progress.track(
+    'PostgreSQL',
+    {},
+    () => startPostgres(),
+    (p) => `port ${p.port}`,
+  );
   const results: Record<string, unknown> = {};
   try {
     await withClient(pg, 'postgres', (c) => c.query('CREATE DATABASE etl'));
@@ -197,59 +217,72 @@ async function main(): Promise<number> {
     const psql = join(pg.bindir, 'psql');
     let loadMs = Infinity;
     let copyMs = Infinity;
-    for (let round = 0; round < 3; round++) {
-      await withClient(pg, 'etl', (c) => c.query('TRUNCATE events; CHECKPOINT'));
-      const began = performance.now();
-      const result = await withClient(pg, 'etl', (c) =>
-        loadEvents(
-          c,
-          (async function* () {
-            for (let i = 0; i < clean.length; i += 1000) yield clean.slice(i, i + 1000);
-          })(),
-          'bench',
-        ),
-      );
-      loadMs = Math.min(loadMs, performance.now() - began);
-      if (result.loaded !== clean.length) throw new Error(`loaded ${result.loaded} of ${clean.length}`);
+    const LOAD_ROUNDS = 3;
+    await progress.track(
+      'load, psql \\copy',
+      { total: 2 * LOAD_ROUNDS, unit: 'runs', rate: false, redrawOnUpdate: true },
+      async (loads) => {
+        for (let round = 0; round < LOAD_ROUNDS; round++) {
+          await withClient(pg, 'etl', (c) => c.query('TRUNCATE events; CHECKPOINT'));
+          const began = performance.now();
+          const result = await withClient(pg, 'etl', (c) =>
+            loadEvents(
+              c,
+              (async function* () {
+                for (let i = 0; i < clean.length; i += 1000) yield clean.slice(i, i + 1000);
+              })(),
+              'bench',
+            ),
+          );
+          loadMs = Math.min(loadMs, performance.now() - began);
+          if (result.loaded !== clean.length) throw new Error(`loaded ${result.loaded} of ${clean.length}`);
+          loads.add();
 
-      await withClient(pg, 'etl', (c) => c.query('TRUNCATE events; CHECKPOINT'));
-      const copyBegan = performance.now();
-      const copy = spawnSync(
-        psql,
-        [
-          '-h',
-          '127.0.0.1',
-          '-p',
-          String(pg.port),
-          '-U',
-          'postgres',
-          '-d',
-          'etl',
-          '-v',
-          'ON_ERROR_STOP=1',
-          '-c',
-          `\\copy events (event_id, user_id, event_type, item_type, item_id, artist_ids, song_ids, ts, request_id, variant) FROM '${tsvPath}'`,
-        ],
-        { encoding: 'utf8' },
-      );
-      copyMs = Math.min(copyMs, performance.now() - copyBegan);
-      if (copy.status !== 0) throw new Error(`psql \\copy failed: ${copy.stderr}`);
-    }
+          await withClient(pg, 'etl', (c) => c.query('TRUNCATE events; CHECKPOINT'));
+          const copyBegan = performance.now();
+          const copy = spawnSync(
+            psql,
+            [
+              '-h',
+              '127.0.0.1',
+              '-p',
+              String(pg.port),
+              '-U',
+              'postgres',
+              '-d',
+              'etl',
+              '-v',
+              'ON_ERROR_STOP=1',
+              '-c',
+              `\\copy events (event_id, user_id, event_type, item_type, item_id, artist_ids, song_ids, ts, request_id, variant) FROM '${tsvPath}'`,
+            ],
+            { encoding: 'utf8' },
+          );
+          copyMs = Math.min(copyMs, performance.now() - copyBegan);
+          if (copy.status !== 0) throw new Error(`psql \\copy failed: ${copy.stderr}`);
+          loads.add();
+        }
+      },
+      () => `best of ${LOAD_ROUNDS} each, ${count(clean.length)} rows`,
+    );
 
     // 3. Feature SQL over a synthetic population created in SQL.
-    log(`creating ${args.featureEvents} events for ${args.featureUsers} users in SQL ...`);
     const featureRun = await withClient(pg, 'etl', async (c) => {
-      await c.query('TRUNCATE events, accounts');
-      await c.query(
-        `INSERT INTO accounts (user_id, date_of_birth, city, state, country)
+      const dataMs = await progress.track(
+        'feature population, in SQL',
+        {},
+        async () => {
+          await c.query('TRUNCATE events, accounts');
+          await c.query(
+            `INSERT INTO accounts (user_id, date_of_birth, city, state, country)
          SELECT 'u' || i, date '1950-01-01' + (i * 7919 % 20000),
                 'city' || (i * 31 % 40), 'state' || (i * 31 % 40 % 8), 'c' || (i * 31 % 40 % 8 % 3)
            FROM generate_series(0, $1 - 1) AS i`,
-        [args.featureUsers],
-      );
-      const dataBegan = performance.now();
-      await c.query(
-        `INSERT INTO events (event_id, user_id, event_type, item_type, item_id, artist_ids, ts, request_id, variant)
+            [args.featureUsers],
+          );
+          const dataBegan = performance.now();
+          await c.query(
+            `INSERT INTO events (event_id, user_id, event_type, item_type, item_id, artist_ids, ts, request_id, variant)
          SELECT 'e' || i, 'u' || u,
                 (ARRAY['impression','impression','impression','click','play','like'])[1 + (i * 13 % 6)],
                 CASE WHEN i % 3 = 0 THEN 'song' ELSE 'artist' END,
@@ -259,16 +292,25 @@ async function main(): Promise<number> {
                 'r' || (i / 5), 'champion'
            FROM (SELECT i, (i * 7 % $2) AS u, ((i * 7 % $2) % 8 + 8 * (i * 11 % 60)) AS a
                    FROM generate_series(0, $1 - 1) AS i) s`,
-        [args.featureEvents, args.featureUsers],
+            [args.featureEvents, args.featureUsers],
+          );
+          await c.query('ANALYZE events; ANALYZE accounts');
+          return performance.now() - dataBegan;
+        },
+        () => `${count(args.featureEvents)} events of ${count(args.featureUsers)} users`,
       );
-      await c.query('ANALYZE events; ANALYZE accounts');
-      const dataMs = performance.now() - dataBegan;
       const began = performance.now();
-      const run = await buildFeatures(c, join(ROOT, 'sql', 'features'), {
-        asOf: new Date('2026-03-01T00:00:00Z'),
-        k: 10,
-        halfLifeDays: 14,
-      });
+      const run = await progress.track(
+        'feature SQL',
+        {},
+        () =>
+          buildFeatures(c, join(ROOT, 'sql', 'features'), {
+            asOf: new Date('2026-03-01T00:00:00Z'),
+            k: 10,
+            halfLifeDays: 14,
+          }),
+        (built) => `${Object.keys(built.timingsMs).length} files`,
+      );
       return { ...run, totalMs: performance.now() - began, dataMs };
     });
 

@@ -1,7 +1,8 @@
 /**
- * `npm run bench:serving [-- --json] [--check] [--requests N] [--items N]` (--help lists every
- * option): what the serving function costs. `--json` prints one JSON object; `--check` exits 1 when
- * a target is missed.
+ * `npm run bench:serving [-- --json] [--check] [--requests N] [--items N] [--plot FILE.png]` (--help
+ * lists every option): what the serving function costs. `--json` prints one JSON object; `--check`
+ * exits 1 when a target is missed; `--plot` also draws the latency distribution of the handler
+ * against the raw client (sagemaker/recommender/plots.py, run by sagemaker/bin/py).
  *
  * 1. Cache-hit latency of the handler invoked in-process against a local TLS cluster-mode
  *    redis-server, next to a raw GET of the same key with the same client options, in alternating
@@ -11,16 +12,33 @@
  * 2. The bundle, built with esbuild the way the CDK NodejsFunction builds it (platform node, cjs,
  *    minify, external source map, `@aws-sdk/*` external): its size, and the init time it adds to a
  *    fresh node process that requires it (median over fresh processes, minus an empty script's).
+ *
+ * Each step shows its progress on stderr (scripts/support/progress.ts; --quiet: none). The measured
+ * steps are redrawn only between blocks, rounds and processes, never from a timer inside a timed call.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
-import { join, relative } from 'node:path';
-import { Cli, EXIT, integer, runMain } from '../scripts/support/cli';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { Cli, EXIT, integer, matching, runMain } from '../scripts/support/cli';
+import { Progress, type Stage } from '../scripts/support/progress';
 
 const ROOT = join(__dirname, '..');
 const OUT_DIR = join(ROOT, '.bench', 'serving');
 const ENTRY = join(ROOT, 'lambda', 'recommendations', 'handler.ts');
+const PY = join(ROOT, 'sagemaker', 'bin', 'py');
+/** How long drawing the picture may take (matplotlib's first import builds a font cache). */
+const PLOT_TIMEOUT_MS = 180_000;
 
 const TARGETS = {
   p99Ratio: 1.5,
@@ -38,6 +56,9 @@ interface Args {
   concurrency: number;
   initRuns: number;
   items: number;
+  /** Where to draw the latency distribution, when asked. */
+  plot?: string;
+  quiet: boolean;
 }
 
 /** The command line of `npm run bench:serving`. */
@@ -74,7 +95,107 @@ function servingBenchCli(): Cli {
       .option('--init-runs <count>', 'fresh processes timed for the init cost', integer(1, 1000), 20)
       // The design's topK (lib/designs/artist-recommender): what a cached list holds.
       .option('--items <count>', 'items per cached list', integer(1, 10_000), 50)
+      .option(
+        '--plot <file.png>',
+        'also draw the latency distribution of the handler against the raw client into this PNG ' +
+          '(needs sagemaker/bin/py with matplotlib)',
+        matching(/\.png$/i, 'a file name ending in .png'),
+        undefined,
+        'no picture',
+      )
+      .quietFlag()
   );
+}
+
+/** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
+function parseServingArgs(argv: readonly string[]): Args {
+  return servingBenchCli().parse<Args>(argv, (args, problem) => {
+    if (typeof args.plot === 'string' && /\.png$/i.test(args.plot)) {
+      const folder = dirname(resolve(args.plot));
+      if (!existsSync(folder)) problem(`--plot ${args.plot}: folder ${folder} does not exist`);
+    }
+  });
+}
+
+/** The last line a failed child wrote: its own one-line reason. */
+function lastLine(text: string): string {
+  return (
+    text
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .at(-1) ?? ''
+  );
+}
+
+/**
+ * Checks, before the bench runs, that the picture can be drawn: sagemaker/bin/py finds its
+ * interpreter and that interpreter has matplotlib. Throws one line saying what is missing.
+ */
+function checkPlotter(): void {
+  const probe = [
+    'import sys',
+    'try:',
+    '    from recommender.plots import require_matplotlib',
+    '    require_matplotlib()',
+    'except Exception as error:',
+    '    sys.exit(str(error))',
+  ].join('\n');
+  const result = spawnSync(PY, ['-c', probe], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  if (result.error) {
+    const code = (result.error as NodeJS.ErrnoException).code;
+    const py = relative(process.cwd(), PY);
+    throw new Error(
+      code === 'ENOENT'
+        ? `--plot needs Python: ${py} or bash was not found`
+        : code === 'ETIMEDOUT'
+          ? `--plot needs Python: ${py} did not answer within 60 s`
+          : `--plot needs Python: ${py} failed to start (${result.error.message})`,
+    );
+  }
+  if (result.status !== 0) {
+    throw new Error(
+      `--plot needs Python with matplotlib: ${lastLine(result.stderr) || `exit ${result.status}`}`,
+    );
+  }
+}
+
+/**
+ * Draws the latency samples (nanoseconds) as `recommender.plots latency` expects them: a JSON file
+ * of `handler` and `client` latencies, here in microseconds.
+ */
+async function plotLatency(
+  file: string,
+  samples: { handler: number[]; raw: number[] },
+  title: string,
+): Promise<void> {
+  const folder = mkdtempSync(join(tmpdir(), 'bench-serving-'));
+  try {
+    const data = join(folder, 'latency.json');
+    const us = (ns: number[]) => ns.map((v) => Math.round(v / 10) / 100);
+    writeFileSync(
+      data,
+      JSON.stringify({ handler: us(samples.handler), client: us(samples.raw), unit: 'us', title }),
+    );
+    const child = spawn(PY, ['-m', 'recommender.plots', 'latency', '--in', data, '--out', resolve(file)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: PLOT_TIMEOUT_MS,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (done, fail) => {
+        child.once('error', (error) => fail(new Error(`--plot needs Python: ${error.message}`)));
+        child.once('close', (exitCode, exitSignal) => done({ code: exitCode, signal: exitSignal }));
+      },
+    );
+    if (signal) throw new Error(`plotting stopped by ${signal} (over ${PLOT_TIMEOUT_MS / 1000} s?)`);
+    if (code !== 0) throw new Error(`plotting failed: ${lastLine(stderr) || `exit ${code}`}`);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 // While the bench runs, everything the process writes to stdout goes to /dev/null (Powertools writes
@@ -122,7 +243,9 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function latencyAndThroughput(args: Args) {
+const count = (n: number) => n.toLocaleString('en-US');
+
+async function latencyAndThroughput(args: Args, progress: Progress) {
   const { startRedisCluster } = await import('../test/support/redis-cluster');
   const fixtures = await import('../test/support/serving-fixtures');
   const { createHandler } = await import('../lambda/recommendations/handler');
@@ -131,7 +254,12 @@ async function latencyAndThroughput(args: Args) {
   const { selectItems } = await import('../lambda/recommendations/recommend');
   const { createCacheClient } = await import('../lambda/shared/cache-client');
 
-  const redis = await startRedisCluster();
+  const redis = await progress.track(
+    'redis-server (TLS cluster)',
+    {},
+    () => startRedisCluster(),
+    (r) => `${r.host}:${r.port}`,
+  );
   const handlers: { close(): void }[] = [];
   const clients: { disconnect(): void }[] = [];
   try {
@@ -139,12 +267,18 @@ async function latencyAndThroughput(args: Args) {
     const users = fixtures.userIds(1000);
     const admin = await fixtures.connectAdmin(redis);
     clients.push(admin);
-    await fixtures.seedVersion(admin, {
-      version,
-      userIds: users,
-      itemsPerUser: args.items,
-      scoreStep: 0.005,
-    });
+    await progress.track(
+      'cache seeded',
+      {},
+      () =>
+        fixtures.seedVersion(admin, {
+          version,
+          userIds: users,
+          itemsPerUser: args.items,
+          scoreStep: 0.005,
+        }),
+      () => `${count(users.length)} lists of ${args.items} items`,
+    );
 
     const config = fixtures.servingConfig(redis, { SCORE_THRESHOLD: '0.2', DEFAULT_LIMIT: '10' });
     const handler = createHandler(config, { cacheCa: redis.ca });
@@ -189,11 +323,19 @@ async function latencyAndThroughput(args: Args) {
     if (probe.source !== 'cache') throw new Error(`expected a cache hit, got ${probe.source}`);
 
     // Warm-up: JIT, TLS sessions, the pointer read.
-    for (let i = 0; i < 3000; i++) {
-      await callHandler(i);
-      await callRaw(i);
-      await callFloor(i);
-    }
+    const WARM_UP = 3000;
+    await progress.track(
+      'warm-up',
+      { total: WARM_UP * 3, unit: 'requests', redrawOnUpdate: true },
+      async (stage) => {
+        for (let i = 0; i < WARM_UP; i++) {
+          await callHandler(i);
+          await callRaw(i);
+          await callFloor(i);
+          if (i % 100 === 99) stage.add(300);
+        }
+      },
+    );
 
     // Concurrency 1, alternating blocks; the order of the contenders rotates from block to block.
     const contenders: [(i: number) => Promise<void>, number[]][] = [
@@ -201,16 +343,26 @@ async function latencyAndThroughput(args: Args) {
       [callRaw, rawSamples],
       [callFloor, floorSamples],
     ];
-    for (let block = 0; handlerSamples.length < args.requests; block++) {
-      for (let k = 0; k < contenders.length; k++) {
-        const [call, samples] = contenders[(block + k) % contenders.length];
-        for (let j = 0; j < args.block; j++) {
-          const started = process.hrtime.bigint();
-          await call(block * args.block + j);
-          samples.push(Number(process.hrtime.bigint() - started));
+    const blocks = Math.ceil(args.requests / args.block);
+    await progress.track(
+      'latency, concurrency 1',
+      { total: blocks * args.block * contenders.length, unit: 'requests', redrawOnUpdate: true },
+      async (stage: Stage) => {
+        for (let block = 0; handlerSamples.length < args.requests; block++) {
+          for (let k = 0; k < contenders.length; k++) {
+            const [call, samples] = contenders[(block + k) % contenders.length];
+            for (let j = 0; j < args.block; j++) {
+              const started = process.hrtime.bigint();
+              await call(block * args.block + j);
+              samples.push(Number(process.hrtime.bigint() - started));
+            }
+          }
+          // Between blocks, outside every timed call.
+          stage.add(args.block * contenders.length);
         }
-      }
-    }
+      },
+      () => `${count(handlerSamples.length)} each: handler, raw GET, GET+decode`,
+    );
 
     // Concurrency N: req/s over a fixed number of requests, twice each, alternating.
     const throughput = async (call: (i: number) => Promise<void>) => {
@@ -225,10 +377,20 @@ async function latencyAndThroughput(args: Args) {
     };
     const handlerRps: number[] = [];
     const rawRps: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      handlerRps.push(await throughput(callHandler));
-      rawRps.push(await throughput(callRaw));
-    }
+    const ROUNDS = 2;
+    await progress.track(
+      `throughput, concurrency ${args.concurrency}`,
+      { total: 2 * ROUNDS * args.throughputRequests, unit: 'requests', redrawOnUpdate: true },
+      async (stage) => {
+        for (let round = 0; round < ROUNDS; round++) {
+          handlerRps.push(await throughput(callHandler));
+          stage.add(args.throughputRequests);
+          rawRps.push(await throughput(callRaw));
+          stage.add(args.throughputRequests);
+        }
+      },
+      () => `${ROUNDS} rounds each of ${count(args.throughputRequests)} requests`,
+    );
 
     return {
       items: args.items,
@@ -237,6 +399,7 @@ async function latencyAndThroughput(args: Args) {
       floor: stats(floorSamples),
       handlerRps: Math.max(...handlerRps),
       rawRps: Math.max(...rawRps),
+      samples: { handler: handlerSamples, raw: rawSamples },
     };
   } finally {
     for (const handler of handlers) handler.close();
@@ -287,7 +450,7 @@ async function bundle() {
   return { outfile, kb: round(statSync(outfile).size / 1024, 1), largest };
 }
 
-function coldInit(outfile: string, runs: number, extraEnv: Record<string, string> = {}) {
+function coldInit(outfile: string, runs: number, stage: Stage, extraEnv: Record<string, string> = {}) {
   const env = {
     ...process.env,
     ...POWERTOOLS_ENV,
@@ -315,6 +478,7 @@ function coldInit(outfile: string, runs: number, extraEnv: Record<string, string
   );
   time(empty);
   time(loader);
+  stage.add(2);
   const emptyMs: number[] = [];
   const bundleMs: number[] = [];
   const requireMs: number[] = [];
@@ -322,6 +486,8 @@ function coldInit(outfile: string, runs: number, extraEnv: Record<string, string
     emptyMs.push(time(empty));
     bundleMs.push(time(loader));
     requireMs.push(Number(/require-ms=([\d.]+)/.exec(lastStderr)?.[1] ?? Number.NaN));
+    // Between processes: the timings are of whole child processes, none running now.
+    stage.add(2);
   }
   return {
     runs,
@@ -338,12 +504,32 @@ function round(value: number, digits = 0): number {
 }
 
 async function main(): Promise<number> {
-  const args = servingBenchCli().parse<Args>(process.argv.slice(2));
+  const args = parseServingArgs(process.argv.slice(2));
+  // Before the minutes of the bench: a picture that cannot be drawn is said now.
+  if (args.plot) checkPlotter();
+  const progress = new Progress({ quiet: args.quiet });
   const closeDevNull = silenceStdout();
-  const latency = await latencyAndThroughput(args);
-  const built = await bundle();
-  const init = coldInit(built.outfile, args.initRuns);
-  const initSourceMaps = coldInit(built.outfile, args.initRuns, { NODE_OPTIONS: '--enable-source-maps' });
+  const latency = await latencyAndThroughput(args, progress);
+  const built = await progress.track(
+    'bundle (esbuild)',
+    {},
+    () => bundle(),
+    (b) => `${b.kb} KB`,
+  );
+  const processes = { total: 2 * args.initRuns + 2, unit: 'processes', rate: false, redrawOnUpdate: true };
+  const initSummary = (i: { addedMs: number }) => `added ${i.addedMs} ms, median of ${args.initRuns}`;
+  const init = await progress.track(
+    'init, fresh processes',
+    processes,
+    (stage) => coldInit(built.outfile, args.initRuns, stage),
+    initSummary,
+  );
+  const initSourceMaps = await progress.track(
+    'init, --enable-source-maps',
+    processes,
+    (stage) => coldInit(built.outfile, args.initRuns, stage, { NODE_OPTIONS: '--enable-source-maps' }),
+    initSummary,
+  );
 
   const p99Ratio = round(latency.handler.p99Us / latency.raw.p99Us, 2);
   const p50Ratio = round(latency.handler.p50Us / latency.raw.p50Us, 2);
@@ -459,9 +645,27 @@ async function main(): Promise<number> {
     );
     report(`largest bundle parts (KB): ${built.largest.map(({ name, kb }) => `${name} ${kb}`).join(', ')}`);
   }
-  const wrote = `wrote ${relative(process.cwd(), built.outfile)} (the bundle measured) and its source map`;
-  if (args.json) process.stderr.write(`${wrote}\n`);
-  else report(wrote);
+  const wrote = [`wrote ${relative(process.cwd(), built.outfile)} (the bundle measured) and its source map`];
+  if (args.plot) {
+    const file = args.plot;
+    await progress.track(
+      'latency plot',
+      {},
+      () =>
+        plotLatency(
+          file,
+          latency.samples,
+          `cache hits at concurrency 1: the handler against the client (a raw GET of the same key), ` +
+            `lists of ${latency.items} items, node ${process.version}`,
+        ),
+      () => `${count(statSync(file).size)} bytes`,
+    );
+    wrote.push(`wrote ${file} (the latency distribution, handler against raw GET)`);
+  }
+  for (const line of wrote) {
+    if (args.json) process.stderr.write(`${line}\n`);
+    else report(line);
+  }
   closeDevNull();
   const failed = Object.values(result.targets).some((target) => !target.pass);
   return failed && args.check ? EXIT.failed : EXIT.ok;

@@ -5,9 +5,11 @@
  * serving handler answers from the cache. The snapshot's Feature Store records go through the
  * ingest's parser (the PutRecord call itself needs AWS).
  *
- *   npm run e2e:local -- [--users 2000] [--days 7] [--seed 1] [--k 5] [--work DIR] [--keep]
+ *   npm run e2e:local -- [--users 2000] [--days 7] [--seed 1] [--k 5] [--work DIR] [--keep] [--quiet]
  *
- * Prints each stage's counts and wall time as a table and ends with the answer line; exits 0 when
+ * While it runs, each stage shows its progress on stderr (scripts/support/progress.ts: a bar on a
+ * terminal, its line with counts and time when it ends; nothing with --quiet). On stdout it prints
+ * each stage's counts and wall time as a table and ends with the answer line; exits 0 when
  * the answer came from the cache (`source: cache`) with items and every line of input was accounted
  * for (input = clean + duplicates + quarantined), 1 otherwise, 2 on bad usage. Servers are
  * stopped at the end and on errors; the work directory (a temp one unless --work) is removed unless
@@ -17,6 +19,7 @@ import type { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import {
   createReadStream,
+  type ReadStream,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -29,6 +32,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Client } from 'pg';
 import { Cli, EXIT, UsageError, integer, runMain, text } from './support/cli';
+import { Progress, type Stage, type StageOptions } from './support/progress';
 
 // Powertools reads its environment when the handler modules load: set before they are imported.
 process.env.POWERTOOLS_SERVICE_NAME ??= 'recommendations';
@@ -49,6 +53,8 @@ export interface E2eOptions {
   k: number;
   work?: string;
   keep: boolean;
+  /** No progress on stderr. */
+  quiet: boolean;
 }
 
 export { UsageError };
@@ -79,7 +85,8 @@ export function e2eCli(): Cli {
       undefined,
       'a temporary one',
     )
-    .flag('--keep', 'keep the temporary work directory and print its path');
+    .flag('--keep', 'keep the temporary work directory and print its path')
+    .quietFlag();
 }
 
 /** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
@@ -91,6 +98,7 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
     k: number;
     work?: string;
     keep?: boolean;
+    quiet: boolean;
   }>(argv);
   return {
     users: values.users,
@@ -99,6 +107,7 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
     k: values.k,
     work: values.work,
     keep: values.keep ?? false,
+    quiet: values.quiet,
   };
 }
 
@@ -124,24 +133,38 @@ export function formatTable(rows: readonly StageRow[]): string {
 
 /**
  * An S3 client that serves GetObject from local files (key = path under `root`): the cache loader
- * then runs its own download, version and swap code on the training job's local output.
+ * then runs its own download, version and swap code on the training job's local output. `opened`
+ * sees each stream, so a progress display can read how far it got.
  */
-function localS3(root: string): S3Client {
+function localS3(root: string, opened: (key: string, body: ReadStream) => void = () => undefined): S3Client {
   return {
     send: async (command: GetObjectCommand) => {
-      const path = join(root, command.input.Key ?? '');
+      const key = command.input.Key ?? '';
+      const path = join(root, key);
       const stat = statSync(path);
-      return { Body: createReadStream(path), ETag: `"${stat.size}-${Math.round(stat.mtimeMs)}"` };
+      const body = createReadStream(path);
+      opened(key, body);
+      return { Body: body, ETag: `"${stat.size}-${Math.round(stat.mtimeMs)}"` };
     },
   } as unknown as S3Client;
 }
 
-function run(command: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
+/** Runs a command to its end; `onOutput` sees its output (stdout and stderr) as it comes. */
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  onOutput: (output: string) => void = () => undefined,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const take = (chunk: Buffer) => {
+      output += chunk.toString();
+      onOutput(output);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, output }));
   });
@@ -158,8 +181,9 @@ export interface E2eResult {
 export async function runE2e(
   options: E2eOptions,
   print: (line: string) => void = console.log,
+  progress: Progress = new Progress({ quiet: options.quiet }),
 ): Promise<E2eResult> {
-  const { generateData, rawKeys } = await import('./generate-data');
+  const { generateData, maxFiles, rawKeys } = await import('./generate-data');
   const { startPostgres } = await import('../test/support/postgres');
   const { startRedisCluster } = await import('../test/support/redis-cluster');
   const { servingEnv } = await import('../test/support/serving-fixtures');
@@ -181,23 +205,37 @@ export async function runE2e(
   mkdirSync(work, { recursive: true });
   const rows: StageRow[] = [];
   const cleanups: (() => Promise<void> | void)[] = [];
-  const stage = async <T>(name: string, body: () => Promise<{ value: T; counts: string }>): Promise<T> => {
+  /** One row of the table; its progress on stderr while it runs, and its line when it ends. */
+  const stage = async <T>(
+    name: string,
+    body: (progress: Stage) => Promise<{ value: T; counts: string }>,
+    shown: StageOptions = {},
+  ): Promise<T> => {
     const began = performance.now();
-    const { value, counts } = await body();
+    const { value, counts } = await progress.track(name, shown, body, (result) => result.counts);
     rows.push({ stage: name, counts, ms: performance.now() - began });
-    print(`[e2e] ${name}: ${counts}`);
     return value;
   };
 
   try {
     const data = join(work, 'data');
-    const summary = await stage('generate', async () => {
-      const s = generateData({ users: options.users, days: options.days, out: data, seed: options.seed });
-      return {
-        value: s,
-        counts: `${count(s.accounts)} accounts, ${count(s.files)} objects, ${count(s.lines)} lines`,
-      };
-    });
+    const summary = await stage(
+      'generate',
+      async (shown) => {
+        const s = generateData({
+          users: options.users,
+          days: options.days,
+          out: data,
+          seed: options.seed,
+          onWrite: () => shown.add(),
+        });
+        return {
+          value: s,
+          counts: `${count(s.accounts)} accounts, ${count(s.files)} objects, ${count(s.lines)} lines`,
+        };
+      },
+      { total: maxFiles(options.days), unit: 'files' },
+    );
     const end = Date.parse(summary.end);
     // Events after this instant are the validation window: the last fifth of the days, at least one.
     const cutoff = new Date(end - Math.max(1, Math.round(options.days / 5)) * 86_400_000);
@@ -226,40 +264,46 @@ export async function runE2e(
       };
     });
 
-    const totals = await stage('transform + load', async () => {
-      const t = { objects: 0, input: 0, clean: 0, duplicates: 0, quarantined: 0, loaded: 0 };
-      for (const key of rawKeys(data)) {
-        const { counts, quarantine } = await transformObject(
-          createReadStream(join(data, key)),
-          db,
-          `file://${key}`,
-          {
-            now,
-            maxLineBytes: 65_536,
-            maxAgeMs: 365 * 86_400_000,
-            maxFutureSkewMs: 300_000,
-          },
-        );
-        if (counts.quarantined > 0) {
-          // Where the Lambda puts it in S3, under the work directory instead.
-          const path = join(work, 'quarantine', `${key.replace(/^raw\//, '')}.quarantine.jsonl.gz`);
-          mkdirSync(dirname(path), { recursive: true });
-          writeFileSync(path, quarantine);
+    const keys = rawKeys(data);
+    const t = { objects: 0, input: 0, clean: 0, duplicates: 0, quarantined: 0, loaded: 0 };
+    const totals = await stage(
+      'transform + load',
+      async (shown) => {
+        for (const key of keys) {
+          const { counts, quarantine } = await transformObject(
+            createReadStream(join(data, key)),
+            db,
+            `file://${key}`,
+            {
+              now,
+              maxLineBytes: 65_536,
+              maxAgeMs: 365 * 86_400_000,
+              maxFutureSkewMs: 300_000,
+            },
+          );
+          if (counts.quarantined > 0) {
+            // Where the Lambda puts it in S3, under the work directory instead.
+            const path = join(work, 'quarantine', `${key.replace(/^raw\//, '')}.quarantine.jsonl.gz`);
+            mkdirSync(dirname(path), { recursive: true });
+            writeFileSync(path, quarantine);
+          }
+          t.objects++;
+          t.input += counts.input;
+          t.clean += counts.clean;
+          t.duplicates += counts.duplicates;
+          t.quarantined += counts.quarantined;
+          t.loaded += counts.loaded;
+          shown.add();
         }
-        t.objects++;
-        t.input += counts.input;
-        t.clean += counts.clean;
-        t.duplicates += counts.duplicates;
-        t.quarantined += counts.quarantined;
-        t.loaded += counts.loaded;
-      }
-      return {
-        value: t,
-        counts:
-          `${count(t.objects)} objects: input ${count(t.input)} = clean ${count(t.clean)} + duplicates ` +
-          `${count(t.duplicates)} + quarantined ${count(t.quarantined)}; loaded ${count(t.loaded)}`,
-      };
-    });
+        return {
+          value: t,
+          counts:
+            `${count(t.objects)} objects: input ${count(t.input)} = clean ${count(t.clean)} + duplicates ` +
+            `${count(t.duplicates)} + quarantined ${count(t.quarantined)}; loaded ${count(t.loaded)}`,
+        };
+      },
+      { total: keys.length, unit: 'objects', detail: () => `${count(t.loaded)} events loaded` },
+    );
     const conserved = totals.input === totals.clean + totals.duplicates + totals.quarantined;
     const complete = totals.input === summary.lines && totals.loaded === summary.events;
     print(
@@ -311,37 +355,49 @@ export async function runE2e(
 
     const trainWork = join(work, 'train');
     const output = join(trainWork, 'output', 'data');
-    await stage('train (local)', async () => {
-      const { code, output: log } = await run(
-        join(ROOT, 'sagemaker', 'bin', 'py'),
-        [
-          '-m',
-          'recommender.local_train',
-          '--train',
-          join(snapshotDir, 'train'),
-          '--validation',
-          join(snapshotDir, 'validation'),
-          '--work',
-          trainWork,
-          '--job-name',
-          `e2e-local-${options.seed}`,
-        ],
-        join(ROOT, 'sagemaker'),
-      );
-      if (code !== 0) throw new Error(`local training failed (exit ${code}):\n${log.slice(-4000)}`);
-      const metrics = JSON.parse(readFileSync(join(output, 'metrics.json'), 'utf8')) as Record<
-        string,
-        unknown
-      >;
-      const lines = readFileSync(join(output, 'recommendations.jsonl'), 'utf8').trimEnd().split('\n').length;
-      const metric = (name: string) =>
-        typeof metrics[name] === 'number' ? Number(metrics[name]).toFixed(3) : '?';
-      const shown = [
-        `recall@10 ${metric('recall_at_10')} (popularity ${metric('popularity_recall_at_10')})`,
-        `${metrics.num_items} artists`,
-      ];
-      return { value: metrics, counts: [`${count(lines)} users with lists`, ...shown].join(', ') };
-    });
+    // The trainer's own progress lines (recommender/progress.py) go in the bar: the last one so far.
+    let trainerSays = '';
+    await stage(
+      'train (local)',
+      async () => {
+        const { code, output: log } = await run(
+          join(ROOT, 'sagemaker', 'bin', 'py'),
+          [
+            '-m',
+            'recommender.local_train',
+            '--train',
+            join(snapshotDir, 'train'),
+            '--validation',
+            join(snapshotDir, 'validation'),
+            '--work',
+            trainWork,
+            '--job-name',
+            `e2e-local-${options.seed}`,
+          ],
+          join(ROOT, 'sagemaker'),
+          (output) => {
+            const text = output.trimEnd();
+            trainerSays = text.slice(Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1);
+          },
+        );
+        if (code !== 0) throw new Error(`local training failed (exit ${code}):\n${log.slice(-4000)}`);
+        const metrics = JSON.parse(readFileSync(join(output, 'metrics.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >;
+        const lines = readFileSync(join(output, 'recommendations.jsonl'), 'utf8')
+          .trimEnd()
+          .split('\n').length;
+        const metric = (name: string) =>
+          typeof metrics[name] === 'number' ? Number(metrics[name]).toFixed(3) : '?';
+        const shown = [
+          `recall@10 ${metric('recall_at_10')} (popularity ${metric('popularity_recall_at_10')})`,
+          `${metrics.num_items} artists`,
+        ];
+        return { value: metrics, counts: [`${count(lines)} users with lists`, ...shown].join(', ') };
+      },
+      { detail: () => trainerSays },
+    );
 
     const redis = await stage('cache (TLS cluster)', async () => {
       const r = await startRedisCluster();
@@ -349,34 +405,47 @@ export async function runE2e(
       return { value: r, counts: `redis-server on ${r.host}:${r.port}` };
     });
     const loaderConfig = readLoaderConfig({ CACHE_HOST: redis.host, CACHE_PORT: String(redis.port) });
-    await stage('cache load', async () => {
-      const client = createCacheClient({
-        host: redis.host,
-        port: redis.port,
-        ca: redis.ca,
-        connectTimeoutMs: loaderConfig.cacheConnectTimeoutMs,
-        commandTimeoutMs: loaderConfig.cacheCommandTimeoutMs,
-      });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        const loaded = await loadCache(
-          {
-            bucket: 'local',
-            recommendationsKey: 'recommendations.jsonl',
-            popularityKey: 'popularity.json',
-            variant: VARIANT,
-          },
-          { client, s3: localS3(output), settings: loaderConfig.settings },
-        );
-        return {
-          value: loaded,
-          counts: `${count(loaded.users)} users, ${count(loaded.badLines)} bad lines, version ${loaded.version}`,
-        };
-      } finally {
-        client.disconnect();
-      }
-    });
+    const recommendationsFile = join(output, 'recommendations.jsonl');
+    let download: ReadStream | undefined;
+    await stage(
+      'cache load',
+      async () => {
+        const client = createCacheClient({
+          host: redis.host,
+          port: redis.port,
+          ca: redis.ca,
+          connectTimeoutMs: loaderConfig.cacheConnectTimeoutMs,
+          commandTimeoutMs: loaderConfig.cacheCommandTimeoutMs,
+        });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          const loaded = await loadCache(
+            {
+              bucket: 'local',
+              recommendationsKey: 'recommendations.jsonl',
+              popularityKey: 'popularity.json',
+              variant: VARIANT,
+            },
+            {
+              client,
+              s3: localS3(output, (key, body) => {
+                if (key === 'recommendations.jsonl') download = body;
+              }),
+              settings: loaderConfig.settings,
+            },
+          );
+          return {
+            value: loaded,
+            counts: `${count(loaded.users)} users, ${count(loaded.badLines)} bad lines, version ${loaded.version}`,
+          };
+        } finally {
+          client.disconnect();
+        }
+      },
+      // The bytes of recommendations.jsonl the loader has read, not a count it reports.
+      { total: statSync(recommendationsFile).size, unit: 'bytes', poll: () => download?.bytesRead ?? 0 },
+    );
 
     const serving = readServingConfig(
       servingEnv(redis, {
@@ -385,7 +454,7 @@ export async function runE2e(
       }),
     );
     // A user whose list keeps items at the serving threshold, so the answer has something to show.
-    const userId = readFileSync(join(output, 'recommendations.jsonl'), 'utf8')
+    const userId = readFileSync(recommendationsFile, 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { user_id: string; items: { score: number }[] })

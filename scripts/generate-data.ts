@@ -6,7 +6,8 @@
  *     [--end 2026-03-01] [--artists 500] [--groups 8] [--sessions 3]
  *     [--malformed-rate 0.01] [--duplicate-rate 0.01]      (--help lists them with their defaults)
  *
- * It prints the files it wrote and a one-line summary of the counts.
+ * It prints the files it wrote and a one-line summary of the counts; while it writes, its progress
+ * (files written, rate, time left) goes to stderr as scripts/support/progress.ts shows it.
  *
  * Planted structure: users belong to taste groups; each group prefers its own set of artists
  * (artist index % groups == group), and clicks, plays and likes are far likelier on them, so a model
@@ -22,6 +23,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Cli, EXIT, day, decimal, integer, runMain, text } from './support/cli';
+import { formatCount, Progress } from './support/progress';
 import { seededRandom } from './support/seeded-random';
 
 export interface GenerateOptions {
@@ -299,7 +301,12 @@ export function generateData(options: GenerateOptions): GenerateSummary {
   return summary;
 }
 
-export type GenerateArgs = Required<Omit<GenerateOptions, 'onWrite'>>;
+export type GenerateArgs = Required<Omit<GenerateOptions, 'onWrite'>> & { quiet: boolean };
+
+/** The files a run writes at most: one object per hour of events, the CSV and the summary. */
+export function maxFiles(days: number): number {
+  return days * 24 + 2;
+}
 
 /** The command line of `npm run data:generate`. */
 export function generateCli(): Cli {
@@ -326,7 +333,8 @@ export function generateCli(): Cli {
     .option('--groups <count>', 'taste groups users belong to', integer(1, 10_000), 8)
     .option('--sessions <count>', 'average sessions per user per day', integer(0, 100), 3)
     .option('--malformed-rate <rate>', 'share of lines written malformed', decimal(0, 0.5), 0.01)
-    .option('--duplicate-rate <rate>', 'share of valid lines written twice', decimal(0, 0.5), 0.01);
+    .option('--duplicate-rate <rate>', 'share of valid lines written twice', decimal(0, 0.5), 0.01)
+    .quietFlag();
 }
 
 /** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
@@ -376,10 +384,25 @@ export function rawKeys(dataDir: string): string[] {
 }
 
 if (require.main === module) {
-  runMain('data:generate', () => {
-    const options = parseGenerateArgs(process.argv.slice(2));
+  runMain('data:generate', async () => {
+    const { quiet, ...options } = parseGenerateArgs(process.argv.slice(2));
     const written: string[] = [];
-    const summary = generateData({ ...options, onWrite: (path) => written.push(path) });
+    let bytes = 0;
+    // Hours without an event write no object: the total is an upper bound.
+    const summary = await new Progress({ quiet }).track(
+      'generate',
+      { total: maxFiles(options.days), unit: 'files' },
+      (stage) =>
+        generateData({
+          ...options,
+          onWrite: (path, size) => {
+            written.push(path);
+            bytes += size;
+            stage.add();
+          },
+        }),
+      () => `${written.length} files, ${formatCount(bytes, 'bytes')}`,
+    );
     console.log(describeWritten(options.out, written));
     console.log(describeSummary(summary));
     const stale = rawKeys(options.out).filter((key) => !written.includes(key.split(sep).join('/')));

@@ -10,11 +10,14 @@
  *    (then `-etl`): RawEventsBucketName, AccountsImportFunctionName and, for --run-etl,
  *    EtlStateMachineArn.
  * 3. Uploads every raw object to `s3://<raw bucket>/raw/...` keeping its partition path, and the
- *    accounts CSV to `accounts/accounts.csv`, with a progress bar (bytes and files) on stderr.
+ *    accounts CSV to `accounts/accounts.csv`.
  * 4. Invokes the accounts-import function on the CSV (needs @aws-sdk/client-lambda; without it the
  *    equivalent `aws lambda invoke` command is printed instead).
  * 5. With --run-etl, starts the ETL state machine once per generated day (`{ "day": "YYYY-MM-DD" }`),
  *    in order, each after the previous one succeeded, so the last run's snapshot holds every day.
+ *
+ * Progress (generation, upload, ETL runs) goes to stderr as scripts/support/progress.ts shows it:
+ * a bar on a terminal, a line per stage otherwise or when CI is set, nothing with --quiet.
  *
  * Uses the usual AWS credential chain and region (--region overrides it); a missing region is named
  * before any call. Exit code 0 on success, 1 on failure, 2 on bad usage.
@@ -27,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { awsHint, requireRegion } from './support/aws';
 import { Cli, EXIT, UsageError, decimal, integer, matching, region, runMain, text } from './support/cli';
+import { formatCount, Progress } from './support/progress';
 
 export const RAW_PREFIX = 'raw/';
 export const ACCOUNTS_KEY = 'accounts/accounts.csv';
@@ -48,6 +52,8 @@ export interface SeedOptions {
   pollMs: number;
   /** The region to call; undefined: the SDK's own (AWS_REGION, then the shared config file). */
   region?: string;
+  /** No progress on stderr. */
+  quiet: boolean;
 }
 
 /** The command line of `npm run data:seed-sandbox`. */
@@ -95,7 +101,8 @@ export function seedCli(): Cli {
       'seconds between checks of an ETL run',
       decimal(0, 3600, { exclusiveMin: true }),
       15,
-    );
+    )
+    .quietFlag();
 }
 
 /** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
@@ -109,6 +116,7 @@ export function parseSeedArgs(argv: readonly string[]): SeedOptions {
     region?: string;
     runEtl?: boolean;
     pollSeconds: number;
+    quiet: boolean;
   }>(argv, (v, problem) => {
     if (v.from !== undefined && !existsSync(join(v.from, 'accounts.csv')))
       problem(`--from ${v.from} has no accounts.csv: expected a directory from npm run data:generate`);
@@ -121,6 +129,7 @@ export function parseSeedArgs(argv: readonly string[]): SeedOptions {
     from: values.from,
     runEtl: values.runEtl ?? false,
     pollMs: values.pollSeconds * 1000,
+    quiet: values.quiet,
     ...(values.region ? { region: values.region } : {}),
   };
 }
@@ -221,56 +230,12 @@ export function filesToUpload(dataDir: string): UploadFile[] {
   return files;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/**
- * A plain-text progress bar: redrawn in place on a terminal, one line per tenth otherwise (logs
- * and CI keep a readable record).
- */
-export class Progress {
-  private bytes = 0;
-  private files = 0;
-  private lastTenth = -1;
-
-  constructor(
-    private readonly totalBytes: number,
-    private readonly totalFiles: number,
-    private readonly write: (text: string) => void,
-    private readonly tty: boolean,
-  ) {}
-
-  line(): string {
-    const share = this.totalBytes > 0 ? this.bytes / this.totalBytes : 1;
-    const filled = Math.round(share * 30);
-    return (
-      `[${'#'.repeat(filled)}${'-'.repeat(30 - filled)}] ${String(Math.floor(share * 100)).padStart(3)}% ` +
-      `${megabytes(this.bytes)} / ${megabytes(this.totalBytes)}, ${this.files} / ${this.totalFiles} files`
-    );
-  }
-
-  add(bytes: number): void {
-    this.bytes += bytes;
-    this.files++;
-    if (this.tty) {
-      this.write(`\r${this.line()}${this.files === this.totalFiles ? '\n' : ''}`);
-      return;
-    }
-    const tenth = Math.floor((this.totalBytes > 0 ? this.bytes / this.totalBytes : 1) * 10);
-    if (tenth > this.lastTenth || this.files === this.totalFiles) {
-      this.lastTenth = tenth;
-      this.write(`${this.line()}\n`);
-    }
-  }
-}
-
 /** Uploads the files, a few at a time, each as one PutObject of its stream. */
 export async function uploadFiles(
   s3: S3Client,
   bucket: string,
   files: UploadFile[],
-  progress: Progress,
+  onUploaded: (file: UploadFile) => void = () => undefined,
   concurrency = 8,
 ): Promise<void> {
   let next = 0;
@@ -287,7 +252,7 @@ export async function uploadFiles(
           ContentEncoding: file.key.endsWith('.gz') ? 'gzip' : undefined,
         }),
       );
-      progress.add(file.bytes);
+      onUploaded(file);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
@@ -351,9 +316,10 @@ export interface SeedClients {
 }
 
 export interface SeedIo {
+  /** The lines a log keeps (stdout). */
   log: (line: string) => void;
-  progress: (text: string) => void;
-  tty: boolean;
+  /** Where the long steps show their progress (stderr). */
+  progress: Progress;
 }
 
 export interface SeedReport {
@@ -368,41 +334,63 @@ export async function seedSandbox(
   clients: SeedClients,
   io: SeedIo,
 ): Promise<SeedReport> {
+  const { progress } = io;
+  // A line printed while a bar is drawn goes above it.
+  const log = (line: string) => progress.around(() => io.log(line));
   const resources = await findResources(clients.cfn, options.profile, options.runEtl);
-  io.log(`raw bucket: ${resources.rawBucket}; accounts import: ${resources.accountsImportFunction}`);
+  log(`raw bucket: ${resources.rawBucket}; accounts import: ${resources.accountsImportFunction}`);
 
   let dataDir = options.from;
   let temp: string | undefined;
   if (!dataDir) {
-    const { generateData } = await import('./generate-data');
+    const { generateData, maxFiles } = await import('./generate-data');
     temp = dataDir = mkdtempSync(join(tmpdir(), 'seed-sandbox-'));
-    const summary = generateData({
-      users: options.users,
-      days: options.days,
-      out: dataDir,
-      seed: options.seed,
-    });
-    io.log(`generated ${summary.accounts} accounts, ${summary.files} objects, ${summary.lines} lines`);
+    const out = dataDir;
+    const summary = await progress.track(
+      'generate',
+      { total: maxFiles(options.days), unit: 'files' },
+      (stage) =>
+        generateData({
+          users: options.users,
+          days: options.days,
+          out,
+          seed: options.seed,
+          onWrite: () => stage.add(),
+        }),
+      (s) => `${s.files + 2} files, ${formatCount(s.bytes.gzip, 'bytes')} of events`,
+    );
+    log(`generated ${summary.accounts} accounts, ${summary.files} objects, ${summary.lines} lines`);
   }
   try {
     const files = filesToUpload(dataDir);
     const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
-    io.log(`uploading ${files.length} files (${megabytes(bytes)}) to s3://${resources.rawBucket}/`);
-    await uploadFiles(
-      clients.s3,
-      resources.rawBucket,
-      files,
-      new Progress(bytes, files.length, io.progress, io.tty),
+    log(`uploading ${files.length} files (${formatCount(bytes, 'bytes')}) to s3://${resources.rawBucket}/`);
+    let sent = 0;
+    await progress.track(
+      'upload',
+      { total: bytes, unit: 'bytes', detail: () => `${sent}/${files.length} files` },
+      (stage) =>
+        uploadFiles(clients.s3, resources.rawBucket, files, (file) => {
+          sent++;
+          stage.add(file.bytes);
+        }),
+      () => `${files.length} files, ${formatCount(bytes, 'bytes')}`,
     );
     const report: SeedReport = { resources, uploaded: { files: files.length, bytes }, etl: [] };
-    io.log(describeUpload(resources.rawBucket, files));
+    log(describeUpload(resources.rawBucket, files));
 
     const payload = { bucket: resources.rawBucket, key: ACCOUNTS_KEY };
-    if (clients.invoke) {
-      report.accountsImport = await clients.invoke(resources.accountsImportFunction, payload);
-      io.log(`accounts import: ${JSON.stringify(report.accountsImport)}`);
+    const invoke = clients.invoke;
+    if (invoke) {
+      report.accountsImport = await progress.track(
+        'accounts import',
+        {},
+        () => invoke(resources.accountsImportFunction, payload),
+        () => `${resources.accountsImportFunction} answered`,
+      );
+      log(`accounts import: ${JSON.stringify(report.accountsImport)}`);
     } else {
-      io.log(
+      log(
         'accounts import NOT invoked: @aws-sdk/client-lambda is not installed. Run:\n' +
           `  aws lambda invoke --function-name ${resources.accountsImportFunction} --cli-binary-format raw-in-base64-out ` +
           `--payload '${JSON.stringify(payload)}' /dev/stdout`,
@@ -412,29 +400,38 @@ export async function seedSandbox(
     if (options.runEtl) {
       const sleep =
         clients.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-      for (const day of daysOf(files)) {
-        const { executionArn } = await clients.sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn: resources.etlStateMachineArn,
-            name: `seed-${day}-${Date.now()}`,
-            input: JSON.stringify({ day }),
-          }),
-        );
-        io.log(`ETL ${day}: started ${executionArn}`);
-        let status = 'RUNNING';
-        while (status === 'RUNNING') {
-          await sleep(options.pollMs);
-          const described = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-          status = described.status ?? 'UNKNOWN';
-          if (status !== 'RUNNING' && status !== 'SUCCEEDED') {
-            throw new Error(
-              `ETL for ${day} ended ${status}: ${described.error ?? ''} ${described.cause ?? ''} (${executionArn})`,
+      const days = daysOf(files);
+      await progress.track(
+        'ETL runs',
+        { total: days.length, unit: 'days' },
+        async (stage) => {
+          for (const day of days) {
+            const { executionArn } = await clients.sfn.send(
+              new StartExecutionCommand({
+                stateMachineArn: resources.etlStateMachineArn,
+                name: `seed-${day}-${Date.now()}`,
+                input: JSON.stringify({ day }),
+              }),
             );
+            log(`ETL ${day}: started ${executionArn}`);
+            let status = 'RUNNING';
+            while (status === 'RUNNING') {
+              await sleep(options.pollMs);
+              const described = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+              status = described.status ?? 'UNKNOWN';
+              if (status !== 'RUNNING' && status !== 'SUCCEEDED') {
+                throw new Error(
+                  `ETL for ${day} ended ${status}: ${described.error ?? ''} ${described.cause ?? ''} (${executionArn})`,
+                );
+              }
+            }
+            log(`ETL ${day}: ${status}`);
+            report.etl.push({ day, executionArn: executionArn ?? '', status });
+            stage.add();
           }
-        }
-        io.log(`ETL ${day}: ${status}`);
-        report.etl.push({ day, executionArn: executionArn ?? '', status });
-      }
+        },
+        () => `${days.length} days succeeded`,
+      );
     }
     return report;
   } finally {
@@ -458,12 +455,7 @@ if (require.main === module) {
       await seedSandbox(
         options,
         { ...clients, invoke: lambdaInvoker(require, { region: resolved }) },
-        {
-          log: (line) => console.log(line),
-          // Upload progress goes to stderr, so stdout keeps only the lines a log needs.
-          progress: (text) => process.stderr.write(text),
-          tty: Boolean(process.stderr.isTTY),
-        },
+        { log: (line) => console.log(line), progress: new Progress({ quiet: options.quiet }) },
       );
       return EXIT.ok;
     },

@@ -13,8 +13,8 @@
  *     .option('--users <count>', 'users to generate', integer(1, 1_000_000), 1000);
  *   runMain(cli.name, async () => { const options = cli.parse<Options>(process.argv.slice(2)); ... });
  *
- * A script's long-running steps report through the `print`/`log` callbacks they already take; a
- * progress display belongs there (on stderr), not in this module.
+ * A script's long-running steps show their progress through scripts/support/progress.ts (on
+ * stderr); `quietFlag()` adds the `--quiet` that turns it off.
  */
 import { Command, CommanderError, Option } from 'commander';
 
@@ -238,6 +238,14 @@ export class Cli {
     if (!option.negate) this.offFlags.push(option.attributeName());
     this.program.addOption(option);
     return this;
+  }
+
+  /**
+   * `-q, --quiet` (`quiet` in the options): no progress on stderr (scripts/support/progress.ts).
+   * Results and errors still print.
+   */
+  quietFlag(): this {
+    return this.flag('-q, --quiet', 'show no progress on stderr (results and errors still print)');
   }
 
   /** A required positional argument that is one of `choices`. */

@@ -192,7 +192,15 @@ describe('what the scripts say', () => {
   it('data:generate lists what it wrote and sums it up in one line, and warns of objects it did not write', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cli-generate-'));
     dirs.push(out);
-    const first = await spawnScript(words('data:generate'), ['--users', '6', '--days', '2', '--out', out]);
+    const first = await spawnScript(words('data:generate'), [
+      '--users',
+      '6',
+      '--days',
+      '2',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
     const keys = rawKeys(out);
     const lines = first.stdout.trimEnd().split('\n');
@@ -208,10 +216,11 @@ describe('what the scripts say', () => {
       ),
     );
 
+    // Without --quiet and without a terminal: the progress is one line, then the warning.
     const second = await spawnScript(words('data:generate'), ['--users', '6', '--days', '1', '--out', out]);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(
-      /^data:generate: warning: .*raw also holds \d+ objects this run did not write/,
+      /^generate: \d+ files, [\d.]+ MB \(\d+\.\d s[^)]*\)\ndata:generate: warning: .*raw also holds \d+ objects this run did not write/,
     );
   }, 60_000);
 });

@@ -6,7 +6,16 @@ const ROOT = join(__dirname, '..', '..');
 
 describe('e2e-local arguments and table', () => {
   it('has small defaults and checks its flags', () => {
-    expect(parseE2eArgs([])).toEqual({ users: 2000, days: 7, seed: 1, k: 5, work: undefined, keep: false });
+    expect(parseE2eArgs([])).toEqual({
+      users: 2000,
+      days: 7,
+      seed: 1,
+      k: 5,
+      work: undefined,
+      keep: false,
+      quiet: false,
+    });
+    expect(parseE2eArgs(['--quiet'])).toMatchObject({ quiet: true });
     expect(parseE2eArgs(['--users', '300', '--days=3', '--seed', '9', '--keep'])).toMatchObject({
       users: 300,
       days: 3,
@@ -46,7 +55,8 @@ describe('npm run e2e:local (tiny)', () => {
         '--seed',
         '4',
       ],
-      { cwd: ROOT, encoding: 'utf8', timeout: 55_000 },
+      // Not a terminal: the progress is one line per stage on stderr, as in CI.
+      { cwd: ROOT, encoding: 'utf8', timeout: 55_000, env: { ...process.env, CI: '' } },
     );
     const output = run.stdout + run.stderr;
     expect({ status: run.status, tail: output.slice(-3000) }).toEqual({
@@ -78,7 +88,16 @@ describe('npm run e2e:local (tiny)', () => {
       'cache load',
       'serve',
       'total',
-    ])
+    ]) {
       expect(lines.some((line) => line.startsWith(`${stage} `))).toBe(true);
+      if (stage !== 'total') {
+        const escaped = stage.replace(/[()+]/g, '\\$&');
+        expect(run.stderr).toMatch(new RegExp(`^${escaped}: .+ \\(\\d+\\.\\d s[^)]*\\)$`, 'm'));
+      }
+    }
+    // Only those lines: no bar, no escape sequence, when stderr is not a terminal.
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(11);
+    expect(run.stderr).not.toContain('\r');
+    expect(run.stderr).not.toContain('\x1b');
   }, 60_000);
 });

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { generateData } from '../../scripts/generate-data';
+import { Progress } from '../../scripts/support/progress';
 import {
   daysOf,
   filesToUpload,
   findResources,
   lambdaInvoker,
   parseSeedArgs,
-  Progress,
   seedSandbox,
   UsageError,
   type SeedIo,
@@ -44,10 +44,17 @@ function stacks(outputs: Record<string, typeof DATA_OUTPUTS | undefined>): void 
   });
 }
 
-function io(): SeedIo & { lines: string[]; bar: string[] } {
+/** The log's lines, and what the progress wrote: plain lines, or a bar with `tty`. */
+function io({ tty = false } = {}): SeedIo & { lines: string[]; stderr: () => string } {
   const lines: string[] = [];
-  const bar: string[] = [];
-  return { lines, bar, log: (l) => lines.push(l), progress: (t) => bar.push(t), tty: false };
+  const written: string[] = [];
+  const stream = { write: (text: string) => written.push(text), columns: 120 };
+  return {
+    lines,
+    stderr: () => written.join(''),
+    log: (l) => lines.push(l),
+    progress: new Progress({ stream, tty, env: {} }),
+  };
 }
 
 beforeAll(() => {
@@ -114,9 +121,14 @@ describe('seed-sandbox', () => {
       `wrote ${files.length} objects to s3://raw-bucket/: accounts/accounts.csv, ${raw[0]} .. ${raw.at(-1)} ` +
         `(${raw.length} raw objects)`,
     );
-    // Without a terminal: one progress line per tenth at most, and the last one at 100%.
-    expect(out.bar.length).toBeLessThanOrEqual(12);
-    expect(out.bar.at(-1)).toMatch(new RegExp(`100% .* ${files.length} / ${files.length} files\\n$`));
+    // Without a terminal: one line per stage, when it ends.
+    const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+    expect(out.stderr()).toMatch(
+      new RegExp(
+        `^upload: ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB \\([\\d.]+ s[^)]*\\)\n` +
+          `accounts import: accounts-import-fn answered \\([\\d.]+ s\\)\n$`,
+      ),
+    );
     expect(sfnMock.calls()).toHaveLength(0);
   });
 
@@ -226,13 +238,23 @@ describe('parts', () => {
     expect(() => parseSeedArgs(['--run-etl', 'now'])).toThrow(new UsageError("unexpected argument 'now'"));
   });
 
-  it('redraws the bar in place on a terminal', () => {
-    const out: string[] = [];
-    const progress = new Progress(2 * 1024 * 1024, 2, (t) => out.push(t), true);
-    progress.add(1024 * 1024);
-    progress.add(1024 * 1024);
-    expect(out[0]).toBe(`\r[${'#'.repeat(15)}${'-'.repeat(15)}]  50% 1.0 MB / 2.0 MB, 1 / 2 files`);
-    expect(out[1]).toBe(`\r[${'#'.repeat(30)}] 100% 2.0 MB / 2.0 MB, 2 / 2 files\n`);
+  it('on a terminal, draws the upload and ETL bars and prints the log lines above them', async () => {
+    stacks({ 'ArtistRecommender-sandbox-data': [...DATA_OUTPUTS, ...ETL_OUTPUTS] });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'exec-1' });
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+    const out = io({ tty: true });
+    await seedSandbox(options({ runEtl: true }), { ...clients, sleep: async () => undefined }, out);
+    const files = filesToUpload(data);
+    const stderr = out.stderr();
+    expect(stderr).toMatch(
+      new RegExp(`upload [█░]{20} +\\d+% \\| [\\d.]+/[\\d.]+ MB \\| .* \\| \\d+/${files.length} files`),
+    );
+    expect(stderr).toMatch(/ETL runs [█░]{20} +\d+% \| \d\/2 days/);
+    // Each bar ends as its stage's line; the ETL's log lines were printed with the bar cleared first.
+    const clear = '\x1b[2K';
+    expect(stderr).toContain(`${clear}upload: ${files.length} files, `);
+    expect(stderr).toContain(`${clear}ETL runs: 2 days succeeded (`);
+    expect(stderr.split(`\r${clear}`)).toHaveLength(1 + out.lines.filter((l) => l.startsWith('ETL ')).length);
   });
 
   it('loads the Lambda client only when installed, and surfaces function errors', async () => {

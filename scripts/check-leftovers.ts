@@ -56,17 +56,7 @@ import { PROFILE_NAMES } from '../lib/config/profile';
 import { DESIGNS } from '../lib/designs';
 import { metricsNamespace } from '../lib/stacks/serving-stack';
 import { awsHint, requireRegion } from './support/aws';
-import {
-  Cli,
-  EXIT,
-  UsageError,
-  decimal,
-  describeFailure,
-  isoTime,
-  oneOf,
-  region,
-  runMain,
-} from './support/cli';
+import { Cli, EXIT, UsageError, decimal, describeFailure, isoTime, oneOf, runMain } from './support/cli';
 
 export interface LeftoverClients {
   readonly cloudFormation: CloudFormationClient;
@@ -523,13 +513,7 @@ export function leftoversCli(): Cli {
       decimal(0, 90 * 24, { exclusiveMin: true }),
       24,
     )
-    .option(
-      '--region <name>',
-      'AWS region to check',
-      region(),
-      undefined,
-      'AWS_REGION, else the region of AWS_PROFILE',
-    );
+    .regionOption('AWS region to check');
 }
 
 export interface LeftoverArgs extends LeftoverOptions {

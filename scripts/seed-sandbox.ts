@@ -29,7 +29,7 @@ import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { awsHint, requireRegion } from './support/aws';
-import { Cli, EXIT, UsageError, decimal, integer, matching, region, runMain, text } from './support/cli';
+import { Cli, EXIT, UsageError, decimal, integer, matching, runMain, text } from './support/cli';
 import { formatCount, Progress } from './support/progress';
 
 export const RAW_PREFIX = 'raw/';
@@ -88,13 +88,7 @@ export function seedCli(): Cli {
       undefined,
       'generate into a temporary directory',
     )
-    .option(
-      '--region <name>',
-      'AWS region to call',
-      region(),
-      undefined,
-      'AWS_REGION, else the region of AWS_PROFILE',
-    )
+    .regionOption()
     .flag('--run-etl', 'run the ETL state machine once per generated day, in order')
     .option(
       '--poll-seconds <seconds>',

@@ -20,7 +20,7 @@ import { PROFILE_NAMES } from '../lib/config/profile';
 import { DESIGNS } from '../lib/designs';
 import { metricsNamespace } from '../lib/stacks/serving-stack';
 import { awsHint, requireRegion } from './support/aws';
-import { Cli, EXIT, UsageError, decimal, oneOf, region, runMain } from './support/cli';
+import { Cli, EXIT, UsageError, decimal, oneOf, runMain } from './support/cli';
 
 export interface TrainOptions {
   readonly profile: string;
@@ -55,13 +55,7 @@ export function trainCli(): Cli {
       oneOf(Object.keys(DESIGNS)),
       Object.keys(DESIGNS)[0],
     )
-    .option(
-      '--region <name>',
-      'AWS region to call',
-      region(),
-      undefined,
-      'AWS_REGION, else the region of AWS_PROFILE',
-    )
+    .regionOption()
     .flag('--no-wait', 'start the run, print its ARN and return without following it')
     .option(
       '--poll-seconds <seconds>',

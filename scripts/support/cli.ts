@@ -232,6 +232,17 @@ export class Cli {
     return this;
   }
 
+  /** `--region`, for the scripts that call AWS: the SDK's own lookup applies without it. */
+  regionOption(purpose = 'AWS region to call'): this {
+    return this.option(
+      '--region <name>',
+      purpose,
+      region(),
+      undefined,
+      'AWS_REGION, else the region of AWS_PROFILE',
+    );
+  }
+
   /** An option without a value: `--keep` (false unless given), or `--no-wait` (true unless given). */
   flag(flags: string, description: string): this {
     const option = new Option(flags, description);

@@ -1,3 +1,4 @@
+import { validateRequest } from '../../support/aws-api-model';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { bootstrapStatements, runStatements } from '../../../lambda/db-bootstrap/bootstrap';
 import { dataApiExecutor, handleBootstrap, type DataApiTarget } from '../../../lambda/db-bootstrap/handler';
@@ -149,5 +150,8 @@ describe('the Data API client boundary', () => {
       sql: 'GRANT rds_iam TO "etl"',
     });
     expect(sent[0].abortSignal).toBeInstanceOf(AbortSignal);
+    // AND the request is one the Data API accepts (the runtime's client is not installed here, so
+    // the request is checked against the pinned API model directly)
+    expect(validateRequest('rds-data', 'ExecuteStatement', sent[0].input)).toEqual([]);
   });
 });

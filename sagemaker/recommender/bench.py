@@ -167,7 +167,7 @@ def check_source(args, p) -> dict:
 
 
 def main(argv=None) -> int:
-    p = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog=PROG, description=__doc__)
     p.add_argument("--data", help="folder with the hetrec2011 Last.fm files")
     p.add_argument("--train", help="training channel folder (instead of --data)")
     p.add_argument("--validation", help="validation channel folder (with --train)")

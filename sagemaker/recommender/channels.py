@@ -553,7 +553,7 @@ def channel_problem(directory: str, flag: str) -> str | None:
 
 
 def main(argv=None) -> int:
-    p = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog=PROG, description=__doc__)
     p.add_argument("--raw", required=True, metavar="DATA_DIR",
                    help="`npm run data:generate` output (raw/, accounts.csv)")
     p.add_argument("--out", required=True, metavar="DIR", help="gets train/, validation/ and manifest.json")

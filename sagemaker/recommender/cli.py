@@ -22,11 +22,63 @@ class CliError(Exception):
         self.code = code
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The description as written, and each option's default in its help line (not for required
+    options and plain flags, where there is none to show)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "%(default)" in text or action.default in (None, False, argparse.SUPPRESS) or action.required:
+            return text
+        return f"{text} (default: %(default)s)" if text else "(default: %(default)s)"
+
+
+EXIT_CODES = "exit codes: 0 success, 1 the work failed, 2 bad usage or unusable input"
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse whose usage errors are one line too: `prog: message (--help lists the options)`."""
+    """argparse made strict and alike for every tool: usage errors are one line
+    (`prog: message (--help lists the options)`), an unknown option is named before anything else,
+    options are never abbreviated, and `--help` shows each default and the exit codes."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        kwargs.setdefault("epilog", EXIT_CODES)
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(USAGE, f"{self.prog}: {one_line(message)} (--help lists the options)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        argv = sys.argv[1:] if args is None else list(args)
+        self.reject_unknown(argv)
+        return super().parse_args(argv, namespace)
+
+    def reject_unknown(self, argv, also: argparse.ArgumentParser | None = None) -> None:
+        """argparse reports missing required options before unknown ones; a mistyped flag is the
+        likelier cause, so it is named first. `also`: a parser the remaining flags are passed on to."""
+        argv = sys.argv[1:] if argv is None else list(argv)
+        if "--" in argv:  # what follows `--` is passed on as it is
+            argv = argv[: argv.index("--")]
+        known = {flag for parser in (self, also) if parser for action in parser._actions
+                 for flag in action.option_strings}
+        unknown = [
+            token
+            for token in argv
+            if token.startswith("-") and token != "-" and not _is_number(token)
+            and token.split("=", 1)[0] not in known
+        ]
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def one_line(text: str) -> str:

@@ -118,10 +118,10 @@ def load_model_dir(model_dir: str):
 
 
 def main(argv=None) -> int:
-    p = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog=PROG, description=__doc__)
     p.add_argument("--model-dir", required=True, help="unpacked model.tar.gz (has code/inference.py)")
     p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     args = p.parse_args(argv)
     if not 0 <= args.port <= 65535:
         p.error(f"--port {args.port}: must be 0 to 65535")

@@ -50,13 +50,17 @@ def sagemaker_env(work: str, channels: dict[str, str], job_name: str | None) -> 
 
 
 def main(argv=None) -> int:
-    p = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog=PROG, description=__doc__)
     p.add_argument("--train", required=True, help="training channel folder (holds interactions.csv)")
     p.add_argument("--validation", help="validation channel folder (optional)")
     p.add_argument("--work", required=True, help="folder standing in for /opt/ml")
     p.add_argument("--job-name", help="TRAINING_JOB_NAME to set (becomes model_version)")
     p.add_argument("--resume", action="store_true", help="keep WORK/checkpoints (a restarted spot job)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    # Flags neither this tool nor the training script knows are named before anything else.
+    from .train_job import build_parser  # the training script's own flags; it pulls torch
+
+    p.reject_unknown(argv, also=build_parser())
     args, hyperparameters = p.parse_known_args(argv)
     if hyperparameters[:1] == ["--"]:
         hyperparameters = hyperparameters[1:]

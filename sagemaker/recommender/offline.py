@@ -25,12 +25,14 @@ PROG = "recommender:offline"
 
 
 def main(argv=None) -> int:
-    p = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog=PROG, description=__doc__)
     p.add_argument("--train", required=True, help="folder with interactions.csv [and users.csv]")
     p.add_argument("--k", type=int, default=10, help="recommendations per user")
     p.add_argument("--out", required=True, help="output TSV path")
     p.add_argument("--skip-bad-rows", action="store_true", help="count and skip invalid rows")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    # Flags neither this tool nor the training script knows are named before anything else.
+    p.reject_unknown(argv, also=build_parser(prog=PROG))
     args, rest = p.parse_known_args(argv)
     if args.k < 1:
         p.error("--k must be positive")

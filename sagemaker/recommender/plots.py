@@ -177,7 +177,7 @@ def bench_results(doc, path: str) -> tuple[list[dict], str]:
 
 
 def main(argv=None) -> int:
-    p = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog=PROG, description=__doc__)
     p.add_argument("chart", choices=("latency", "quality"))
     p.add_argument("--in", dest="source", required=True, metavar="FILE.json")
     p.add_argument("--out", required=True, metavar="FILE.png")

@@ -73,6 +73,25 @@ def test_help_and_unknown_flags(module, channel, tmp_path):
     assert_one_line(run([module, *args, "--no-such-flag"]), 2, "unrecognized arguments: --no-such-flag")
 
 
+@pytest.mark.parametrize("module", CLIS)
+def test_help_shows_defaults_and_exit_codes(module):
+    done = run([module, "--help"])
+    assert "exit codes: 0 success, 1 the work failed, 2 bad usage" in done.stdout
+    # An option with a default says it; a required one shows no "(default: None)".
+    assert "(default: None)" not in done.stdout
+
+
+@pytest.mark.parametrize("module", CLIS)
+def test_a_mistyped_flag_is_named_before_missing_required_options(module):
+    done = run([module, "--no-such-flag"] if module != "recommender.plots" else [module, "latency", "--no-such-flag"])
+    assert_one_line(done, 2, "unrecognized arguments: --no-such-flag")
+
+
+def test_abbreviated_options_are_refused():
+    done = run(["recommender.offline", "--tra", "x", "--out", "y"])
+    assert_one_line(done, 2, "unrecognized arguments: --tra")
+
+
 @pytest.mark.parametrize(
     "args, code, fragments",
     [

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { identifierProblem } from '../events/schema';
+import { identifierProblem, parseIsoTimestamp } from '../events/schema';
 import { readCsv, type CsvRecord } from './csv';
 
 /** The columns of the accounts CSV (scripts/generate-data.ts writes them in this order). */
@@ -57,6 +57,7 @@ export class InvalidFileError extends Error {
 }
 
 const MAX_TEXT = 200;
+const MIN_CREATED_AT_MS = Date.UTC(1900, 0, 1);
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
 // eslint-disable-next-line no-control-regex
@@ -70,6 +71,11 @@ function text(value: string, name: string): string | null | { reason: string } {
   if (trimmed === '') return null;
   if (trimmed.length > MAX_TEXT) return { reason: `${name} is longer than ${MAX_TEXT} characters` };
   if (CONTROL.test(trimmed)) return { reason: `${name} holds a control character` };
+  // The CSV reader decodes bytes that are not UTF-8 as U+FFFD: refused, so a name that lost bytes
+  // is never stored as if the file had held it.
+  if (trimmed.includes('\ufffd')) {
+    return { reason: `${name} holds U+FFFD, the mark a decoder leaves for bytes that were not UTF-8` };
+  }
   return trimmed;
 }
 
@@ -108,9 +114,13 @@ export function parseAccount(fields: string[], now: number): ParsedRow {
     location.push(value);
   }
   const created = rawCreated.trim();
-  const createdMs = Date.parse(created);
-  if (!TIMESTAMP.test(created) || Number.isNaN(createdMs))
+  // parseIsoTimestamp, not Date.parse: Date.parse turns 2025-02-30 into March 2 and 24:00 into the
+  // next day, storing a time that was never in the file.
+  const createdMs = TIMESTAMP.test(created) ? parseIsoTimestamp(created) : undefined;
+  if (createdMs === undefined)
     return { ok: false, reason: 'created_at is not an ISO-8601 timestamp with a zone' };
+  // PostgreSQL has no year 0, and one value it refuses would fail the COPY of the whole file.
+  if (createdMs < MIN_CREATED_AT_MS) return { ok: false, reason: 'created_at is out of range' };
   if (createdMs > now + 86_400_000) return { ok: false, reason: 'created_at is in the future' };
   return {
     ok: true,

@@ -10,6 +10,7 @@ export interface LineBatch {
 }
 
 const NEWLINE = 0x0a;
+const BOM = 0xfeff;
 
 /**
  * Splits a byte stream into lines, one batch per chunk read. The consumer pulls the next batch only
@@ -22,7 +23,7 @@ const NEWLINE = 0x0a;
  * (a byte search, no decoding) and drops everything before it. Lengths are measured in UTF-16
  * units; a line within the limit in bytes is never rejected.
  *
- * `\r\n` endings are accepted. A final line without a newline is still a line; the empty string after
+ * `\r\n` endings are accepted, and a UTF-8 byte order mark at the start is dropped. A final line without a newline is still a line; the empty string after
  * a final newline is not.
  */
 export async function* readLineBatches(
@@ -34,6 +35,8 @@ export async function* readLineBatches(
   /** Inside a line already known to be too long, dropping input until its newline. */
   let skipping = false;
   let lineNumber = 1;
+  // A byte order mark opening the file is not part of the first line (JSON.parse would refuse it).
+  let atStart = true;
   const strip = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
 
   for await (const chunk of source) {
@@ -47,7 +50,12 @@ export async function* readLineBatches(
       lines.push(null);
       rest = typeof chunk === 'string' ? chunk.slice(end + 1) : chunk.subarray(end + 1);
     }
-    const text = partial + (typeof rest === 'string' ? rest : decoder.write(rest));
+    let decoded = typeof rest === 'string' ? rest : decoder.write(rest);
+    if (atStart && decoded.length > 0) {
+      atStart = false;
+      if (decoded.charCodeAt(0) === BOM) decoded = decoded.slice(1);
+    }
+    const text = partial + decoded;
     let start = 0;
     for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
       lines.push(end - start > maxLineBytes ? null : strip(text.slice(start, end)));

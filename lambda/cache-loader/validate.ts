@@ -1,3 +1,4 @@
+import { identifierProblem } from '../events/schema';
 import {
   KEY_PART_PATTERN,
   isScoredItem,
@@ -37,10 +38,8 @@ export function parseUserLine(line: string, expectedModelVersion: string): Parse
     return bad(`model_version ${preview(modelVersion)} is not ${JSON.stringify(expectedModelVersion)}`);
   }
   if (!Array.isArray(items)) return bad('items is not an array');
-  for (let i = 0; i < items.length; i++) {
-    if (!isScoredItem(items[i]))
-      return bad(`items[${i}] is not {artistId: non-empty string, score in [-1, 1]}`);
-  }
+  const problem = itemsProblem(items, -1, false);
+  if (problem !== undefined) return bad(problem);
   // Extra properties in the input are dropped when the list is encoded (encodeList keeps only the
   // checked fields); copying every item here would only feed the garbage collector.
   return { ok: true, value: { userId, list: { modelVersion, items: items as ScoredItem[] } } };
@@ -62,15 +61,40 @@ export function parsePopularity(text: string): RecommendationList {
   }
   if (!Array.isArray(items) || items.length === 0)
     throw new InvalidInputError('popularity.json has no items');
-  items.forEach((item: unknown, i) => {
-    if (!isScoredItem(item) || item.score < 0) {
-      throw new InvalidInputError(`popularity.json items[${i}] is not {artistId, score in [0, 1]}`);
-    }
-  });
+  const problem = itemsProblem(items, 0, true);
+  if (problem !== undefined) throw new InvalidInputError(`popularity.json ${problem}`);
   return {
     modelVersion,
     items: (items as ScoredItem[]).map(({ artistId, score }) => ({ artistId, score })),
   };
+}
+
+/**
+ * What is wrong with a ranked list, or undefined. Artist ids follow the event contract's identifier
+ * rule (they are the events' ids): the line reader decodes bytes that are not UTF-8 as U+FFFD, and
+ * two ids that lost different bytes must not be served as one id the model never named. With
+ * `unique`, an artist listed twice is refused: which of its two scores and ranks is right cannot be
+ * told. User lists skip that check: a set over every list's ids costs about half of the line's
+ * JSON.parse, and the training job ranks each artist once per user.
+ */
+function itemsProblem(items: unknown[], minScore: number, unique: boolean): string | undefined {
+  const seen = unique ? new Map<string, number>() : undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (!isScoredItem(item) || item.score < minScore) {
+      return `items[${i}] is not {artistId: non-empty string, score in [${minScore}, 1]}`;
+    }
+    const idProblem = identifierProblem(item.artistId);
+    if (idProblem !== undefined) return `items[${i}].artistId ${idProblem}`;
+    if (seen) {
+      const earlier = seen.get(item.artistId);
+      if (earlier !== undefined) {
+        return `items[${i}].artistId ${JSON.stringify(item.artistId)} repeats items[${earlier}]`;
+      }
+      seen.set(item.artistId, i);
+    }
+  }
+  return undefined;
 }
 
 /** Input that cannot be loaded at all; retrying the same load fails the same way. */

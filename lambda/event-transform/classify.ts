@@ -4,6 +4,8 @@
  */
 import {
   LONE_SURROGATE,
+  repeatedEventField,
+  repeatedFieldRejection,
   validateEvent,
   type CleanEvent,
   type RejectReason,
@@ -74,7 +76,8 @@ export function parseLine(line: Line, options: ValidationOptions): Verdict {
       },
     };
   }
-  const result = validateEvent(value, options);
+  const repeated = repeatedEventField(line.text, value);
+  const result = repeated === undefined ? validateEvent(value, options) : repeatedFieldRejection(repeated);
   if (result.ok) return { kind: 'clean', event: result.event };
   const record: QuarantineRecord = {
     line: line.line,

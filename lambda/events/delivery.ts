@@ -1,4 +1,5 @@
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { withDeadline } from '../shared/deadline';
 
 export interface DeliveryOptions {
   streamName: string;
@@ -7,6 +8,15 @@ export interface DeliveryOptions {
   /** Backoff before retry n is a random delay in [0, min(cap, base * 2^n)] ("full jitter"). */
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * Deadline of one PutRecordBatch call. A call that has not answered by then counts as failed for
+   * every record it carried and is retried: the records may have landed (re-invoking PutRecordBatch
+   * "can result in data duplicates",
+   * https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html), and the ETL
+   * drops the repeats by event_id. Without it one hung call would hold the function until its own timeout,
+   * and the client would get no answer saying what was delivered.
+   */
+  callTimeoutMs: number;
   /** Injected so tests do not wait and can observe the delays. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -55,11 +65,12 @@ export async function deliverRecords(
     attempts++;
     let permanent = false;
     try {
-      const response = await client.send(
-        new PutRecordBatchCommand({
-          DeliveryStreamName: options.streamName,
-          Records: pending.map((position) => ({ Data: records[position] })),
-        }),
+      const command = new PutRecordBatchCommand({
+        DeliveryStreamName: options.streamName,
+        Records: pending.map((position) => ({ Data: records[position] })),
+      });
+      const response = await withDeadline('PutRecordBatch', options.callTimeoutMs, (abortSignal) =>
+        client.send(command, { abortSignal }),
       );
       const answers = response.RequestResponses ?? [];
       const failed: number[] = [];

@@ -18,6 +18,7 @@
  *
  * Environment: EVENTS_DELIVERY_STREAM (required), MAX_EVENTS_PER_REQUEST (500), MAX_BODY_BYTES
  * (1048576), FIREHOSE_MAX_ATTEMPTS (4), FIREHOSE_BASE_DELAY_MS (50), FIREHOSE_MAX_DELAY_MS (1000),
+ * FIREHOSE_CALL_TIMEOUT_MS (1500: four calls and their backoff end within the function's 10 s),
  * RETRY_AFTER_SECONDS (5), MAX_EVENT_AGE_DAYS (365), MAX_FUTURE_SKEW_SECONDS (300).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -25,7 +26,14 @@ import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { deliverRecords, type DeliveryOptions } from './delivery';
-import { LONE_SURROGATE, validateEvent, type RejectReason } from './schema';
+import {
+  EVENT_FIELDS,
+  LONE_SURROGATE,
+  findRepeatedKeys,
+  repeatedFieldRejection,
+  validateEvent,
+  type RejectReason,
+} from './schema';
 import { MAX_EVENTS_PER_REQUEST } from './limits';
 import { EnvReader } from '../shared/env-reader';
 
@@ -43,6 +51,7 @@ export interface IngestConfig {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  callTimeoutMs: number;
   retryAfterSeconds: number;
   maxAgeMs: number;
   maxFutureSkewMs: number;
@@ -63,6 +72,7 @@ export function readIngestConfig(env: NodeJS.ProcessEnv): IngestConfig {
     maxAttempts: read.integer('FIREHOSE_MAX_ATTEMPTS', 1, 10, 4),
     baseDelayMs: read.integer('FIREHOSE_BASE_DELAY_MS', 0, 10_000, 50),
     maxDelayMs: read.integer('FIREHOSE_MAX_DELAY_MS', 0, 30_000, 1000),
+    callTimeoutMs: read.integer('FIREHOSE_CALL_TIMEOUT_MS', 100, 10_000, 1500),
     retryAfterSeconds: read.integer('RETRY_AFTER_SECONDS', 1, 3600, 5),
     maxAgeMs: read.integer('MAX_EVENT_AGE_DAYS', 1, 3650, 365) * 86_400_000,
     maxFutureSkewMs: read.integer('MAX_FUTURE_SKEW_SECONDS', 0, 86_400, 300) * 1000,
@@ -112,10 +122,19 @@ function notUtf8(): BadBody {
   return new BadBody(400, 'BadRequest', 'the body is not valid UTF-8', 'body');
 }
 
+/** Keys whose repetition would lose data: `events` in the body, and the fields of each event. */
+const BODY_KEYS: ReadonlySet<string> = new Set(['events', ...EVENT_FIELDS]);
+
+interface RequestEvents {
+  items: unknown[];
+  /** Events (by index) that name a contract field twice, with the first such field. */
+  repeatedFields: Map<number, string>;
+}
+
 function readEvents(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   config: IngestConfig,
-): unknown[] {
+): RequestEvents {
   if (event.body === null || event.body === undefined || event.body === '') {
     throw new BadBody(400, 'BadRequest', 'the request body is empty; expected {"events": [...]}', 'body');
   }
@@ -141,6 +160,18 @@ function readEvents(
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new BadBody(400, 'BadRequest', 'the body must be a JSON object {"events": [...]}', 'body');
   }
+  // JSON.parse keeps only the last of repeated keys: a second `events` would drop the first batch
+  // without a word, and an event naming a field twice would lose one of its values.
+  const repeatedFields = new Map<number, string>();
+  for (const { path, key } of findRepeatedKeys(text, BODY_KEYS)) {
+    if (path.length === 0 && key === 'events') {
+      throw new BadBody(400, 'BadRequest', 'the body names events more than once', 'events');
+    }
+    const [parent, index] = path;
+    if (path.length === 2 && parent === 'events' && typeof index === 'number' && key !== 'events') {
+      if (!repeatedFields.has(index)) repeatedFields.set(index, key);
+    }
+  }
   const events = (parsed as { events?: unknown }).events;
   if (events === undefined) throw new BadBody(400, 'BadRequest', 'events is required', 'events');
   if (!Array.isArray(events)) throw new BadBody(400, 'BadRequest', 'events must be an array', 'events');
@@ -153,7 +184,7 @@ function readEvents(
       'events',
     );
   }
-  return events;
+  return { items: events, repeatedFields };
 }
 
 /** The client's event_id, when it is a string, so a rejection can name the event it refers to. */
@@ -179,8 +210,9 @@ export function createHandler(config: IngestConfig, deps: IngestDependencies) {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     try {
       let items: unknown[];
+      let repeatedFields: Map<number, string>;
       try {
-        items = readEvents(event, config);
+        ({ items, repeatedFields } = readEvents(event, config));
       } catch (error) {
         if (!(error instanceof BadBody)) throw error;
         metrics.addMetric('BadRequest', MetricUnit.Count, 1);
@@ -193,7 +225,9 @@ export function createHandler(config: IngestConfig, deps: IngestDependencies) {
       const rejected: Rejected[] = [];
       const valid: { index: number; event_id: string; record: Uint8Array }[] = [];
       items.forEach((item, index) => {
-        const result = validateEvent(item, options);
+        const repeated = repeatedFields.get(index);
+        const result =
+          repeated === undefined ? validateEvent(item, options) : repeatedFieldRejection(repeated);
         if (result.ok) {
           valid.push({
             index,
@@ -220,6 +254,7 @@ export function createHandler(config: IngestConfig, deps: IngestDependencies) {
                 maxAttempts: config.maxAttempts,
                 baseDelayMs: config.baseDelayMs,
                 maxDelayMs: config.maxDelayMs,
+                callTimeoutMs: config.callTimeoutMs,
                 sleep: deps.sleep,
                 random: deps.random,
               },

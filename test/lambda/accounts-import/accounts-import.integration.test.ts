@@ -180,6 +180,19 @@ describe('accounts import', () => {
       'city holds a control character',
     ],
     ['a stray quote', 'x1,1980-01-01,Li"ma,lim,pe,2025-01-01T00:00:00Z', 'a quote inside an unquoted field'],
+    // Date.parse rolls these over (to 2025-03-02 and 2025-01-02) instead of refusing them.
+    [
+      'a creation day that does not exist',
+      'x1,1980-01-01,Lima,lim,pe,2025-02-30T00:00:00Z',
+      'created_at is not an ISO-8601 timestamp with a zone',
+    ],
+    [
+      'a creation hour of 24',
+      'x1,1980-01-01,Lima,lim,pe,2025-01-01T24:00:00Z',
+      'created_at is not an ISO-8601 timestamp with a zone',
+    ],
+    // PostgreSQL has no year 0: the row would fail the COPY and with it the whole file.
+    ['a creation year 0000', 'x1,1980-01-01,Lima,lim,pe,0000-01-01T00:00:00Z', 'created_at is out of range'],
   ])('refuses a row with %s', async (_label, row, reason) => {
     const lines = [
       HEADER,
@@ -188,6 +201,22 @@ describe('accounts import', () => {
     ];
     const result = await run(put('accounts/one-bad.csv', lines.join('\n')));
     expect(result.badLineSamples).toEqual([{ line: 152, reason }]);
+  });
+
+  it('refuses a row whose text is not UTF-8 instead of storing U+FFFD in its place', async () => {
+    const rows = Array.from({ length: 150 }, (_, i) => `utf${i},,Lima,lim,pe,2025-01-01T00:00:00Z`);
+    const body = Buffer.concat([
+      Buffer.from([HEADER, ...rows, 'utf-bad,,Li'].join('\n')),
+      Buffer.from([0xff]),
+      Buffer.from('ma,lim,pe,2025-01-01T00:00:00Z\n'),
+    ]);
+    const result = await run(put('accounts/not-utf8.csv', body));
+    expect(result).toMatchObject({ rows: 151, upserted: 150, badLines: 1 });
+    expect(result.badLineSamples).toEqual([
+      { line: 152, reason: 'city holds U+FFFD, the mark a decoder leaves for bytes that were not UTF-8' },
+    ]);
+    const stored = await db.query(`SELECT count(*)::int AS n FROM accounts WHERE user_id = 'utf-bad'`);
+    expect(stored.rows).toEqual([{ n: 0 }]);
   });
 
   it('fails without changes when more than the allowed share of rows is bad', async () => {

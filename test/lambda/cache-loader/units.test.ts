@@ -44,6 +44,14 @@ describe('readLineBatches', () => {
     ]);
   });
 
+  it('drops a byte order mark at the start, even split between chunks, and keeps one elsewhere', async () => {
+    const bytes = Buffer.from('\ufeff{"a":1}\n\ufeffb\n');
+    expect(await collect([bytes.subarray(0, 2), bytes.subarray(2)])).toEqual([
+      [1, '{"a":1}'],
+      [2, '\ufeffb'],
+    ]);
+  });
+
   it('decodes a multi-byte character split between chunks', async () => {
     const bytes = Buffer.from('é\n');
     expect(await collect([bytes.subarray(0, 1), bytes.subarray(1)])).toEqual([[1, 'é']]);
@@ -158,6 +166,12 @@ describe('parseUserLine', () => {
     [line({ items: {} }), 'items is not an array'],
     [line({ items: [{ artistId: '', score: 0.5 }] }), 'items[0]'],
     [line({ items: [{ artistId: 'a', score: 1.5 }] }), 'items[0]'],
+    [line({ items: [{ artistId: 'a1', score: 1 }] }).replace('1}', '1e400}'), 'items[0]'],
+    // What the line decoder leaves for bytes that were not UTF-8: two ids that lost different bytes
+    // would be served as one id that the model never named.
+    [line({ items: [{ artistId: 'a\ufffd', score: 0.5 }] }), 'items[0].artistId holds U+FFFD'],
+    [line({ items: [{ artistId: 'a\u0000', score: 0.5 }] }), 'items[0].artistId holds a NUL'],
+    [line({ items: [{ artistId: ' a1', score: 0.5 }] }), 'items[0].artistId starts or ends with whitespace'],
   ])('rejects %s', (text, reason) => {
     const parsed = parseUserLine(text, 'm1');
     expect(parsed.ok).toBe(false);
@@ -178,6 +192,8 @@ describe('parsePopularity', () => {
     '{"items": []}',
     '{"model_version": "m", "items": []}',
     '{"model_version": "m", "items": [{"artistId": "a", "score": -0.1}]}',
+    '{"model_version": "m", "items": [{"artistId": "a\ufffd", "score": 0.1}]}',
+    '{"model_version": "m", "items": [{"artistId": "a", "score": 0.2}, {"artistId": "a", "score": 0.1}]}',
   ])('rejects %s', (text) => expect(() => parsePopularity(text)).toThrow(/popularity/));
 });
 

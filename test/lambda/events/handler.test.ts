@@ -148,6 +148,58 @@ describe('POST /v1/events', () => {
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(1);
   });
 
+  it('gives up on a PutRecordBatch call that never answers and retries it', async () => {
+    const quick = createHandler(
+      readIngestConfig({ EVENTS_DELIVERY_STREAM: 'events-stream', FIREHOSE_CALL_TIMEOUT_MS: '100' }),
+      { firehose: new FirehoseClient({ region: 'us-east-1' }), now: () => NOW, sleep: async () => undefined },
+    );
+    let calls = 0;
+    firehose.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandInput) => {
+      calls++;
+      return calls === 1 ? new Promise(() => undefined) : acceptAll(input);
+    });
+    const response = await quick(post({ events: [validEvent(0), validEvent(1)] }), context);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toMatchObject({ acceptedCount: 2 });
+    expect(calls).toBe(2);
+  });
+
+  it('answers 503 naming every event when Firehose never answers, well within the function timeout', async () => {
+    const quick = createHandler(
+      readIngestConfig({ EVENTS_DELIVERY_STREAM: 'events-stream', FIREHOSE_CALL_TIMEOUT_MS: '100' }),
+      { firehose: new FirehoseClient({ region: 'us-east-1' }), now: () => NOW, sleep: async () => undefined },
+    );
+    firehose.on(PutRecordBatchCommand).callsFake(() => new Promise(() => undefined));
+    const started = Date.now();
+    const response = await quick(post({ events: [validEvent(0), validEvent(1)] }), context);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body).undelivered).toEqual([
+      { index: 0, event_id: 'evt-0' },
+      { index: 1, event_id: 'evt-1' },
+    ]);
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(4);
+  });
+
+  it('refuses an event naming a field twice, and a body naming events twice, instead of keeping the last', async () => {
+    firehose.on(PutRecordBatchCommand).callsFake(acceptAll);
+    const one = JSON.stringify(validEvent(1));
+    const body = `{"events":[${JSON.stringify(validEvent(0))},${one.replace('{', '{"\\u0065vent_id":"evt-x",')}]}`;
+    const response = await handler(post(body), context);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toMatchObject({
+      accepted: [{ index: 0, event_id: 'evt-0' }],
+      rejected: [{ index: 1, reason: 'repeated_field', field: 'event_id' }],
+    });
+    const sent = firehose.commandCalls(PutRecordBatchCommand)[0].args[0].input.Records ?? [];
+    expect(sent.map((r) => JSON.parse(Buffer.from(r.Data!).toString()).event_id)).toEqual(['evt-0']);
+
+    const twice = `{"events":[${JSON.stringify(validEvent(2))}],"events":[${JSON.stringify(validEvent(3))}]}`;
+    const refused = await handler(post(twice), context);
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body)).toMatchObject({ field: 'events', message: /more than once/ });
+  });
+
   it('does not call Firehose when every event is rejected', async () => {
     const response = await handler(post({ events: [{}, { event_id: 1 }] }), context);
     expect(response.statusCode).toBe(202);

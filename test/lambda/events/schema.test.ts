@@ -1,4 +1,10 @@
-import { identifierProblem, parseIsoTimestamp, validateEvent } from '../../../lambda/events/schema';
+import {
+  findRepeatedKeys,
+  identifierProblem,
+  parseIsoTimestamp,
+  repeatedEventField,
+  validateEvent,
+} from '../../../lambda/events/schema';
 import { NOW, validEvent } from './fixtures';
 
 const options = { now: NOW };
@@ -189,5 +195,27 @@ describe('helpers', () => {
     expect(identifierProblem('Beyonc\u00e9!')).toBeUndefined();
     expect(identifierProblem('\u5742\u672c\u9f8d\u4e00')).toBeUndefined();
     expect(identifierProblem('a\u0000')).toMatch(/NUL/);
+  });
+});
+
+describe('findRepeatedKeys', () => {
+  const names = new Set(['a', 'events']);
+
+  it('names each repeated key with the path of its object, escaped spellings included', () => {
+    const text = String.raw`{"events":[{"a":1,"b":[{"a":2}],"a":3},{"a":{"a":4,"\u0061":5}}],"a":"\"a\":","a":6}`;
+    expect(findRepeatedKeys(text, names)).toEqual([
+      { path: ['events', 0], key: 'a' },
+      { path: ['events', 1, 'a'], key: 'a' },
+      { path: [], key: 'a' },
+    ]);
+  });
+
+  it('does not take keys inside strings, values or keys it was not asked about for repeats', () => {
+    const text = '{"a":"a","x":"\\"a\\":1,\\"a\\":2","b":1,"b":2,"list":["a","a"],"o":{"a":1}}';
+    expect(findRepeatedKeys(text, names)).toEqual([]);
+    expect(
+      repeatedEventField('{"variant":"event_id","event_id":"e1"}', { variant: 'event_id', event_id: 'e1' }),
+    ).toBeUndefined();
+    expect(repeatedEventField('{"event_id":"e1","ts":"x","ts":"y"}', { event_id: 'e1', ts: 'y' })).toBe('ts');
   });
 });

@@ -203,6 +203,30 @@ def _no_constants(name: str):
     raise ValueError(f"{name} is not JSON")  # JSON.parse refuses NaN and Infinity; so must this
 
 
+# The contract fields of an event (lambda/events/schema.ts EVENT_FIELDS): one named twice is refused
+# as `repeated_field`, since which value is meant cannot be told.
+EVENT_FIELDS = frozenset(
+    ("event_id", "user_id", "item_id", "request_id", "variant", "event_type", "item_type", "ts",
+     "artist_ids", "song_ids")
+)
+
+
+class _Pairs(dict):
+    """A JSON object that remembers which of its keys appeared more than once."""
+
+    repeated: frozenset = frozenset()
+
+
+def _object_pairs(pairs):
+    obj = _Pairs(pairs)
+    if len(obj) < len(pairs):
+        seen, repeated = set(), set()
+        for key, _ in pairs:
+            (repeated if key in seen else seen).add(key)
+        obj.repeated = frozenset(repeated)
+    return obj
+
+
 def object_lines(data: bytes):
     """The lines of one object as the transform's splitter cuts them: LF, CRLF or a lone CR ends a
     line and a leading BOM is dropped. Yields bytes, blank lines included."""
@@ -280,9 +304,12 @@ class Events:
                 continue
             self.counts["lines"] += 1
             try:
-                value = json.loads(text, parse_constant=_no_constants)
+                value = json.loads(text, parse_constant=_no_constants, object_pairs_hook=_object_pairs)
             except ValueError:
                 self.rejected["invalid_json"] += 1
+                continue
+            if isinstance(value, _Pairs) and value.repeated & EVENT_FIELDS:
+                self.rejected["repeated_field"] += 1
                 continue
             reason, event = validate_event(value, self.now_ms)
             if reason:

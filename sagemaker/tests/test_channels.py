@@ -2,10 +2,12 @@
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +62,10 @@ def raw(tmp_path):
         event("e11", "u1", "play", "s1", "2026-01-03T06:00:00.000Z", item_type="song", artist_ids=["a6"]),
         event("e12", "u4", "like", "a7", "2026-01-03T07:00:00.000Z"),
         '{"event_id": "e13", "x": NaN}',  # JSON.parse refuses NaN: invalid_json
+        # A contract field named twice: which value is meant cannot be told (repeated_field); a
+        # repeated field the contract ignores is harmless.
+        '{"event_id": "e16", "event_id": "e17", "user_id": "u1", "event_type": "click", "item_type": "artist", '
+        '"item_id": "a1", "ts": "2026-01-03T08:00:00Z"}',
     ])
     put_object(tmp_path, "2026/01/03/23", "c.gz", [""])
     (tmp_path / "raw" / "README.txt").write_text("not an object")
@@ -89,8 +95,16 @@ def test_channels_follow_the_etl_rules(raw, tmp_path):
     assert manifest["cutoff"] == "2026-01-03T00:00:00.000Z" and manifest["suppressedUsers"] == 1
     assert manifest["files"]["train/interactions.csv"]["rows"] == 6
     assert json.loads((out / "manifest.json").read_text()) == manifest
-    assert counts == {"lines": 16, "events": 10, "duplicates": 1,
-                      "rejected": {"invalid_json": 2, "unknown_event_type": 1, "future_timestamp": 1, "invalid_id": 1}}
+    assert counts == {"lines": 17, "events": 10, "duplicates": 1,
+                      "rejected": {"invalid_json": 2, "unknown_event_type": 1, "future_timestamp": 1, "invalid_id": 1,
+                                   "repeated_field": 1}}
+
+
+def test_event_fields_are_those_of_the_event_contract():
+    """The fields whose repetition is refused are the contract's, as lambda/events/schema.ts lists them."""
+    schema = (Path(__file__).resolve().parents[2] / "lambda" / "events" / "schema.ts").read_text()
+    listed = re.search(r"export const EVENT_FIELDS = \[(.*?)\] as const", schema, re.S).group(1)
+    assert channels.EVENT_FIELDS == frozenset(re.findall(r"'([a-z_]+)'", listed))
 
 
 def test_generalise_locations_widens_then_drops_age_then_suppresses():

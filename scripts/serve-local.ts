@@ -10,10 +10,12 @@
  *            --no-seed is given).
  *
  * Every error is JSON `{ error, message, field }`, as the handler writes it: 400 for a request target
- * that is not a path (or for HTTP the parser refuses), 404 off the route, 405 with `Allow: GET`. No
- * request can stop the server. Whatever ends the process (a normal stop, SIGINT, SIGTERM, SIGHUP, an
- * error nothing else caught), the cache started for the run is stopped and its directory, which
- * holds the TLS private key, removed.
+ * that is not a path (or for HTTP the parser refuses, or a Host header missing or repeated), 404 off
+ * the route, 405 with `Allow: GET`, 408 for headers not sent within 5 s, 417 for an `Expect` other
+ * than `100-continue`; a CONNECT is answered the same way, then its connection closed. No request
+ * can stop the server. Whatever ends the process (a normal stop, SIGINT, SIGTERM, SIGHUP, an error
+ * nothing else caught), the cache started for the run is stopped and its directory, which holds the
+ * TLS private key, removed.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -46,6 +48,8 @@ const ROUTE = /^\/v1\/users\/([^/]*)\/recommendations\/?$/;
  */
 const ORIGIN_FORM = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*(?:\?[\x21-\x22\x24-\x7e]*)?$/;
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** How long a client has to send its request headers. */
+const HEADERS_TIMEOUT_MS = 5000;
 
 type Handler = (
   event: APIGatewayProxyEvent,
@@ -208,11 +212,23 @@ function record<T>(entries: Map<string, T>): Record<string, T> {
  * `{ error, message, field }`. Never rejects: a failure is answered, not thrown.
  */
 export async function answer(
-  request: Pick<IncomingMessage, 'method' | 'url' | 'headers'>,
+  request: Pick<IncomingMessage, 'method' | 'url' | 'headers' | 'rawHeaders' | 'httpVersion'>,
   serve: Handler,
 ): Promise<APIGatewayProxyResult> {
   let event: APIGatewayProxyEvent;
   try {
+    // Node would answer these itself with an empty body (requireHostHeader), and would keep the
+    // first of two Host lines; RFC 9112 asks for a 400 in both cases.
+    // https://www.rfc-editor.org/rfc/rfc9112#section-3.2
+    const hosts = request.rawHeaders.filter((name, at) => at % 2 === 0 && /^host$/i.test(name)).length;
+    if (hosts > 1 || (hosts === 0 && request.httpVersion !== '1.0')) {
+      return errorResponse(
+        400,
+        'BadRequest',
+        `an HTTP/1.1 request carries exactly one Host header, this one has ${hosts}`,
+        'host',
+      );
+    }
     const target = parseTarget(request.url ?? '');
     if (!target) {
       return errorResponse(
@@ -264,29 +280,86 @@ function send(response: ServerResponse, result: APIGatewayProxyResult): void {
 }
 
 /**
+ * The response last started on each connection, settled once it is written or abandoned. Node writes
+ * pipelined responses in request order, so when this one settles every earlier one has too.
+ */
+const lastResponse = new WeakMap<Socket, Promise<void>>();
+/** Connections whose parse error is already being answered (the parser can report it again). */
+const refused = new WeakSet<Socket>();
+
+function trackResponse(request: IncomingMessage, response: ServerResponse): void {
+  lastResponse.set(request.socket, new Promise((resolve) => response.once('close', () => resolve())));
+}
+
+/**
  * Requests Node's HTTP parser rejects (bad request line or header, oversized headers) get the same
  * JSON shape. https://nodejs.org/api/http.html#event-clienterror
+ *
+ * The error is written after the answers to the requests pipelined before the bad one: written at
+ * once, it would be read as the answer to the first of them, and theirs would be lost
+ * (RFC 9112, section 9.3.2). https://www.rfc-editor.org/rfc/rfc9112#section-9.3.2
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (refused.has(socket)) return;
+  refused.add(socket);
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
   const status =
     error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify({
-    error: 'BadRequest',
-    message: `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`,
-    field: 'request',
+  const result = errorResponse(
+    status,
+    'BadRequest',
+    `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`,
+    'request',
+  );
+  void (lastResponse.get(socket) ?? Promise.resolve()).then(() => {
+    if (socket.writable) writeAndClose(socket, result);
+    else socket.destroy();
   });
+}
+
+/**
+ * Writes a whole response on a socket Node's HTTP layer has let go of (a parse error, a CONNECT),
+ * then closes it. https://nodejs.org/api/http.html#event-connect
+ */
+function writeAndClose(socket: Socket, result: APIGatewayProxyResult): void {
+  const body = result.body ?? '';
+  const headers = Object.entries(result.headers ?? {})
+    .map(([name, value]) => `${name}: ${String(value)}\r\n`)
+    .join('');
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${result.statusCode} ${STATUS_CODES[result.statusCode] ?? ''}\r\n${headers}` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
 
+/**
+ * A CONNECT leaves Node's HTTP layer (without a listener Node drops the connection unanswered):
+ * it gets the answer any other method would, and the connection is closed. The socket has no
+ * error listener any more, so one is added: a client resetting it must not end the server.
+ */
+function answerConnect(request: IncomingMessage, socket: Socket, serve: Handler): void {
+  socket.on('error', () => socket.destroy());
+  void answer(request, serve).then((result) => {
+    if (socket.writable) writeAndClose(socket, result);
+    else socket.destroy();
+  });
+}
+
 async function main(options: ServeOptions): Promise<void> {
-  const server = createServer();
+  const server = createServer({
+    // The server answers a missing Host itself, in the JSON shape (see answer()).
+    requireHostHeader: false,
+    // A client that never finishes its headers (slowloris) is answered 408 and dropped within
+    // seconds, not after Node's defaults (60 s, checked every 30 s). Every client of this server
+    // is on the same machine and sends its headers at once.
+    // https://nodejs.org/api/http.html#serverheaderstimeout
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: 2 * HEADERS_TIMEOUT_MS,
+    connectionsCheckingInterval: 500,
+  });
   let redis: Promise<LocalRedisCluster | undefined> = Promise.resolve(undefined);
   let handler: ReturnType<typeof import('../lambda/recommendations/handler').createHandler> | undefined;
 
@@ -337,7 +410,18 @@ async function main(options: ServeOptions): Promise<void> {
     const serve = handler;
 
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      trackResponse(request, response);
       void answer(request, serve).then((result) => send(response, result));
+    });
+    server.on('connect', (request: IncomingMessage, socket: Socket) => answerConnect(request, socket, serve));
+    // Node answers an Expect other than 100-continue with an empty 417 unless this is handled.
+    // https://nodejs.org/api/http.html#event-checkexpectation
+    server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+      trackResponse(request, response);
+      send(
+        response,
+        errorResponse(417, 'BadRequest', 'the only expectation this server meets is 100-continue', 'expect'),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

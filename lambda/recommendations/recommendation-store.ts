@@ -1,4 +1,4 @@
-import type { Cluster } from 'iovalkey';
+import { ReplyError, type Cluster } from 'iovalkey';
 import {
   POINTER_KEY,
   decodeList,
@@ -48,11 +48,26 @@ export class CacheRecommendationStore implements RecommendationStore {
   }
 
   async userList(version: string, variant: string, userId: string): Promise<RecommendationList | undefined> {
-    return decodeList(await (await this.connect()).get(userKey(version, variant, userId)));
+    return this.readList(userKey(version, variant, userId));
   }
 
   async popular(version: string): Promise<RecommendationList | undefined> {
-    return decodeList(await (await this.connect()).get(popularKey(version)));
+    return this.readList(popularKey(version));
+  }
+
+  /**
+   * A key that holds another type (a hash, a set) is as corrupt as one holding malformed JSON: it
+   * reads as a miss, so the request falls back, instead of as an unreachable cache, which would
+   * skip the popularity list too.
+   */
+  private async readList(key: string): Promise<RecommendationList | undefined> {
+    const client = await this.connect();
+    try {
+      return decodeList(await client.get(key));
+    } catch (error) {
+      if (error instanceof ReplyError && (error as Error).message.startsWith('WRONGTYPE')) return undefined;
+      throw error;
+    }
   }
 
   async saveUserList(

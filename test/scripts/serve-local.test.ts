@@ -69,7 +69,22 @@ interface RawResponse {
 }
 
 /** Sends `request` byte for byte on a new connection and reads the answer until the server closes it. */
-function rawRequest(port: number, request: string, timeoutMs = 5000): Promise<RawResponse> {
+async function rawRequest(port: number, request: string, timeoutMs = 5000): Promise<RawResponse> {
+  const text = await rawExchange(port, request, timeoutMs);
+  const split = text.indexOf('\r\n\r\n');
+  const [statusLine, ...headerLines] = text.slice(0, split).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of headerLines) {
+    const at = line.indexOf(':');
+    headers[line.slice(0, at).trim().toLowerCase()] = line.slice(at + 1).trim();
+  }
+  let body = text.slice(split + 4);
+  if (headers['transfer-encoding'] === 'chunked') body = unchunk(body);
+  return { status: Number(statusLine.split(' ')[1]), headers, body };
+}
+
+/** Everything the server sends back for `request`, as text, until it closes the connection. */
+function rawExchange(port: number, request: string, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.write(request));
     const chunks: Buffer[] = [];
@@ -81,19 +96,7 @@ function rawRequest(port: number, request: string, timeoutMs = 5000): Promise<Ra
     socket.on('error', (error) =>
       reject(new Error(`${error.message} on ${JSON.stringify(request.slice(0, 80))}`)),
     );
-    socket.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const split = text.indexOf('\r\n\r\n');
-      const [statusLine, ...headerLines] = text.slice(0, split).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of headerLines) {
-        const at = line.indexOf(':');
-        headers[line.slice(0, at).trim().toLowerCase()] = line.slice(at + 1).trim();
-      }
-      let body = text.slice(split + 4);
-      if (headers['transfer-encoding'] === 'chunked') body = unchunk(body);
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body });
-    });
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
 }
 
@@ -134,8 +137,13 @@ describe('npm run serve:local', () => {
 
   afterEach(async () => {
     if (server && server.child.exitCode === null && server.child.signalCode === null) {
-      server.child.kill('SIGKILL');
-      await server.exited;
+      // SIGTERM first, so a server left running by a failed test stops its redis-server too; a
+      // SIGKILL alone would leave that process running with no parent.
+      const { child, exited } = server;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
     }
     rmSync(tmp, { recursive: true, force: true });
   });
@@ -241,6 +249,38 @@ describe('npm run serve:local', () => {
         'method',
       ],
       ['an undecodable user id', get('/v1/users/%E0%A4%A/recommendations'), 400, 'BadRequest', 'userId'],
+      // Node leaves a CONNECT to a listener, and without one drops the connection unanswered.
+      [
+        'CONNECT to an authority',
+        'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: x\r\n\r\n',
+        400,
+        'BadRequest',
+        'path',
+      ],
+      [
+        'CONNECT to the route',
+        'CONNECT /v1/users/user-1/recommendations HTTP/1.1\r\nHost: x\r\n\r\n',
+        405,
+        'BadRequest',
+        'method',
+      ],
+      // Node's own answers to these have an empty body.
+      [
+        'an expectation other than 100-continue',
+        get('/v1/users/user-1/recommendations', 'Expect: bogus\r\n'),
+        417,
+        'BadRequest',
+        'expect',
+      ],
+      [
+        'no Host header',
+        'GET /v1/users/user-1/recommendations HTTP/1.1\r\nConnection: close\r\n\r\n',
+        400,
+        'BadRequest',
+        'host',
+      ],
+      // Node keeps the first of two Host lines and serves; RFC 9112 (section 3.2) asks for a 400.
+      ['two Host headers', get('/v1/users/user-1/recommendations', 'Host: y\r\n'), 400, 'BadRequest', 'host'],
       ['a request line that is not HTTP', 'GARBAGE\r\n\r\n', 400, 'BadRequest', 'request'],
       ['a header line without a colon', 'GET / HTTP/1.1\r\nHost x\r\n\r\n', 400, 'BadRequest', 'request'],
     ];
@@ -264,6 +304,30 @@ describe('npm run serve:local', () => {
       // The server is still up and still right after each one.
       expect({ what, after: (await rawRequest(Number(port), valid)).status }).toEqual({ what, after: 200 });
     }
+
+    // Requests pipelined ahead of a malformed one keep their answers, in order; the error comes last.
+    const keepAlive = (userId: string) =>
+      `GET /v1/users/${userId}/recommendations?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    const pipelined = await rawExchange(
+      Number(port),
+      keepAlive('user-1') + keepAlive('user-2') + 'GET / HTTP/1.1\r\nHost x\r\n\r\n',
+    );
+    expect(pipelined.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 400']);
+    expect(pipelined.match(/"userId":"[^"]+"/g)).toEqual(['"userId":"user-1"', '"userId":"user-2"']);
+    expect(pipelined).toMatch(/\{"error":"BadRequest","message":"[^"]+","field":"request"\}$/);
+
+    // Headers that never end (slowloris) are answered 408 within seconds.
+    const started = Date.now();
+    const slow = await rawRequest(
+      Number(port),
+      'GET /v1/users/user-1/recommendations HTTP/1.1\r\nHost: x\r\n',
+      15_000,
+    );
+    expect({ status: slow.status, body: JSON.parse(slow.body) }).toEqual({
+      status: 408,
+      body: { error: 'BadRequest', message: expect.stringContaining('TIMEOUT'), field: 'request' },
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
 
     expect(cacheDirs(tmp)).toHaveLength(1);
     server.child.kill('SIGINT');

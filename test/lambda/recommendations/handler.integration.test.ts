@@ -241,6 +241,26 @@ describe('cache miss', () => {
     expect(sageMaker.calls()).toHaveLength(0);
   });
 
+  it('falls back when the user key is corrupt: malformed JSON, or another type than a string', async () => {
+    const handler = handlerWith({ MODEL_ENDPOINT_NAME: undefined });
+    const key = (userId: string) => userKey('v1', assignVariant(userId, TWO_VARIANTS), userId);
+    await admin.set(key('user-1'), '{"modelVersion":');
+    await admin.del(key('user-2'));
+    // GET on a hash is answered WRONGTYPE: the key is bad, the cache is fine.
+    await admin.hset(key('user-2'), 'modelVersion', 'm');
+    for (const userId of ['user-1', 'user-2']) {
+      const { result, body } = await get(handler, userId, 3);
+      expect({ userId, status: result.statusCode, source: body.source }).toEqual({
+        userId,
+        status: 200,
+        source: 'fallback',
+      });
+      expect(body.items.map((i) => i.artistId)).toEqual(
+        [0, 1, 2].map((rank) => artistId('v1', 'popular', rank)),
+      );
+    }
+  });
+
   it('answers 503 with Retry-After before any set is loaded and without an endpoint', async () => {
     await admin.del(POINTER_KEY);
     const handler = handlerWith({ RETRY_AFTER_SECONDS: '7' });

@@ -106,10 +106,7 @@ export function roleStatements(set: TemplateSet, role: ResourceRef): ResolvedSta
   const roleName = set.physicalName(role);
   const statements: ResolvedStatement[] = [];
   const props = role.resource.Properties ?? {};
-  asArray(props.Policies ?? []).forEach((policy, i) => {
-    const document = (policy as { PolicyDocument?: unknown })?.PolicyDocument;
-    statements.push(...documentStatements(set, role, document, `Properties/Policies/${i}/PolicyDocument`));
-  });
+  statements.push(...inlineStatements(set, role));
   const managedArns = asArray(set.resolve(role.stack, props.ManagedPolicyArns ?? []));
   for (const policy of set.resources('AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy')) {
     const attached = asArray(set.resolve(policy.stack, policy.resource.Properties?.Roles ?? [])).includes(
@@ -118,16 +115,7 @@ export function roleStatements(set: TemplateSet, role: ResourceRef): ResolvedSta
     const managed =
       policy.resource.Type === 'AWS::IAM::ManagedPolicy' &&
       managedArns.includes(`«ref!${policy.stack.stackName}!${policy.logicalId}»`);
-    if (attached || managed) {
-      statements.push(
-        ...documentStatements(
-          set,
-          policy,
-          policy.resource.Properties?.PolicyDocument,
-          'Properties/PolicyDocument',
-        ),
-      );
-    }
+    if (attached || managed) statements.push(...policyResourceStatements(set, policy));
   }
   return statements;
 }
@@ -136,22 +124,34 @@ export function roleStatements(set: TemplateSet, role: ResourceRef): ResolvedSta
 export function allPolicyStatements(set: TemplateSet): ResolvedStatement[] {
   const statements: ResolvedStatement[] = [];
   for (const role of set.resources('AWS::IAM::Role', 'AWS::IAM::User', 'AWS::IAM::Group')) {
-    asArray(role.resource.Properties?.Policies ?? []).forEach((policy, i) => {
-      const document = (policy as { PolicyDocument?: unknown })?.PolicyDocument;
-      statements.push(...documentStatements(set, role, document, `Properties/Policies/${i}/PolicyDocument`));
-    });
+    statements.push(...inlineStatements(set, role));
   }
   for (const policy of set.resources('AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy')) {
-    statements.push(
-      ...documentStatements(
-        set,
-        policy,
-        policy.resource.Properties?.PolicyDocument,
-        'Properties/PolicyDocument',
-      ),
-    );
+    statements.push(...policyResourceStatements(set, policy));
   }
   return statements;
+}
+
+/** The statements of the inline `Policies` of a role, user or group. */
+function inlineStatements(set: TemplateSet, principal: ResourceRef): ResolvedStatement[] {
+  return asArray(principal.resource.Properties?.Policies ?? []).flatMap((policy, i) =>
+    documentStatements(
+      set,
+      principal,
+      (policy as { PolicyDocument?: unknown })?.PolicyDocument,
+      `Properties/Policies/${i}/PolicyDocument`,
+    ),
+  );
+}
+
+/** The statements of an `AWS::IAM::Policy` or `AWS::IAM::ManagedPolicy` resource. */
+function policyResourceStatements(set: TemplateSet, policy: ResourceRef): ResolvedStatement[] {
+  return documentStatements(
+    set,
+    policy,
+    policy.resource.Properties?.PolicyDocument,
+    'Properties/PolicyDocument',
+  );
 }
 
 function documentStatements(

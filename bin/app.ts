@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { addBlueprintStacks } from '../lib/blueprint';
-import { resolveAppConfig } from '../lib/config/app-config';
-import { ConfigError } from '../lib/config/config-error';
+import { addBlueprintStacks } from '../lib/platform/blueprint';
+import { resolveAppConfig } from '../lib/platform/config/app-config';
+import { ConfigError } from '../lib/platform/config/config-error';
 import { DESIGNS } from '../lib/designs';
 import { hideBundlingLines, verboseSynth, verboseSynthContext } from './bundling-output';
 

@@ -52,9 +52,9 @@ import {
   ListTrainingJobsCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { PROFILE_NAMES } from '../lib/config/profile';
+import { PROFILE_NAMES } from '../lib/platform/config/profile';
 import { DESIGNS } from '../lib/designs';
-import { metricsNamespace } from '../lib/stacks/serving-stack';
+import { metricsNamespace } from '../lib/platform/stacks/serving-stack';
 import { awsHint, requireRegion } from './support/aws';
 import { Cli, EXIT, UsageError, decimal, describeFailure, isoTime, oneOf, runMain } from './support/cli';
 

@@ -1,4 +1,4 @@
-import type { Design } from '../config/design';
+import type { Design } from '../platform/config/design';
 import { artistRecommender } from './artist-recommender/design';
 
 /** Every design this app can deploy, by id; the first is the default. A new design is a new folder. */

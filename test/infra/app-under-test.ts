@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { addBlueprintStacks, type BlueprintStacks } from '../../lib/blueprint';
-import { resolveAppConfig, type AppConfig } from '../../lib/config/app-config';
-import type { ProfileName } from '../../lib/config/profile';
+import { addBlueprintStacks, type BlueprintStacks } from '../../lib/platform/blueprint';
+import { resolveAppConfig, type AppConfig } from '../../lib/platform/config/app-config';
+import type { ProfileName } from '../../lib/platform/config/profile';
 import { DESIGNS } from '../../lib/designs';
 
 export interface AppUnderTest {

@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { addBlueprintStacks } from '../../lib/blueprint';
-import { resolveAppConfig } from '../../lib/config/app-config';
+import { addBlueprintStacks } from '../../lib/platform/blueprint';
+import { resolveAppConfig } from '../../lib/platform/config/app-config';
 import { DESIGNS } from '../../lib/designs';
 import type { IConstruct } from 'constructs';
 import { appUnderTest, newApp } from './app-under-test';

@@ -1,9 +1,9 @@
-import { resolveAppConfig } from '../../lib/config/app-config';
-import { deriveCapacity } from '../../lib/config/capacity';
-import { ConfigError } from '../../lib/config/config-error';
-import type { Design } from '../../lib/config/design';
-import { PROFILES } from '../../lib/config/profile';
-import { validateRequirements, type Requirements } from '../../lib/config/requirements';
+import { resolveAppConfig } from '../../lib/platform/config/app-config';
+import { deriveCapacity } from '../../lib/platform/config/capacity';
+import { ConfigError } from '../../lib/platform/config/config-error';
+import type { Design } from '../../lib/platform/config/design';
+import { PROFILES } from '../../lib/platform/config/profile';
+import { validateRequirements, type Requirements } from '../../lib/platform/config/requirements';
 import { DESIGNS } from '../../lib/designs';
 import { artistRecommender } from '../../lib/designs/artist-recommender/design';
 

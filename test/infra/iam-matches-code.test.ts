@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BLUEPRINT_WILDCARDS } from '../../lib/nag/blueprint-wildcards';
-import { TemplateSet, type ResourceRef } from '../../lib/rules/core/templates';
+import { BLUEPRINT_WILDCARDS } from '../../lib/platform/nag/blueprint-wildcards';
+import { TemplateSet, type ResourceRef } from '../../lib/platform/rules/core/templates';
 import { role, stack, stateMachine, tasks } from '../rules/fixtures';
 import { needsOfSdkValue } from '../support/iam/actions';
 import { appTemplateSet } from '../support/iam/app-templates';

@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { DLC_REGISTRY_ACCOUNTS } from '../../lib/constructs/ml/dlc-image';
+import { DLC_REGISTRY_ACCOUNTS } from '../../lib/platform/constructs/ml/dlc-image';
 import { validateRequest } from '../support/aws-api-model';
 import { appUnderTest } from './app-under-test';
 

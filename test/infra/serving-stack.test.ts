@@ -1,9 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import { PrivateNetwork } from '../../lib/constructs/private-network';
-import { ServingStack } from '../../lib/stacks/serving-stack';
-import { resolveAppConfig } from '../../lib/config/app-config';
+import { PrivateNetwork } from '../../lib/platform/constructs/network/private-network';
+import { ServingStack } from '../../lib/platform/stacks/serving-stack';
+import { resolveAppConfig } from '../../lib/platform/config/app-config';
 import { DESIGNS } from '../../lib/designs';
 import { appUnderTest, newApp } from './app-under-test';
 

@@ -7,11 +7,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { addBlueprintStacks, type BlueprintStacks } from '../../lib/blueprint';
-import { resolveAppConfig, type AppConfig } from '../../lib/config/app-config';
+import { addBlueprintStacks, type BlueprintStacks } from '../../lib/platform/blueprint';
+import { resolveAppConfig, type AppConfig } from '../../lib/platform/config/app-config';
 import { DESIGNS } from '../../lib/designs';
-import { acknowledgeGrantWildcards, GRANT_HELPER_WILDCARDS } from '../../lib/nag/acknowledge-grant-wildcards';
-import { metricsNamespace } from '../../lib/stacks/serving-stack';
+import { acknowledgeGrantWildcards, GRANT_HELPER_WILDCARDS } from '../../lib/platform/nag/acknowledge-grant-wildcards';
+import { metricsNamespace } from '../../lib/platform/stacks/serving-stack';
 import type { DriverRequest } from './driver/requests';
 
 const ROOT = path.join(__dirname, '..', '..');

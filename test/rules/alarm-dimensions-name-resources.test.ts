@@ -1,4 +1,4 @@
-import { AlarmDimensionsNameResources } from '../../lib/rules/alarm-dimensions-name-resources';
+import { AlarmDimensionsNameResources } from '../../lib/platform/rules/alarm-dimensions-name-resources';
 import { findings, stack } from './fixtures';
 
 const alarm = (namespace: string, dimensions: Array<[string, unknown]>) => ({

@@ -1,4 +1,4 @@
-import { BLUEPRINT_RULES, BlueprintRulesPlugin, checkTemplates, formatViolations } from '../../lib/rules';
+import { BLUEPRINT_RULES, BlueprintRulesPlugin, checkTemplates, formatViolations } from '../../lib/platform/rules';
 import { appTemplateSet } from '../support/iam/app-templates';
 import { appUnderTest } from '../infra/app-under-test';
 

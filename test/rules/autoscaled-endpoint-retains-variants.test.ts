@@ -1,4 +1,4 @@
-import { AutoscaledEndpointRetainsVariants } from '../../lib/rules/autoscaled-endpoint-retains-variants';
+import { AutoscaledEndpointRetainsVariants } from '../../lib/platform/rules/autoscaled-endpoint-retains-variants';
 import { findings, stack, stateMachine, tasks } from './fixtures';
 
 const SDK = 'arn:aws:states:::aws-sdk:sagemaker:';

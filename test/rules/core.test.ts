@@ -4,9 +4,9 @@ import {
   patternsOverlap,
   requiredPattern,
   roleStatements,
-} from '../../lib/rules/core/iam';
-import { definitionCalls, definitionOf, parseIntegration } from '../../lib/rules/core/state-machines';
-import { TemplateSet, UNKNOWN } from '../../lib/rules/core/templates';
+} from '../../lib/platform/rules/core/iam';
+import { definitionCalls, definitionOf, parseIntegration } from '../../lib/platform/rules/core/state-machines';
+import { TemplateSet, UNKNOWN } from '../../lib/platform/rules/core/templates';
 import { stack, stateMachine, task } from './fixtures';
 
 describe('template resolution', () => {

@@ -1,4 +1,4 @@
-import { DeploymentGuardrails } from '../../lib/rules/deployment-guardrails';
+import { DeploymentGuardrails } from '../../lib/platform/rules/deployment-guardrails';
 import { findings, messages, stack, stateMachine } from './fixtures';
 
 const variant = (name: string, count = 2, extra: object = {}) => ({

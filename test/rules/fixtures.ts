@@ -1,6 +1,6 @@
-import type { CfnResource, StackTemplate } from '../../lib/rules/core/templates';
-import { TemplateSet } from '../../lib/rules/core/templates';
-import { checkTemplates, type BlueprintRule } from '../../lib/rules';
+import type { CfnResource, StackTemplate } from '../../lib/platform/rules/core/templates';
+import { TemplateSet } from '../../lib/platform/rules/core/templates';
+import { checkTemplates, type BlueprintRule } from '../../lib/platform/rules';
 
 /** A template as `cdk synth` would write it, for one stack. */
 export function stack(

@@ -1,4 +1,4 @@
-import { hasLocalStorage, LocalStorageVolumeKms } from '../../lib/rules/local-storage-volume-kms';
+import { hasLocalStorage, LocalStorageVolumeKms } from '../../lib/platform/rules/local-storage-volume-kms';
 import { findings, stack, stateMachine, task, tasks } from './fixtures';
 
 const TRAIN = 'arn:aws:states:::sagemaker:createTrainingJob.sync';

@@ -1,5 +1,5 @@
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
-import { BlueprintRulesPlugin } from '../../lib/rules';
+import { BlueprintRulesPlugin } from '../../lib/platform/rules';
 
 /** A two-stack app: an endpoint config in one stack, the alarm on its endpoint in another. */
 function app(

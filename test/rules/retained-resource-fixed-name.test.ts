@@ -1,4 +1,4 @@
-import { RetainedResourceFixedName } from '../../lib/rules/retained-resource-fixed-name';
+import { RetainedResourceFixedName } from '../../lib/platform/rules/retained-resource-fixed-name';
 import { findings, stack } from './fixtures';
 
 const UNIQUE_SUFFIX = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };

@@ -1,4 +1,4 @@
-import { SdkIntegrationParameterCase } from '../../lib/rules/sdk-integration-parameter-case';
+import { SdkIntegrationParameterCase } from '../../lib/platform/rules/sdk-integration-parameter-case';
 import { findings, messages, stack, stateMachine, tasks } from './fixtures';
 
 describe('sdk-integration-parameter-case', () => {

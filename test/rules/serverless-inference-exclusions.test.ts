@@ -1,4 +1,4 @@
-import { ServerlessInferenceExclusions } from '../../lib/rules/serverless-inference-exclusions';
+import { ServerlessInferenceExclusions } from '../../lib/platform/rules/serverless-inference-exclusions';
 import { findings, stack, stateMachine, tasks } from './fixtures';
 
 const model = (props: object = {}) => ({

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseGenerateArgs } from '../../scripts/generate-data';
+import { parseGenerateArgs } from '../../scripts/artist-recommender/generate-data';
 import { awsHint, NO_REGION } from '../../scripts/support/aws';
 import {
   Cli,

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { TransformCounts } from '../../lambda/event-transform/classify';
-import { handleTransform, type TransformResult } from '../../lambda/event-transform/handler';
+import type { TransformCounts } from '../../lambda/artist-recommender/event-transform/classify';
+import { handleTransform, type TransformResult } from '../../lambda/artist-recommender/event-transform/handler';
 
 export async function loadAccountsCsv(client: ClientBase, path: string): Promise<void> {
   await pipeline(
@@ -23,7 +23,7 @@ export async function loadAccountsCsv(client: ClientBase, path: string): Promise
   );
 }
 
-export { rawKeys } from '../../scripts/generate-data';
+export { rawKeys } from '../../scripts/artist-recommender/generate-data';
 
 export interface DirectoryRun {
   totals: TransformCounts;

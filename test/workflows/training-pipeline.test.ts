@@ -3,11 +3,11 @@
  * every Task answered by a stub that validates its request against the AWS API model, every
  * branch of GateDecision and DeploymentStatus and the catch-all failure path taken once.
  */
-import { decide } from '../../lambda/evaluation-gate/decide';
-import type { GateOutput } from '../../lambda/evaluation-gate/handler';
-import { registryMetadata } from '../../lambda/evaluation-gate/registry-metadata';
-import type { LoadSummary } from '../../lambda/cache-loader/load';
-import type { ProfileName } from '../../lib/config/profile';
+import { decide } from '../../lambda/platform/evaluation-gate/decide';
+import type { GateOutput } from '../../lambda/platform/evaluation-gate/handler';
+import { registryMetadata } from '../../lambda/platform/evaluation-gate/registry-metadata';
+import type { LoadSummary } from '../../lambda/artist-recommender/cache-loader/load';
+import type { ProfileName } from '../../lib/platform/config/profile';
 import {
   deployedStateMachine,
   deployedValue,

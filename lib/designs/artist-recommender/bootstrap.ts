@@ -1,4 +1,4 @@
-import type { ScoredItem } from '../../../lambda/shared/cache-layout';
+import type { ScoredItem } from '../../../lambda/artist-recommender/shared/cache-layout';
 
 /**
  * What a fresh deployment serves before its first training run: a demo catalogue's popularity

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Design } from '../../config/design';
+import type { Design } from '../../platform/config/design';
 import { BOOTSTRAP_POPULARITY } from './bootstrap';
 
 const SAGEMAKER_DIR = path.join(__dirname, '..', '..', '..', 'sagemaker');
@@ -32,9 +32,9 @@ export const artistRecommender: Design = {
   ],
   model: {
     sourceDirectory: SAGEMAKER_DIR,
-    excludeFromSource: ['tests', 'bin'],
-    entryPoint: 'train.py',
-    inferenceCode: path.join(SAGEMAKER_DIR, 'recommender', 'inference.py'),
+    packages: ['common', 'artist_recommender'],
+    entryPoint: 'artist_recommender/train.py',
+    inferenceCode: path.join(SAGEMAKER_DIR, 'artist_recommender', 'inference.py'),
     // The script's defaults are the values tuned offline; the list length comes from topK.
     hyperparameters: {},
     metricNames: [

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Stack } from 'aws-cdk-lib';
 import * as tar from 'tar';
-import { BootstrapArtifacts } from '../../../lib/constructs/ml/bootstrap-artifacts';
+import { BootstrapArtifacts } from '../../../lib/platform/constructs/ml/bootstrap-artifacts';
 import { artistRecommender } from '../../../lib/designs/artist-recommender/design';
 
 const ROOT = path.join(__dirname, '..', '..', '..');

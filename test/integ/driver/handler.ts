@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { generateData, rawKeys } from '../../../scripts/generate-data';
+import { generateData, rawKeys } from '../../../scripts/artist-recommender/generate-data';
 import type {
   CountDeliveredResult,
   DataSpec,

@@ -5,9 +5,9 @@
 import { Stack, type CfnResource } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
-import { addBlueprintStacks, type BlueprintStacks } from '../../../lib/blueprint';
-import { resolveAppConfig, type AppConfig } from '../../../lib/config/app-config';
-import type { ProfileName } from '../../../lib/config/profile';
+import { addBlueprintStacks, type BlueprintStacks } from '../../../lib/platform/blueprint';
+import { resolveAppConfig, type AppConfig } from '../../../lib/platform/config/app-config';
+import type { ProfileName } from '../../../lib/platform/config/profile';
 import { DESIGNS } from '../../../lib/designs';
 import { newApp } from '../../infra/app-under-test';
 import { CfnResolver, type CfnTemplate, type SynthesizedStack } from './cfn';

@@ -5,9 +5,9 @@
  * patterns. Values are deterministic (a hash of stack and logical id), so tests can compare them.
  */
 import { createHash } from 'node:crypto';
-import type { CfnResource, CfnTemplate } from '../../../lib/rules/core/templates';
+import type { CfnResource, CfnTemplate } from '../../../lib/platform/rules/core/templates';
 
-export type { CfnResource, CfnTemplate } from '../../../lib/rules/core/templates';
+export type { CfnResource, CfnTemplate } from '../../../lib/platform/rules/core/templates';
 
 export const FAKE_REGION = 'us-east-1';
 export const FAKE_ACCOUNT = '123456789012';

@@ -1,5 +1,5 @@
-import type { ProfileName } from '../../../lib/config/profile';
-import { TemplateSet } from '../../../lib/rules/core/templates';
+import type { ProfileName } from '../../../lib/platform/config/profile';
+import { TemplateSet } from '../../../lib/platform/rules/core/templates';
 import { appUnderTest } from '../../infra/app-under-test';
 
 const sets = new Map<ProfileName, TemplateSet>();

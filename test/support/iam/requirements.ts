@@ -4,15 +4,15 @@ import {
   roleOf,
   roleStatements,
   type ResolvedStatement,
-} from '../../../lib/rules/core/iam';
-import { stateMachines, type TaskCall } from '../../../lib/rules/core/state-machines';
+} from '../../../lib/platform/rules/core/iam';
+import { stateMachines, type TaskCall } from '../../../lib/platform/rules/core/state-machines';
 import {
   ACCOUNT,
   REGION,
   UNKNOWN,
   type ResourceRef,
   type TemplateSet,
-} from '../../../lib/rules/core/templates';
+} from '../../../lib/platform/rules/core/templates';
 import {
   KINDS,
   KMS_TO_PUBLISH,

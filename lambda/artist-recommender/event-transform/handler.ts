@@ -1,0 +1,92 @@
+/**
+ * ETL item processor: one raw Firehose object per invocation (a Distributed Map item).
+ *
+ * Event: `{ bucket, key }` (the raw object; gzip JSON lines). `bucket` may be left out when
+ * RAW_BUCKET is set, and `Key` (as the Map's S3 item reader names it) is accepted for `key`.
+ * Result: `{ bucket, key, input, clean, duplicates, quarantined, loaded, quarantineKey? }` where
+ * input = clean + duplicates + quarantined and loaded <= clean (the rest were already loaded).
+ * Bad lines go to `s3://QUARANTINE_BUCKET/QUARANTINE_PREFIX<key without raw/>.quarantine.jsonl.gz`
+ * as `{ line, reason, field?, message, raw }` lines. Re-running an object is safe: the load skips
+ * known event_ids and the quarantine object is overwritten.
+ * Errors: a database that stays unreachable throws DatabaseUnavailableError; a corrupt gzip stream
+ * throws and loads nothing (the transaction rolls back), so the Map's retry or failure budget decides.
+ *
+ * Environment: RAW_BUCKET (optional), QUARANTINE_BUCKET (default: the raw bucket), QUARANTINE_PREFIX
+ * (default `quarantine/`), MAX_LINE_BYTES (65536), MAX_EVENT_AGE_DAYS (365),
+ * MAX_FUTURE_SKEW_SECONDS (300), and the database settings of `../shared-db/connection.ts`.
+ */
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../../platform/shared-db/connection';
+import type { TransformCounts } from './classify';
+import { transformObject } from './transform';
+
+export interface TransformEvent {
+  bucket?: string;
+  key?: string;
+  Key?: string;
+}
+
+export interface TransformResult extends TransformCounts {
+  bucket: string;
+  key: string;
+  quarantineKey?: string;
+}
+
+export function quarantineKeyFor(key: string, prefix: string): string {
+  return `${prefix}${key.replace(/^raw\//, '')}.quarantine.jsonl.gz`;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+}
+
+export async function handleTransform(
+  event: TransformEvent,
+  env: NodeJS.ProcessEnv = process.env,
+  s3: S3Client = new S3Client({}),
+  now: () => number = Date.now,
+): Promise<TransformResult> {
+  const bucket = event.bucket ?? env.RAW_BUCKET;
+  const key = event.key ?? event.Key;
+  if (!bucket || !key) throw new Error('the event must name the raw object: { bucket, key }');
+
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!object.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+  const client = await connectWithRetry(await resolveClientConfig(env), connectOptionsFromEnv(env));
+  try {
+    const { counts, quarantine } = await transformObject(
+      object.Body as Readable,
+      client,
+      `s3://${bucket}/${key}`,
+      {
+        now: now(),
+        maxLineBytes: positive(env, 'MAX_LINE_BYTES', 65_536),
+        maxAgeMs: positive(env, 'MAX_EVENT_AGE_DAYS', 365) * 86_400_000,
+        maxFutureSkewMs: positive(env, 'MAX_FUTURE_SKEW_SECONDS', 300) * 1000,
+      },
+    );
+    const result: TransformResult = { bucket, key, ...counts };
+    if (counts.quarantined > 0) {
+      const quarantineKey = quarantineKeyFor(key, env.QUARANTINE_PREFIX ?? 'quarantine/');
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: env.QUARANTINE_BUCKET ?? bucket,
+          Key: quarantineKey,
+          Body: quarantine,
+          ContentType: 'application/x-ndjson',
+          ContentEncoding: 'gzip',
+        }),
+      );
+      result.quarantineKey = quarantineKey;
+    }
+    console.log(JSON.stringify({ message: 'transformed', ...result }));
+    return result;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export const handler = (event: TransformEvent): Promise<TransformResult> => handleTransform(event);

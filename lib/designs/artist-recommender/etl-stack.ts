@@ -1,0 +1,150 @@
+import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { AppConfig } from '../../platform/config/app-config';
+import { BundledFunction } from '../../platform/constructs/compute/bundled-function';
+import { EtlPipeline } from '../../platform/constructs/data/etl-pipeline';
+import { ARTIFACT_PREFIXES } from '../../platform/constructs/ml/artifact-layout';
+import type { PrivateNetwork } from '../../platform/constructs/network/private-network';
+import type { DataStack } from '../../platform/stacks/data-stack';
+
+export interface EtlStackProps extends StackProps {
+  readonly config: AppConfig;
+  readonly network: PrivateNetwork;
+  readonly data: DataStack;
+}
+
+/**
+ * Step 2 of the framework: the ETL functions and the daily state machine that turns raw events and
+ * the account table into features and a training snapshot. Stateless: everything it writes lives in
+ * the data stack.
+ */
+export class EtlStack extends Stack {
+  public readonly pipeline: EtlPipeline;
+  public readonly notifications: sns.Topic;
+  public readonly accountsImport: BundledFunction;
+
+  constructor(scope: Construct, id: string, props: EtlStackProps) {
+    super(scope, id, props);
+    const { design, profile } = props.config;
+    const { data } = props;
+    const artifacts = data.artifacts.bucket;
+    const network = { vpc: props.network.vpc, subnets: props.network.isolatedSubnets };
+    const common = { logRetention: profile.logRetention, logRemovalPolicy: profile.removalPolicy };
+
+    /** A function that talks to the account database from inside the VPC. */
+    const databaseFunction = (
+      id: string,
+      folder: string,
+      description: string,
+      environment: Record<string, string>,
+      ephemeralStorage?: Size,
+    ) => {
+      const fn = new BundledFunction(this, id, {
+        ephemeralStorage,
+        handlerFolder: folder,
+        description,
+        network,
+        timeout: Duration.minutes(15),
+        memorySizeMb: 1024,
+        assetFolders: { sql: 'sql/artist-recommender' },
+        // lambda/shared-db signs IAM database tokens with @aws-sdk/rds-signer.
+        bundleAwsSdkLibraries: true,
+        environment: {
+          ...data.database.clientEnvironment(),
+          POWERTOOLS_SERVICE_NAME: folder.split('/').pop()!,
+          ...environment,
+        },
+        ...common,
+      });
+      data.database.allowFrom(fn.function);
+      data.database.grantConnect(fn.function);
+      return fn;
+    };
+
+    const migrate = databaseFunction('Migrate', 'platform/db-migrate', 'Applies the versioned SQL schema', {});
+    const transform = databaseFunction(
+      'Transform',
+      'artist-recommender/event-transform',
+      'Validates, normalises and loads one raw object',
+      {
+        RAW_BUCKET: data.rawEvents.bucket.bucketName,
+        QUARANTINE_PREFIX: 'quarantine/',
+      },
+    );
+    data.rawEvents.bucket.grantRead(transform.function, 'raw/*');
+    data.rawEvents.bucket.grantPut(transform.function, 'quarantine/*');
+    const features = databaseFunction('Features', 'artist-recommender/features', 'Rebuilds the feature tables in SQL', {
+      K_ANONYMITY: String(design.data.kAnonymity),
+      HALF_LIFE_DAYS: String(design.data.favouritesHalfLifeDays),
+    });
+    const snapshot = databaseFunction(
+      'Snapshot',
+      'artist-recommender/snapshot',
+      'Exports the k-anonymous training snapshot',
+      {
+        K_ANONYMITY: String(design.data.kAnonymity),
+        SNAPSHOT_BUCKET: artifacts.bucketName,
+        SNAPSHOT_PREFIX: ARTIFACT_PREFIXES.snapshots,
+        SNAPSHOT_PUBLISH_PREFIX: ARTIFACT_PREFIXES.trainChannel.replace(/train\/$/, ''),
+      },
+      // The snapshot's files are written to /tmp before they are uploaded.
+      Size.gibibytes(profile.name === 'production' ? 10 : 2),
+    );
+    artifacts.grantReadWrite(snapshot.function, 'training/*');
+    this.accountsImport = databaseFunction(
+      'AccountsImport',
+      'artist-recommender/accounts-import',
+      'Upserts an accounts CSV',
+      {},
+    );
+    data.rawEvents.bucket.grantRead(this.accountsImport.function, 'accounts/*');
+    for (const fn of [transform, snapshot, this.accountsImport]) data.key.grantEncryptDecrypt(fn.function);
+
+    // Outside the VPC: the Feature Store's runtime API is public, and a VPC endpoint for it would
+    // cost more than the ingestion itself.
+    const featureStoreIngest = new BundledFunction(this, 'FeatureStoreIngest', {
+      handlerFolder: 'artist-recommender/feature-store-ingest',
+      description: 'Writes the snapshot user features into the Feature Store',
+      timeout: Duration.minutes(15),
+      environment: {
+        FEATURE_GROUP_NAME: data.features.featureGroupName,
+        POWERTOOLS_SERVICE_NAME: 'feature-store-ingest',
+      },
+      ...common,
+    });
+    data.features.grantIngest(featureStoreIngest.function);
+    artifacts.grantRead(featureStoreIngest.function, 'training/*');
+    data.key.grantDecrypt(featureStoreIngest.function);
+
+    this.notifications = new sns.Topic(this, 'Notifications', {
+      displayName: `${design.id} ETL`,
+      masterKey: data.key,
+      enforceSSL: true,
+    });
+    this.pipeline = new EtlPipeline(this, 'Etl', {
+      functions: {
+        migrate: migrate.function,
+        transform: transform.function,
+        features: features.function,
+        snapshot: snapshot.function,
+        featureStoreIngest: featureStoreIngest.function,
+      },
+      rawEvents: data.rawEvents.bucket,
+      results: { bucket: artifacts, prefix: ARTIFACT_PREFIXES.etlResults },
+      snapshotBucket: artifacts,
+      kAnonymity: design.data.kAnonymity,
+      favouritesHalfLifeDays: design.data.favouritesHalfLifeDays,
+      validationDays: design.data.validationDays,
+      maxConcurrency: profile.name === 'production' ? 40 : 5,
+      notifications: this.notifications,
+      scheduleEnabled: profile.data.etlScheduleEnabled,
+      logRetention: profile.logRetention,
+      removalPolicy: profile.removalPolicy,
+    });
+    data.key.grantEncryptDecrypt(this.pipeline.stateMachine);
+
+    new CfnOutput(this, 'EtlStateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AccountsImportFunctionName', { value: this.accountsImport.function.functionName });
+  }
+}

@@ -1,0 +1,113 @@
+import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import type { Profile } from '../config/profile';
+import { AccountDatabase } from '../constructs/data/account-database';
+import { EventIngestion, RAW_EVENTS_PREFIX } from '../constructs/data/event-ingestion';
+import { UserFeatureStore } from '../constructs/data/feature-group';
+import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
+import type { PrivateNetwork } from '../constructs/network/private-network';
+import { SecureBucket } from '../constructs/storage/secure-bucket';
+
+export interface DataStackProps extends StackProps {
+  readonly profile: Profile;
+  readonly network: PrivateNetwork;
+}
+
+/** Features kept per user in the Feature Store; the snapshot's `user_features.jsonl` has these fields. */
+export const USER_FEATURES = [
+  { name: 'user_id', type: 'String' },
+  { name: 'age_group', type: 'String' },
+  { name: 'location', type: 'String' },
+  { name: 'top_artists', type: 'String' },
+  { name: 'top_songs', type: 'String' },
+  { name: 'interaction_count', type: 'Integral' },
+  { name: 'event_time', type: 'String' },
+] as const;
+
+/**
+ * The stateful layer, which outlives the stacks that compute with it: the data key; raw events
+ * (Firehose into their own bucket); the account database (PII); the artefacts bucket (training
+ * snapshots, models, checkpoints, captured traffic, the offline feature store); the Feature Store.
+ */
+export class DataStack extends Stack {
+  public readonly key: kms.Key;
+  public readonly artifacts: SecureBucket;
+  public readonly rawEvents: SecureBucket;
+  public readonly ingestion: EventIngestion;
+  public readonly database: AccountDatabase;
+  public readonly features: UserFeatureStore;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { profile } = props;
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts events, accounts, training data, model artefacts and captured inference traffic',
+      enableKeyRotation: true,
+      removalPolicy: profile.removalPolicy,
+      // A destroyed sandbox key waits the minimum before deletion; production keeps its key.
+      pendingWindow: Duration.days(7),
+    });
+    this.artifacts = new SecureBucket(this, 'Artifacts', {
+      encryptionKey: this.key,
+      removalPolicy: profile.removalPolicy,
+      versioned: profile.name === 'production',
+      expirations: {
+        [ARTIFACT_PREFIXES.checkpoints]: 7,
+        [ARTIFACT_PREFIXES.dataCapture]: profile.name === 'production' ? 90 : 14,
+      },
+    });
+    this.rawEvents = new SecureBucket(this, 'RawEvents', {
+      encryptionKey: this.key,
+      removalPolicy: profile.removalPolicy,
+      expirations: { [RAW_EVENTS_PREFIX]: profile.data.rawRetentionDays },
+    });
+    this.ingestion = new EventIngestion(this, 'Ingestion', {
+      bucket: this.rawEvents.bucket,
+      key: this.key,
+      bufferingInterval: Duration.seconds(profile.data.ingestBufferSeconds),
+      bufferingSize: Size.mebibytes(profile.data.ingestBufferMb),
+      logRetention: profile.logRetention,
+      removalPolicy: profile.removalPolicy,
+    });
+
+    const db = profile.data.database;
+    // Database clients sign IAM tokens locally and never call Secrets Manager. Only the rotation
+    // function, which runs in the VPC, does: the endpoint ($7.30 per AZ-month) exists where rotation is on.
+    if (db.rotateCredentials) {
+      props.network.addInterfaceEndpoint(
+        'SecretsManager',
+        ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      );
+    }
+    this.database = new AccountDatabase(this, 'Accounts', {
+      vpc: props.network.vpc,
+      subnets: props.network.isolatedSubnets,
+      key: this.key,
+      minCapacityAcu: db.minCapacityAcu,
+      maxCapacityAcu: db.maxCapacityAcu,
+      multiAz: db.multiAz,
+      rotateCredentials: db.rotateCredentials,
+      backupRetention: Duration.days(db.backupRetentionDays),
+      protect: db.protect,
+      logRetention: profile.logRetention,
+      logRemovalPolicy: profile.removalPolicy,
+    });
+
+    this.features = new UserFeatureStore(this, 'UserFeatures', {
+      features: USER_FEATURES,
+      recordIdentifier: 'user_id',
+      eventTime: 'event_time',
+      bucket: this.artifacts.bucket,
+      offlinePrefix: ARTIFACT_PREFIXES.featureStore,
+      key: this.key,
+      removalPolicy: profile.removalPolicy,
+    });
+
+    new CfnOutput(this, 'RawEventsBucketName', { value: this.rawEvents.bucket.bucketName });
+    new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifacts.bucket.bucketName });
+    new CfnOutput(this, 'DeliveryStreamName', { value: this.ingestion.deliveryStream.deliveryStreamName });
+    new CfnOutput(this, 'FeatureGroupName', { value: this.features.featureGroupName });
+  }
+}

@@ -1,0 +1,52 @@
+import pytest
+import torch
+
+from artist_recommender.als import ALSParams, SparseRows, column_weights, solve_rows
+
+
+def dense_solution(other, conf, unobserved, reg, exponent, row):
+    """Direct solve of one row's weighted least squares from the dense matrices."""
+    observed = conf[row] > 0
+    weights = torch.where(observed, conf[row], unobserved[row]).double()
+    lam = reg * (observed.sum() + unobserved[row].sum()) ** exponent
+    lhs = (other.T.double() * weights) @ other.double() + lam * torch.eye(other.shape[1], dtype=torch.float64)
+    rhs = (other.T.double() * (weights * observed)).sum(1)
+    return torch.linalg.solve(lhs, rhs).float()
+
+
+@pytest.mark.parametrize("exponent, gamma, w0", [(0.0, 0.0, 1.0), (0.5, 0.0, 0.3), (0.0, 1.0, 2.0), (0.3, 0.5, 0.5)])
+def test_batched_solver_matches_dense_least_squares(exponent, gamma, w0):
+    """Both the Woodbury (short rows) and Cholesky (long rows) paths are exact."""
+    gen = torch.Generator().manual_seed(0)
+    n_rows, n_cols, k = 60, 80, 16
+    rows = torch.randint(0, n_rows, (900,), generator=gen)
+    cols = torch.randint(0, n_cols, (900,), generator=gen)
+    key = torch.unique(rows * n_cols + cols)
+    rows, cols = key // n_cols, key % n_cols
+    vals = 1 + 3 * torch.rand(len(rows), generator=gen)
+    matrix = SparseRows(rows, cols, vals, n_rows, n_cols)
+    columns = matrix.transpose()
+    assert int(matrix.lengths.max()) * 2 > k >= 2 * int(matrix.lengths.min())  # both paths used
+    params = ALSParams(factors=k, reg=3.0, reg_exponent=exponent, unobserved_weight=w0, unobserved_exponent=gamma)
+    col_w = column_weights(columns.lengths, params)
+    conf = torch.zeros(n_rows, n_cols).index_put((rows, cols), vals)
+    unobserved = col_w[None, :].expand(n_rows, n_cols)
+    col_f = torch.randn(n_cols, k, generator=gen) * 0.3
+    row_f = torch.randn(n_rows, k, generator=gen) * 0.3
+
+    got = solve_rows(col_f, matrix, matrix.by_length, params, 1 << 20, torch.ones(n_rows), col_w)
+    want = torch.stack([dense_solution(col_f, conf, unobserved, 3.0, exponent, r) for r in matrix.by_length.tolist()])
+    assert torch.allclose(got, want, atol=2e-5)
+
+    got = solve_rows(row_f, columns, columns.by_length, params, 1 << 20, col_w, torch.ones(n_rows))
+    want = torch.stack([dense_solution(row_f, conf.T, unobserved.T, 3.0, exponent, c)
+                        for c in columns.by_length.tolist()])
+    assert torch.allclose(got, want, atol=2e-5)
+
+
+def test_column_weights_average_to_w0():
+    counts = torch.tensor([1, 4, 9, 100])
+    flat = column_weights(counts, ALSParams(unobserved_weight=0.5))
+    shaped = column_weights(counts, ALSParams(unobserved_weight=0.5, unobserved_exponent=0.5))
+    assert torch.allclose(flat, torch.full((4,), 0.5))
+    assert shaped.mean().item() == pytest.approx(0.5) and bool((shaped.diff() > 0).all())

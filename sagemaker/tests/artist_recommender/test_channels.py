@@ -1,0 +1,175 @@
+"""artist_recommender.channels: generated raw events -> the snapshot's channel format, by the ETL's rules."""
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from helpers import SOURCE_DIR, child_env
+from artist_recommender import channels
+
+REPO = os.path.dirname(SOURCE_DIR)
+HEADER = "user_id,item_id,weight,ts\n"
+
+
+def event(event_id, user, event_type, item, ts, item_type="artist", **extra):
+    return json.dumps({"event_id": event_id, "user_id": user, "event_type": event_type, "item_type": item_type,
+                       "item_id": item, "ts": ts, "request_id": "r1", "variant": "champion", **extra})
+
+
+def put_object(root, partition, name, lines, newline="\n"):
+    folder = root / "raw" / partition
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(gzip.compress((newline.join(lines) + newline).encode()))
+
+
+ACCOUNTS = """user_id,date_of_birth,city,state,country,created_at
+u1,1990-01-01,Berlin,be,de,2025-01-01T00:00:00Z
+u2,1989-01-01, BERLIN ,be,de,2025-01-01T00:00:00Z
+u3,1985-01-01,Munich,by,de,2025-01-01T00:00:00Z
+u4,1984-01-01,Nuremberg,by,de,2025-01-01T00:00:00Z
+u5,2000-01-01,Tokyo,13,jp,2025-01-01T00:00:00Z
+u6,,,,,2025-01-01T00:00:00Z
+"""
+
+
+@pytest.fixture
+def raw(tmp_path):
+    """Three days of partitions (2026-01-01 .. 01-03): the last day validates with --validation-days 1."""
+    put_object(tmp_path, "2026/01/01/10", "a.gz", [
+        event("e1", "u1", "click", "a1", "2026-01-01T10:00:00.000Z"),
+        event("e2", "u1", "like", "a1", "2026-01-01T11:05:00+01:00"),  # summed with e1; the later ts wins
+        event("e3", "u2", "play", "s9", "2026-01-01T11:00:00Z", item_type="song", artist_ids=["a2", "a3", "a2"]),
+        event("e4", "u2", "impression", "a4", "2026-01-01T11:00:00.000Z"),  # credits nothing
+        "   ",  # a separator, not a line
+        '{"event_id": "e5"',  # invalid_json
+        event("e6", "u2", "purchase", "a4", "2026-01-01T11:00:00.000Z"),  # unknown_event_type
+        event("e7", "u2", "click", "a4", "2026-01-06T11:00:00.000Z"),  # future_timestamp
+        event(" e8", "u2", "click", "a4", "2026-01-01T11:00:00.000Z"),  # invalid_id
+        event("e9", "u3", " Click ", "a5", "2026-01-02T09:00:00.000Z"),  # enumerations fold case and space
+        event("e14", "u6", "click", "a1", "2026-01-02T09:00:00.000Z"),
+        event("e15", "u7", "click", "a2", "2026-01-02T09:00:00.000Z"),  # no account
+    ], newline="\r\n")
+    put_object(tmp_path, "2026/01/03/05", "b.gz", [
+        event("e1", "u1", "click", "a9", "2026-01-01T10:00:00.000Z"),  # a repeated event_id: the first wins
+        event("e10", "u1", "click", "a1", "2026-01-03T05:00:00.000Z"),  # pair already in train
+        event("e11", "u1", "play", "s1", "2026-01-03T06:00:00.000Z", item_type="song", artist_ids=["a6"]),
+        event("e12", "u4", "like", "a7", "2026-01-03T07:00:00.000Z"),
+        '{"event_id": "e13", "x": NaN}',  # JSON.parse refuses NaN: invalid_json
+        # A contract field named twice: which value is meant cannot be told (repeated_field); a
+        # repeated field the contract ignores is harmless.
+        '{"event_id": "e16", "event_id": "e17", "user_id": "u1", "event_type": "click", "item_type": "artist", '
+        '"item_id": "a1", "ts": "2026-01-03T08:00:00Z"}',
+    ])
+    put_object(tmp_path, "2026/01/03/23", "c.gz", [""])
+    (tmp_path / "raw" / "README.txt").write_text("not an object")
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS)
+    return tmp_path
+
+
+def test_channels_follow_the_etl_rules(raw, tmp_path):
+    out = tmp_path / "out"
+    manifest, counts = channels.build(str(raw), str(out), validation_days=1, k=2)
+    assert (out / "train" / "interactions.csv").read_text() == HEADER + (
+        "u1,a1,4,2026-01-01T10:05:00.000Z\n"
+        "u2,a2,2,2026-01-01T11:00:00.000Z\n"
+        "u2,a3,2,2026-01-01T11:00:00.000Z\n"
+        "u3,a5,1,2026-01-02T09:00:00.000Z\n"
+        "u6,a1,1,2026-01-02T09:00:00.000Z\n"
+        "u7,a2,1,2026-01-02T09:00:00.000Z\n")
+    # u1's click on a1 in the validation days is left out: train holds the pair.
+    assert (out / "validation" / "interactions.csv").read_text() == HEADER + (
+        "u1,a6,2,2026-01-03T06:00:00.000Z\n"
+        "u4,a7,3,2026-01-03T07:00:00.000Z\n")
+    # k = 2: u1 and u2 share a city (after trim and lower-case), u3 and u4 only a state; u5 has no
+    # events; u6 (no birth date, no location) is alone in (unknown, unknown) and left out; u7 has no account.
+    assert (out / "train" / "users.csv").read_text() == (
+        "user_id,age_group,location\n"
+        "u1,35-44,de/be/berlin\nu2,35-44,de/be/berlin\nu3,35-44,de/by\nu4,35-44,de/by\n")
+    assert manifest["cutoff"] == "2026-01-03T00:00:00.000Z" and manifest["suppressedUsers"] == 1
+    assert manifest["files"]["train/interactions.csv"]["rows"] == 6
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    assert counts == {"lines": 17, "events": 10, "duplicates": 1,
+                      "rejected": {"invalid_json": 2, "unknown_event_type": 1, "future_timestamp": 1, "invalid_id": 1,
+                                   "repeated_field": 1}}
+
+
+def test_event_fields_are_those_of_the_event_contract():
+    """The fields whose repetition is refused are the contract's, as lambda/events/schema.ts lists them."""
+    schema = (Path(__file__).resolve().parents[2] / "lambda" / "events" / "schema.ts").read_text()
+    listed = re.search(r"export const EVENT_FIELDS = \[(.*?)\] as const", schema, re.S).group(1)
+    assert channels.EVENT_FIELDS == frozenset(re.findall(r"'([a-z_]+)'", listed))
+
+
+def test_generalise_locations_widens_then_drops_age_then_suppresses():
+    accounts = {
+        "a": (date(1990, 1, 1), "berlin", "be", "de"),
+        "b": (date(1989, 1, 1), "munich", "by", "de"),
+        "c": (date(2000, 1, 1), "buffalo", "ny", "us"),
+        "d": (date(1975, 1, 1), "fresno", "ca", "us"),
+        "e": (None, None, None, None),
+        "f": (date(1960, 1, 1), "reykjavik", "1", "is"),
+    }
+    got = channels.generalise_locations(2, date(2026, 1, 3), accounts, ["a", "b", "c", "d", "e"])
+    # a and b meet at country level; c and d have no group of 2 anywhere, so they lose the age
+    # group too and join e in (unknown, unknown); f is not in the population.
+    assert got == {"a": ("35-44", "de"), "b": ("35-44", "de"), "c": ("unknown", "unknown"),
+                   "d": ("unknown", "unknown"), "e": ("unknown", "unknown")}
+    assert channels.generalise_locations(6, date(2026, 1, 3), accounts, ["a", "b", "c", "d", "e"]) == {}
+
+
+def test_too_many_bad_accounts_fail_like_the_import(raw, tmp_path):
+    (raw / "accounts.csv").write_text(ACCOUNTS + "u8,1990-02-30,,,,2025-01-01T00:00:00Z\n")
+    with pytest.raises(channels.CliError, match=r"1 of 7 rows are bad .*line 8: date_of_birth is not a YYYY-MM-DD"):
+        channels.build(str(raw), str(tmp_path / "out"), validation_days=1, k=2)
+
+
+def test_no_training_events_before_the_cutoff_is_an_input_error(raw, tmp_path):
+    with pytest.raises(channels.CliError, match="no events before the cutoff 2026-01-01T00:00:00.000Z"):
+        channels.build(str(raw), str(tmp_path / "out"), validation_days=3, k=2)
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(REPO, "node_modules", ".bin", "ts-node")),
+                    reason="needs the repository's node_modules (npm ci) to run scripts/generate-data.ts")
+def test_generated_data_to_a_trained_local_model(tmp_path):
+    """The README's path: data:generate -> recommender:channels -> recommender:train-local."""
+    data, out, work = tmp_path / "data", tmp_path / "channels", tmp_path / "work"
+    generate = [os.path.join(REPO, "node_modules", ".bin", "ts-node"), "--transpile-only", "scripts/generate-data.ts",
+                "--users", "160", "--days", "5", "--seed", "7", "--out", str(data)]
+    done = subprocess.run(generate, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([sys.executable, "-m", "artist_recommender.channels", "--raw", str(data), "--out", str(out),
+                           "--k", "5"], env=child_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"--train {out / 'train'} --validation {out / 'validation'}" in done.stderr
+
+    # Every generated line is accounted for exactly as summary.json planted it, and a second run
+    # writes byte-identical files.
+    summary = json.loads((data / "summary.json").read_text())
+    manifest, counts = channels.build(str(data), str(tmp_path / "again"), k=5)
+    assert counts["lines"] == summary["lines"] and counts["events"] == summary["events"]
+    assert counts["duplicates"] == summary["duplicatesWithinObject"] + summary["duplicatesAcrossObjects"]
+    assert sum(counts["rejected"].values()) == summary["malformed"]["total"]
+    assert counts["rejected"] == summary["malformed"]["byKind"]
+    for name in manifest["files"]:
+        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes()
+
+    done = subprocess.run([sys.executable, "-m", "artist_recommender.local_train", "--train", str(out / "train"),
+                           "--validation", str(out / "validation"), "--work", str(work), "--",
+                           "--factors", "16", "--iterations", "6"],
+                          env=child_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for path in ("model/model.pt", "model/config.json", "model/code/inference.py", "output/data/metrics.json",
+                 "output/data/recommendations.jsonl", "output/data/popularity.json"):
+        assert (work / path).is_file(), path
+    metrics = json.loads((work / "output" / "data" / "metrics.json").read_text())
+    assert metrics["num_users"] == summary["users"] and metrics["evaluated_users"] > 0
+    # The planted taste groups: the model beats popularity on the later days.
+    assert metrics["ndcg_at_10"] > 2 * metrics["popularity_ndcg_at_10"]
+    shutil.rmtree(work)

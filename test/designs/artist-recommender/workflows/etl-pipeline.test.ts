@@ -1,0 +1,425 @@
+/**
+ * The ETL state machine, as synthesized for each profile, run in aws-local-stepfunctions: the
+ * JSONata PlanRun evaluated with jsonata, the Distributed Map TransformDay run as a Map Run (S3
+ * item reader, one child execution per raw object, result writer), every Task answered by a stub
+ * that validates its request against the AWS API model.
+ */
+import type { TransformResult } from '../../../../lambda/artist-recommender/event-transform/handler';
+import type { FeatureRun } from '../../../../lambda/artist-recommender/features/build';
+import type { IngestResult } from '../../../../lambda/artist-recommender/feature-store-ingest/ingest';
+import type { MigrateResult } from '../../../../lambda/platform/db-migrate/migrate';
+import type { SnapshotResult } from '../../../../lambda/artist-recommender/snapshot/handler';
+import type { ProfileName } from '../../../../lib/platform/config/profile';
+import {
+  deployedStateMachine,
+  deployedStateMachines,
+  deployedValue,
+  lambdaFunctionError,
+  runStateMachine,
+  serviceError,
+  synthesizeApp,
+  validateDefinitionStatically,
+  type DeployedStateMachine,
+  type ExecutionResult,
+  type Responder,
+  type SynthesizedApp,
+} from '../../../support/asl';
+
+const PROFILES: ProfileName[] = ['sandbox', 'production'];
+const DAY = '2025-03-14';
+const OBJECTS = [
+  'raw/2025/03/14/00/ArtistRecommender-events-1-2025-03-14-00-15-27-6f1c2a9e-1d2b-4c3d-8e4f-5a6b7c8d9e0f.gz',
+  'raw/2025/03/14/13/ArtistRecommender-events-1-2025-03-14-13-02-11-0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d.gz',
+];
+
+interface Setup {
+  readonly app: SynthesizedApp;
+  readonly machine: DeployedStateMachine;
+  readonly rawBucket: string;
+  readonly artifactsBucket: string;
+  readonly topicArn: string;
+}
+
+const setups = new Map<ProfileName, Setup>();
+
+beforeAll(() => {
+  for (const profile of PROFILES) {
+    const app = synthesizeApp(profile);
+    const { data, etl } = app.stacks;
+    setups.set(profile, {
+      app,
+      machine: deployedStateMachine(app, etl.pipeline.stateMachine),
+      rawBucket: deployedValue(app, data, data.rawEvents.bucket.bucketName) as string,
+      artifactsBucket: deployedValue(app, data, data.artifacts.bucket.bucketName) as string,
+      topicArn: deployedValue(app, etl, etl.notifications.topicArn) as string,
+    });
+  }
+});
+
+const setup = (profile: ProfileName): Setup => setups.get(profile) as Setup;
+
+/** A fake AWS for one run: the raw bucket holds `objects`, each function answers as its handler does. */
+function fakeAws(profile: ProfileName, objects: readonly string[] = OBJECTS): Record<string, Responder> {
+  const { artifactsBucket } = setup(profile);
+  return {
+    Migrate: (): MigrateResult => ({ applied: [], current: 7 }),
+    // One object per page, so a day of several objects is read across pages.
+    'TransformDay.ItemReader': (request) => {
+      const listed = objects.filter((key) => key.startsWith(request.Prefix));
+      const start = request.ContinuationToken
+        ? Number(Buffer.from(request.ContinuationToken, 'base64').toString())
+        : 0;
+      const page = listed.slice(start, start + 1);
+      const more = start + 1 < listed.length;
+      return {
+        Name: request.Bucket,
+        Prefix: request.Prefix,
+        KeyCount: page.length,
+        MaxKeys: 1000,
+        IsTruncated: more,
+        ...(page.length > 0
+          ? {
+              Contents: page.map((Key, index) => ({
+                Key,
+                LastModified: '2025-03-14T13:17:02.000Z',
+                ETag: `"${(start + index).toString(16).padStart(32, 'a')}"`,
+                Size: 4_812_331,
+                StorageClass: 'STANDARD',
+              })),
+            }
+          : {}),
+        ...(more ? { NextContinuationToken: Buffer.from(String(start + 1)).toString('base64') } : {}),
+      };
+    },
+    TransformObject: (request): TransformResult => {
+      const { bucket, key } = JSON.parse(request.Payload) as { bucket: string; key: string };
+      return {
+        bucket,
+        key,
+        input: 120_000,
+        clean: 119_880,
+        duplicates: 100,
+        quarantined: 20,
+        loaded: 119_870,
+      };
+    },
+    BuildFeatures: (request): FeatureRun => ({
+      asOf: JSON.parse(request.Payload).asOf,
+      rows: { feature_user_profile: 48_211, feature_user_top_artists: 412_930 },
+      timingsMs: { '010_user_profile.sql': 5_210, '020_user_top_artists.sql': 18_455 },
+    }),
+    ExportSnapshot: (request): SnapshotResult => {
+      const { cutoff, validationEnd, k } = JSON.parse(request.Payload);
+      const prefix = `snapshots/${cutoff}/`;
+      return {
+        cutoff,
+        validationEnd,
+        k,
+        files: { 'train/interactions.csv': { rows: 3_120_554, bytes: 98_114_002, sha256: 'ab'.repeat(32) } },
+        suppressedUsers: 14,
+        localDir: `/tmp/snapshot/${cutoff.replace(/[:.]/g, '-')}`,
+        s3Prefix: `s3://${artifactsBucket}/${prefix}`,
+        featuresKey: `${prefix}features/user_features.jsonl`,
+      };
+    },
+    IngestFeatures: (): IngestResult => ({ records: 48_197, failed: 0, badLines: 0, badLineSamples: [] }),
+    NotifyDone: () => ({ MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' }),
+    NotifyFailure: () => ({ MessageId: 'f0e1d2c3-ee98-5cb9-9903-4c221d41eb5e' }),
+  };
+}
+
+async function run(
+  profile: ProfileName,
+  responders: Record<string, Responder> = fakeAws(profile),
+  options: { input?: unknown; startTime?: string } = { input: { day: DAY } },
+): Promise<ExecutionResult> {
+  const result = await runStateMachine(setup(profile).machine, {
+    responders,
+    executionName: 'daily-2025-03-15',
+    ...options,
+  });
+  expect(result.harnessErrors).toEqual([]);
+  expect(result.invalidRequests).toEqual([]);
+  expect(result.invalidResponses).toEqual([]);
+  return result;
+}
+
+const statesCalled = (result: ExecutionResult): string[] => result.calls.map((call) => call.state);
+const payloadsOf = (result: ExecutionResult, state: string) =>
+  result.calls.filter((call) => call.state === state).map((call) => JSON.parse(call.request.Payload));
+
+function failureNotice(profile: ProfileName, error: string) {
+  const { machine, topicArn } = setup(profile);
+  return {
+    state: 'NotifyFailure',
+    topicArn,
+    subject: 'Recommender ETL failed',
+    message: {
+      error,
+      cause: expect.any(String),
+      execution: `arn:aws:states:us-east-1:123456789012:execution:${machine.name}:daily-2025-03-15`,
+    },
+  };
+}
+
+describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
+  test('the app deploys no state machine besides the ETL and the training pipeline, both run by these tests', () => {
+    const { app, machine } = setup(profile);
+    const training = deployedStateMachine(app, app.stacks.pipeline.pipeline.stateMachine);
+    expect(
+      deployedStateMachines(app)
+        .map((deployed) => deployed.arn)
+        .sort(),
+    ).toEqual([machine.arn, training.arn].sort());
+  });
+
+  test('every Task parameter block, the item reader and the result writer match their API models', () => {
+    expect(validateDefinitionStatically(setup(profile).machine.definition)).toEqual([]);
+  });
+
+  describe('GIVEN a day with two raw objects', () => {
+    let result: ExecutionResult;
+    beforeAll(async () => {
+      result = await run(profile);
+    });
+
+    test('THEN it migrates, transforms each object, builds features, exports, ingests and notifies, in order', () => {
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.entered).toEqual([
+        'PlanRun',
+        'Migrate',
+        'TransformDay',
+        'BuildFeatures',
+        'ExportSnapshot',
+        'IngestFeatures',
+        'NotifyDone',
+      ]);
+      const calls = statesCalled(result);
+      expect(calls.slice(0, 3)).toEqual(['Migrate', 'TransformDay.ItemReader', 'TransformDay.ItemReader']);
+      expect(calls.slice(-4)).toEqual(['BuildFeatures', 'ExportSnapshot', 'IngestFeatures', 'NotifyDone']);
+      expect(calls.filter((state) => state === 'TransformObject')).toHaveLength(2);
+    });
+
+    test("THEN the map lists the day's prefix page by page and transforms each object of the raw bucket", () => {
+      const { rawBucket } = setup(profile);
+      const listings = result.calls.filter((call) => call.state === 'TransformDay.ItemReader');
+      expect(listings.map((call) => call.request)).toEqual([
+        { Bucket: rawBucket, Prefix: 'raw/2025/03/14/' },
+        { Bucket: rawBucket, Prefix: 'raw/2025/03/14/', ContinuationToken: expect.any(String) },
+      ]);
+      expect(payloadsOf(result, 'TransformObject').sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+        OBJECTS.map((key) => ({ bucket: rawBucket, key })),
+      );
+      const [mapRun] = result.mapRuns;
+      expect(mapRun.items).toEqual(OBJECTS.map((Key) => expect.objectContaining({ Key, Size: 4_812_331 })));
+      expect(mapRun.children.map((child) => child.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    });
+
+    test('THEN the results are written under the results prefix and the map passes on where', () => {
+      const { artifactsBucket } = setup(profile);
+      const [mapRun] = result.mapRuns;
+      expect(mapRun.writes.map((write) => [write.Bucket, write.Key])).toEqual([
+        [artifactsBucket, expect.stringMatching(/^etl-results\/[0-9a-f-]{36}\/SUCCEEDED_0\.json$/)],
+        [artifactsBucket, expect.stringMatching(/^etl-results\/[0-9a-f-]{36}\/manifest\.json$/)],
+      ]);
+      const succeeded = mapRun.writes[0].Body as { Output: string; Status: string }[];
+      expect(succeeded.map((record) => JSON.parse(record.Output).key).sort()).toEqual(OBJECTS);
+      expect((result.output as { transform: unknown }).transform).toEqual({
+        MapRunArn: mapRun.mapRunArn,
+        ResultWriterDetails: { Bucket: artifactsBucket, Key: mapRun.writes[1].Key },
+      });
+    });
+
+    test('THEN the features, snapshot and ingest steps get the planned dates and keys, and the day is published', () => {
+      const { app, artifactsBucket, topicArn } = setup(profile);
+      const { kAnonymity, favouritesHalfLifeDays } = app.config.design.data;
+      expect(payloadsOf(result, 'Migrate')).toEqual([{}]);
+      expect(payloadsOf(result, 'BuildFeatures')).toEqual([
+        { asOf: '2025-03-15T00:00:00.000Z', k: kAnonymity, halfLifeDays: favouritesHalfLifeDays },
+      ]);
+      expect(payloadsOf(result, 'ExportSnapshot')).toEqual([
+        { cutoff: '2025-03-08T00:00:00.000Z', validationEnd: '2025-03-15T00:00:00.000Z', k: kAnonymity },
+      ]);
+      expect(payloadsOf(result, 'IngestFeatures')).toEqual([
+        { bucket: artifactsBucket, key: 'snapshots/2025-03-08T00:00:00.000Z/features/user_features.jsonl' },
+      ]);
+      expect(result.published).toEqual([
+        {
+          state: 'NotifyDone',
+          topicArn,
+          subject: 'Recommender ETL finished',
+          message: {
+            day: DAY,
+            snapshot: `s3://${artifactsBucket}/snapshots/2025-03-08T00:00:00.000Z/`,
+            features: { feature_user_profile: 48_211, feature_user_top_artists: 412_930 },
+            featureStore: { records: 48_197, failed: 0, badLines: 0, badLineSamples: [] },
+          },
+        },
+      ]);
+    });
+  });
+
+  test.each([
+    ['in the middle of a month', '2025-03-15T01:00:00.000Z', '2025-03-14'],
+    ['on the first of a month after a leap day', '2024-03-01T01:00:00.000Z', '2024-02-29'],
+    ['just after midnight on New Year', '2026-01-01T00:00:05.000Z', '2025-12-31'],
+  ])(
+    'WHEN started without a day %s THEN it processes the day before the start',
+    async (_when, startTime, day) => {
+      const result = await run(profile, fakeAws(profile, []), { input: {}, startTime });
+      const [listing] = result.calls.filter((call) => call.state === 'TransformDay.ItemReader');
+      expect(listing.request.Prefix).toBe(`raw/${day.replace(/-/g, '/')}/`);
+      expect(payloadsOf(result, 'BuildFeatures')[0].asOf).toBe(
+        new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString(),
+      );
+      expect(result.published[0].message).toMatchObject({ day });
+    },
+  );
+
+  test('WHEN given a day THEN the start time does not matter', async () => {
+    const result = await run(profile, fakeAws(profile, []), {
+      input: { day: '2025-01-31' },
+      startTime: '2025-06-01T01:00:00Z',
+    });
+    expect(result.calls.find((call) => call.state === 'TransformDay.ItemReader')?.request.Prefix).toBe(
+      'raw/2025/01/31/',
+    );
+    expect(payloadsOf(result, 'ExportSnapshot')[0]).toMatchObject({
+      cutoff: '2025-01-25T00:00:00.000Z',
+      validationEnd: '2025-02-01T00:00:00.000Z',
+    });
+  });
+
+  test('WHEN the day has no raw objects THEN the map transforms nothing and the run still finishes', async () => {
+    const result = await run(profile, fakeAws(profile, []));
+    expect(result.status).toBe('SUCCEEDED');
+    expect(statesCalled(result)).not.toContain('TransformObject');
+    expect(result.mapRuns[0].items).toEqual([]);
+    expect(result.mapRuns[0].writes.map((write) => write.Key)).toEqual([
+      expect.stringMatching(/manifest\.json$/),
+    ]);
+    expect(statesCalled(result).slice(-4)).toEqual([
+      'BuildFeatures',
+      'ExportSnapshot',
+      'IngestFeatures',
+      'NotifyDone',
+    ]);
+  });
+
+  test('WHEN the paused database is unavailable for the first tries THEN the object is retried and the run succeeds', async () => {
+    const responders = fakeAws(profile);
+    const transform = responders.TransformObject;
+    responders.TransformObject = (request, call) => {
+      if (call.mapItem === 0 && call.attempt <= 3) {
+        throw lambdaFunctionError('DatabaseUnavailableError', 'the database is resuming from a pause');
+      }
+      return transform(request, call);
+    };
+    const result = await run(profile, responders);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.retried).toEqual([
+      { state: 'TransformObject', error: 'DatabaseUnavailableError', mapItem: 0 },
+      { state: 'TransformObject', error: 'DatabaseUnavailableError', mapItem: 0 },
+      { state: 'TransformObject', error: 'DatabaseUnavailableError', mapItem: 0 },
+    ]);
+    expect(
+      result.calls.filter((call) => call.state === 'TransformObject' && call.mapItem === 0),
+    ).toHaveLength(4);
+    expect(result.mapRuns[0].children.map((child) => child.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  test('WHEN the database stays unavailable past the retries THEN the map fails and the run ends in the failure path', async () => {
+    const responders = fakeAws(profile);
+    const transform = responders.TransformObject;
+    responders.TransformObject = (request, call) => {
+      if (call.mapItem === 1)
+        throw lambdaFunctionError('DatabaseUnavailableError', 'the database is resuming from a pause');
+      return transform(request, call);
+    };
+    const result = await run(profile, responders);
+    // The first call and MaxAttempts (4) retries.
+    expect(
+      result.calls.filter((call) => call.state === 'TransformObject' && call.mapItem === 1),
+    ).toHaveLength(5);
+    expectMapFailure(profile, result, 'DatabaseUnavailableError');
+  });
+
+  test('WHEN one object fails to transform THEN the map fails (no failure tolerated) and so does the run', async () => {
+    const responders = fakeAws(profile);
+    const transform = responders.TransformObject;
+    responders.TransformObject = (request, call) => {
+      if (call.mapItem === 0) throw lambdaFunctionError('Error', 'unexpected end of file (gunzip)');
+      return transform(request, call);
+    };
+    const result = await run(profile, responders);
+    // Not a retryable error: one call only.
+    expect(
+      result.calls.filter((call) => call.state === 'TransformObject' && call.mapItem === 0),
+    ).toHaveLength(1);
+    expectMapFailure(profile, result, 'Error');
+  });
+
+  test('WHEN the feature store ingest fails THEN the run fails before the success notice', async () => {
+    const responders = fakeAws(profile);
+    responders.IngestFeatures = () => {
+      throw lambdaFunctionError(
+        'IngestFailedError',
+        '37 of 48197 records refused by the Feature Store after retries',
+      );
+    };
+    const result = await run(profile, responders);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('IngestFailedError');
+    expect(JSON.parse(result.cause as string)).toMatchObject({ errorType: 'IngestFailedError' });
+    expect(result.entered.slice(-4)).toEqual([
+      'IngestFeatures',
+      'RecordFailure',
+      'NotifyFailure',
+      'PipelineFailed',
+    ]);
+    expect(statesCalled(result)).not.toContain('NotifyDone');
+    expect(result.published).toEqual([failureNotice(profile, 'IngestFailedError')]);
+  });
+
+  test('WHEN Lambda throttles the migration THEN it is retried and the run goes on', async () => {
+    const responders = fakeAws(profile);
+    const migrate = responders.Migrate;
+    responders.Migrate = (request, call) => {
+      if (call.attempt <= 2) throw serviceError('Lambda.TooManyRequestsException', 'Rate exceeded');
+      return migrate(request, call);
+    };
+    const result = await run(profile, responders);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.retried).toEqual([
+      { state: 'Migrate', error: 'Lambda.TooManyRequestsException' },
+      { state: 'Migrate', error: 'Lambda.TooManyRequestsException' },
+    ]);
+  });
+
+  test('WHEN the raw bucket cannot be listed THEN the map fails with States.ItemReaderFailed', async () => {
+    const responders = fakeAws(profile);
+    responders['TransformDay.ItemReader'] = () => {
+      throw serviceError('S3.AccessDeniedException', 'Access Denied');
+    };
+    const result = await run(profile, responders);
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('States.ItemReaderFailed');
+    expect(statesCalled(result)).not.toContain('TransformObject');
+    expect(result.published).toEqual([failureNotice(profile, 'States.ItemReaderFailed')]);
+  });
+});
+
+function expectMapFailure(profile: ProfileName, result: ExecutionResult, childError: string): void {
+  expect(result.status).toBe('FAILED');
+  expect(result.error).toBe('States.ExceedToleratedFailureThreshold');
+  expect(result.cause).toContain(childError);
+  expect(result.caught).toEqual([{ state: 'TransformDay', error: 'States.ExceedToleratedFailureThreshold' }]);
+  expect(result.entered.slice(-4)).toEqual([
+    'TransformDay',
+    'RecordFailure',
+    'NotifyFailure',
+    'PipelineFailed',
+  ]);
+  expect(statesCalled(result)).not.toContain('BuildFeatures');
+  expect(result.published).toEqual([failureNotice(profile, 'States.ExceedToleratedFailureThreshold')]);
+}

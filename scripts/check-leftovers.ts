@@ -3,7 +3,7 @@
  * `npm run integ` runs it before deploying (the account must start clean, so that what is found
  * afterwards is the run's) and after destroying.
  *
- *   npx ts-node --transpile-only scripts/check-leftovers.ts [--design artist-recommender]
+ *   npx ts-node --transpile-only scripts/check-leftovers.ts [--design <design id>]
  *     [--profile sandbox] [--since 2026-01-31T12:00:00Z | --since-hours 24] [--region R]
  *
  * What counts as left, for the stacks named `<Design>-<profile>-*` (lib/blueprint.ts):

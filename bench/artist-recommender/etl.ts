@@ -11,8 +11,8 @@
  *    INSERT into `events`, falling back to ON CONFLICT DO NOTHING on a duplicate) next to
  *    `psql \copy` of the same rows straight into `events`, both into an empty table with the same
  *    indexes. Best of 3.
- * 3. Feature SQL: every `sql/features/*.sql` over `--feature-events` events of `--feature-users`
- *    users created in SQL (taste groups, 30 days). The issue's size is 10M events / 100k users; the
+ * 3. Feature SQL: every `sql/artist-recommender/features/*.sql` over `--feature-events` events of
+ *    `--feature-users` users created in SQL (taste groups, 30 days). The issue's size is 10M events / 100k users; the
  *    default here is smaller to fit a 2-core machine, and the 10M figure is a linear extrapolation,
  *    labelled as such (run with `--feature-events 10000000 --feature-users 100000` for the real one:
  *    on a shared 2-core machine it measured 209 s where the 1M run extrapolated to 84 s: the growth is
@@ -30,12 +30,12 @@ import { Client } from 'pg';
 import { migrate, readMigrations } from '../../lambda/platform/db-migrate/migrate';
 import { classifyLines } from '../../lambda/artist-recommender/event-transform/classify';
 import { splitLines } from '../../lambda/artist-recommender/event-transform/lines';
-import { loadEvents, toCopyRow } from '../../lambda/artist-recommender/event-transform/load';
+import { EVENT_COLUMNS, loadEvents, toCopyRow } from '../../lambda/artist-recommender/event-transform/load';
 import { GUNZIP_CHUNK_BYTES } from '../../lambda/artist-recommender/event-transform/transform';
 import type { CleanEvent } from '../../lambda/artist-recommender/events/schema';
 import { buildFeatures } from '../../lambda/artist-recommender/features/build';
 import { generateData, maxFiles } from '../../scripts/artist-recommender/generate-data';
-import { rawKeys } from '../../test/support/pipeline';
+import { rawKeys } from '../../test/designs/artist-recommender/support/pipeline';
 import { startPostgres, type LocalPostgres } from '../../test/support/postgres';
 import { Cli, EXIT, integer, runMain } from '../../scripts/support/cli';
 import { Progress } from '../../scripts/support/progress';
@@ -211,7 +211,9 @@ async function main(): Promise<number> {
   const results: Record<string, unknown> = {};
   try {
     await withClient(pg, 'postgres', (c) => c.query('CREATE DATABASE etl'));
-    await withClient(pg, 'etl', (c) => migrate(c, readMigrations(join(ROOT, 'sql', 'artist-recommender', 'migrations'))));
+    await withClient(pg, 'etl', (c) =>
+      migrate(c, readMigrations(join(ROOT, 'sql', 'artist-recommender', 'migrations'))),
+    );
     const tsvPath = join(OUT, 'clean.tsv');
     writeFileSync(tsvPath, clean.map(toCopyRow).join(''));
     const psql = join(pg.bindir, 'psql');
@@ -254,7 +256,7 @@ async function main(): Promise<number> {
               '-v',
               'ON_ERROR_STOP=1',
               '-c',
-              `\\copy events (event_id, user_id, event_type, item_type, item_id, artist_ids, song_ids, ts, request_id, variant) FROM '${tsvPath}'`,
+              `\\copy events (${EVENT_COLUMNS.join(', ')}) FROM '${tsvPath}'`,
             ],
             { encoding: 'utf8' },
           );
@@ -304,7 +306,7 @@ async function main(): Promise<number> {
         'feature SQL',
         {},
         () =>
-          buildFeatures(c, join(ROOT, 'sql', 'features'), {
+          buildFeatures(c, join(ROOT, 'sql', 'artist-recommender', 'features'), {
             asOf: new Date('2026-03-01T00:00:00Z'),
             k: 10,
             halfLifeDays: 14,

@@ -2,7 +2,7 @@
  * `npm run bench:serving [-- --json] [--check] [--requests N] [--items N] [--plot FILE.png]` (--help
  * lists every option): what the serving function costs. `--json` prints one JSON object; `--check`
  * exits 1 when a target is missed; `--plot` also draws the latency distribution of the handler
- * against the raw client (sagemaker/recommender/plots.py, run by sagemaker/bin/py).
+ * against the raw client (sagemaker/artist_recommender/plots.py, run by sagemaker/bin/py).
  *
  * 1. Cache-hit latency of the handler invoked in-process against a local TLS cluster-mode
  *    redis-server, next to a raw GET of the same key with the same client options, in alternating
@@ -35,7 +35,7 @@ import { Progress, type Stage } from '../../scripts/support/progress';
 
 const ROOT = join(__dirname, '..', '..');
 const OUT_DIR = join(ROOT, '.bench', 'serving');
-const ENTRY = join(ROOT, 'lambda', 'recommendations', 'handler.ts');
+const ENTRY = join(ROOT, 'lambda', 'artist-recommender', 'recommendations', 'handler.ts');
 const PY = join(ROOT, 'sagemaker', 'bin', 'py');
 /** How long drawing the picture may take (matplotlib's first import builds a font cache). */
 const PLOT_TIMEOUT_MS = 180_000;
@@ -137,7 +137,7 @@ function checkPlotter(): void {
   const probe = [
     'import sys',
     'try:',
-    '    from recommender.plots import require_matplotlib',
+    '    from artist_recommender.plots import require_matplotlib',
     '    require_matplotlib()',
     'except Exception as error:',
     '    sys.exit(str(error))',
@@ -162,7 +162,7 @@ function checkPlotter(): void {
 }
 
 /**
- * Draws the latency samples (nanoseconds) as `recommender.plots latency` expects them: a JSON file
+ * Draws the latency samples (nanoseconds) as `artist_recommender.plots latency` expects them: a JSON file
  * of `handler` and `client` latencies, here in microseconds.
  */
 async function plotLatency(
@@ -178,11 +178,15 @@ async function plotLatency(
       data,
       JSON.stringify({ handler: us(samples.handler), client: us(samples.raw), unit: 'us', title }),
     );
-    const child = spawn(PY, ['-m', 'recommender.plots', 'latency', '--in', data, '--out', resolve(file)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: PLOT_TIMEOUT_MS,
-    });
+    const child = spawn(
+      PY,
+      ['-m', 'artist_recommender.plots', 'latency', '--in', data, '--out', resolve(file)],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: PLOT_TIMEOUT_MS,
+      },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(

@@ -13,7 +13,7 @@ for: our model (tuned defaults), popularity, and plain iALS (64 factors, confide
 lambda 30, 15 iterations), overall and per user segment (at most --segment-at training interactions,
 and the rest). Each method runs in its own subprocess so fit time and peak RSS are its own; a line
 on stderr reports each method as it finishes (a live bar follows the fit on a terminal).
---plot writes a PNG of NDCG@10 and Recall@10 per method and segment (see recommender/plots.py).
+--plot writes a PNG of NDCG@10 and Recall@10 per method and segment (see artist_recommender/plots.py).
 
     python -m artist_recommender.bench --gpu-synthetic [--users N --items N --interactions N ...]
 

@@ -5,11 +5,13 @@
 
 Lays out WORK like /opt/ml (input/data/<channel>, model, output/data, checkpoints), sets the SM_*
 variables and runs `python train.py <hyperparameters>` with cwd = the source dir, in a fresh
-process. Each run is a new job and starts with an empty checkpoints folder; --resume keeps it, the
-way SageMaker restores a restarted spot job's checkpoints.
-Hyperparameters after `--` go to train.py (`sagemaker/bin/py sagemaker/train.py --help` lists them).
+process: the train.py beside this module, which the source bundle ships at its root. Each run is a
+new job and starts with an empty checkpoints folder; --resume keeps it, the way SageMaker restores
+a restarted spot job's checkpoints.
+Hyperparameters after `--` go to train.py (`sagemaker/bin/py sagemaker/artist_recommender/train.py
+--help` lists them).
 A channel folder comes from `npm run data:generate` output through `recommender:channels`.
-Progress of the job (load, fit, evaluate, write) goes to stderr: see recommender/progress.py.
+Progress of the job (load, fit, evaluate, write) goes to stderr: see common/progress.py.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from common.cli import CliError, Parser, run
 
 PROG = "recommender:train-local"
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The design's entry point; the source bundle ships it as train.py beside the packages.
+ENTRY_POINT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train.py")
 
 
 def sagemaker_env(work: str, channels: dict[str, str], job_name: str | None) -> dict[str, str]:
@@ -81,7 +85,7 @@ def main(argv=None) -> int:
         os.makedirs(os.path.join(work, sub))
     env = sagemaker_env(work, channels, args.job_name)
     env[progress.ENV] = progress.choose(args.quiet)  # the job shares this stderr
-    cmd = [sys.executable, "train.py", *hyperparameters]
+    cmd = [sys.executable, ENTRY_POINT, *hyperparameters]
     done = subprocess.run(cmd, cwd=SOURCE_DIR, env=env)
     # A failed job has said why on stderr (one line for bad data or a bad hyperparameter).
     if done.returncode == 0:

@@ -188,10 +188,12 @@ export async function runE2e(
   const { startRedisCluster } = await import('../../test/support/redis-cluster');
   const { servingEnv } = await import('../../test/designs/artist-recommender/support/serving-fixtures');
   const { migrate, readMigrations } = await import('../../lambda/platform/db-migrate/migrate');
-  const { DEFAULT_IMPORT_OPTIONS, importAccounts } = await import('../../lambda/artist-recommender/accounts-import/import');
+  const { DEFAULT_IMPORT_OPTIONS, importAccounts } =
+    await import('../../lambda/artist-recommender/accounts-import/import');
   const { transformObject } = await import('../../lambda/artist-recommender/event-transform/transform');
   const { buildFeatures } = await import('../../lambda/artist-recommender/features/build');
-  const { exportSnapshot, FEATURES_FILE, SNAPSHOT_FILES } = await import('../../lambda/artist-recommender/snapshot/export');
+  const { exportSnapshot, FEATURES_FILE, SNAPSHOT_FILES } =
+    await import('../../lambda/artist-recommender/snapshot/export');
   const { ingestLines } = await import('../../lambda/artist-recommender/feature-store-ingest/ingest');
   const { splitLines } = await import('../../lambda/artist-recommender/event-transform/lines');
   const { loadCache } = await import('../../lambda/artist-recommender/cache-loader/load');
@@ -355,7 +357,7 @@ export async function runE2e(
 
     const trainWork = join(work, 'train');
     const output = join(trainWork, 'output', 'data');
-    // The trainer's own progress lines (recommender/progress.py) go in the bar: the last one so far.
+    // The trainer's own progress lines (common/progress.py) go in the bar: the last one so far.
     let trainerSays = '';
     await stage(
       'train (local)',
@@ -364,7 +366,7 @@ export async function runE2e(
           join(ROOT, 'sagemaker', 'bin', 'py'),
           [
             '-m',
-            'recommender.local_train',
+            'artist_recommender.local_train',
             '--train',
             join(snapshotDir, 'train'),
             '--validation',

@@ -4,8 +4,8 @@
  *   npm run data:seed-sandbox -- [--profile sandbox] [--users 1000 --days 7 --seed 1 | --from DIR]
  *                                [--run-etl] [--poll-seconds 15] [--region R]
  *
- * 1. Generates data (scripts/generate-data.ts) into a temp directory, or takes an existing one
- *    (--from, as `npm run data:generate` writes it).
+ * 1. Generates data (./generate-data.ts) into a temp directory, or takes an existing one (--from, as
+ *    `npm run data:generate` writes it).
  * 2. Finds the deployed resources from the stack outputs of `ArtistRecommender-<profile>-data`
  *    (then `-etl`): RawEventsBucketName, AccountsImportFunctionName and, for --run-etl,
  *    EtlStateMachineArn.

@@ -10,8 +10,8 @@ function compiled(javaPattern: string): RegExp {
 describe('translateJavaPattern (botocore patterns are java.util.regex)', () => {
   test('matches the whole value, as the services do', () => {
     const re = compiled('^[a-zA-Z0-9](-*[a-zA-Z0-9])*');
-    expect(re.test('artist-recommender')).toBe(true);
-    expect(re.test('artist_recommender')).toBe(false);
+    expect(re.test('feed-ranking')).toBe(true);
+    expect(re.test('feed_ranking')).toBe(false);
     expect(compiled('a|b').test('ab')).toBe(false);
   });
 

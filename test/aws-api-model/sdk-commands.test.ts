@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { loadServiceModel, pinnedServices } from '../support/aws-api-model';
 import { BOTOCORE_SERVICE_BY_SERVICE_ID, botocoreServiceOf } from '../support/aws-api-model/sdk-services';
 
@@ -37,15 +38,15 @@ function installed(pkg: string): boolean {
 }
 
 /**
- * Every `XxxCommand` named in a source file that references an `@aws-sdk/client-*` package, in any
- * form: a static or type import, `await import(...)`, or `require`/a loader taking the package
- * name (seed-sandbox loads @aws-sdk/client-lambda at run time), paired with the referenced
- * package that exports it.
+ * Every `XxxCommand` named in a source file under `root`'s `lambda/` and `scripts/` that references
+ * an `@aws-sdk/client-*` package, in any form: a static or type import, `await import(...)`, or
+ * `require`/a loader taking the package name (a script may load an optional client at run time),
+ * paired with the referenced package that exports it.
  */
-function sdkCommandUses(): { uses: SdkCommandUse[]; unresolved: string[] } {
+function sdkCommandUses(root: string = ROOT): { uses: SdkCommandUse[]; unresolved: string[] } {
   const uses: SdkCommandUse[] = [];
   const unresolved: string[] = [];
-  for (const file of [...sources(join(ROOT, 'lambda')), ...sources(join(ROOT, 'scripts'))]) {
+  for (const file of [...sources(join(root, 'lambda')), ...sources(join(root, 'scripts'))]) {
     const text = readFileSync(file, 'utf8');
     const packages = [
       ...new Set([...text.matchAll(/['"](@aws-sdk\/client-[a-z0-9-]+)['"]/g)].map((m) => m[1]!)),
@@ -56,7 +57,7 @@ function sdkCommandUses(): { uses: SdkCommandUse[]; unresolved: string[] } {
     for (const pkg of elsewhere) {
       if (!NOT_INSTALLED[pkg]) {
         unresolved.push(
-          `${relative(ROOT, file)}: ${pkg} is not installed; add its service id to NOT_INSTALLED`,
+          `${relative(root, file)}: ${pkg} is not installed; add its service id to NOT_INSTALLED`,
         );
       }
     }
@@ -66,9 +67,9 @@ function sdkCommandUses(): { uses: SdkCommandUse[]; unresolved: string[] } {
       // A command no installed package exports belongs to the one package loaded at run time.
       if (owners.length === 0 && elsewhere.length === 1) owners.push(elsewhere[0]!);
       if (owners.length === 0) {
-        unresolved.push(`${relative(ROOT, file)}: ${command} is not exported by ${packages.join(' or ')}`);
+        unresolved.push(`${relative(root, file)}: ${command} is not exported by ${packages.join(' or ')}`);
       }
-      for (const pkg of owners) uses.push({ file: relative(ROOT, file), pkg, command });
+      for (const pkg of owners) uses.push({ file: relative(root, file), pkg, command });
     }
   }
   return { uses, unresolved };
@@ -97,25 +98,95 @@ function clientOf(pkg: string): object {
   return clients[0]![1] as object;
 }
 
+/** Writes `files` (path -> text) under a fresh folder and returns it. */
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'sdk-commands-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+describe('the scan for SDK commands', () => {
+  test('sees static, type-only, dynamic and run-time loaded imports alike, and names what it cannot place', () => {
+    // GIVEN sources that reach their SDK clients in each way the code does
+    const root = tree({
+      'lambda/a/static.ts': [
+        "import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';",
+        'export const send = (c: FirehoseClient) => c.send(new PutRecordBatchCommand({} as never));',
+      ].join('\n'),
+      'lambda/a/type-only.ts': [
+        "import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';",
+        "export const get = (c: S3Client) => c.send(new GetObjectCommand({ Bucket: 'b', Key: 'k' }));",
+      ].join('\n'),
+      'lambda/b/dynamic.ts': [
+        'export async function invoke() {',
+        "  const { InvokeEndpointCommand } = await import('@aws-sdk/client-sagemaker-runtime');",
+        '  return InvokeEndpointCommand;',
+        '}',
+      ].join('\n'),
+      'scripts/loaded.ts': [
+        'export function invoker(load: (name: string) => any = require) {',
+        "  const sdk = load('@aws-sdk/client-lambda');",
+        '  return new sdk.InvokeCommand({});',
+        '}',
+      ].join('\n'),
+      'scripts/not-installed.ts': [
+        "const sdk = require('@aws-sdk/client-rds-data');",
+        "export const run = () => new sdk.ExecuteStatementCommand({ sql: 'SELECT 1' });",
+      ].join('\n'),
+      'scripts/misnamed.ts':
+        "import { S3Client } from '@aws-sdk/client-s3';\nexport const x = 'PutObjectsCommand';",
+      'lambda/b/no-sdk.ts': "export const text = 'ListStacksCommand';",
+    });
+    try {
+      // WHEN it scans them
+      const { uses, unresolved } = sdkCommandUses(root);
+      // THEN each command is paired with the package that exports it, and only with that one
+      expect([...uses].sort((a, b) => a.file.localeCompare(b.file))).toEqual([
+        { file: 'lambda/a/static.ts', pkg: '@aws-sdk/client-firehose', command: 'PutRecordBatchCommand' },
+        { file: 'lambda/a/type-only.ts', pkg: '@aws-sdk/client-s3', command: 'GetObjectCommand' },
+        {
+          file: 'lambda/b/dynamic.ts',
+          pkg: '@aws-sdk/client-sagemaker-runtime',
+          command: 'InvokeEndpointCommand',
+        },
+        { file: 'scripts/loaded.ts', pkg: '@aws-sdk/client-lambda', command: 'InvokeCommand' },
+        {
+          file: 'scripts/not-installed.ts',
+          pkg: '@aws-sdk/client-rds-data',
+          command: 'ExecuteStatementCommand',
+        },
+      ]);
+      expect(unresolved).toEqual([
+        'scripts/misnamed.ts: PutObjectsCommand is not exported by @aws-sdk/client-s3',
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('SDK commands our code sends', () => {
   const { uses, unresolved } = sdkCommandUses();
 
   test('every command named in lambda/ and scripts/ comes from an SDK package the file uses', () => {
     expect(unresolved).toEqual([]);
-    // The scan sees static, dynamic and run-time loaded imports alike.
+    // The platform's own calls are among them: a static import, and a client loaded at run time
+    // from the Lambda runtime's SDK.
     expect(uses).toEqual(
       expect.arrayContaining([
         {
-          file: 'lambda/events/delivery.ts',
-          pkg: '@aws-sdk/client-firehose',
-          command: 'PutRecordBatchCommand',
+          file: 'lambda/platform/invoke-at-deploy/invoke.ts',
+          pkg: '@aws-sdk/client-lambda',
+          command: 'InvokeCommand',
         },
         {
-          file: 'lambda/recommendations/model-client.ts',
-          pkg: '@aws-sdk/client-sagemaker-runtime',
-          command: 'InvokeEndpointCommand',
+          file: 'lambda/platform/db-bootstrap/handler.ts',
+          pkg: '@aws-sdk/client-rds-data',
+          command: 'ExecuteStatementCommand',
         },
-        { file: 'scripts/seed-sandbox.ts', pkg: '@aws-sdk/client-lambda', command: 'InvokeCommand' },
       ]),
     );
   });

@@ -13,7 +13,7 @@ const ROLE = 'arn:aws:iam::123456789012:role/SageMakerExecution';
 /** A request SageMaker accepts: every required member, nested structures, maps and lists. */
 function trainingJob(): Record<string, unknown> {
   return {
-    TrainingJobName: 'artist-recommender-2024-05-01-12-00-00',
+    TrainingJobName: 'feed-ranking-2024-05-01-12-00-00',
     RoleArn: ROLE,
     AlgorithmSpecification: {
       TrainingImage: '763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.3-cpu-py311',
@@ -38,7 +38,7 @@ function trainingJob(): Record<string, unknown> {
     ResourceConfig: { InstanceType: 'ml.m5.xlarge', InstanceCount: 1, VolumeSizeInGB: 30 },
     StoppingCondition: { MaxRuntimeInSeconds: 3600 },
     EnableManagedSpotTraining: false,
-    Tags: [{ Key: 'design', Value: 'artist-recommender' }],
+    Tags: [{ Key: 'design', Value: 'feed-ranking' }],
   };
 }
 
@@ -56,7 +56,7 @@ describe('validateRequest against the pinned botocore models', () => {
   test('CustomerMetadataProperties values with ; and quote break the model pattern, each reported by key', () => {
     // GIVEN values outside [\p{L}\p{Z}\p{N}_.:/=+\-@]
     const input = {
-      ModelPackageGroupName: 'artist-recommender',
+      ModelPackageGroupName: 'feed-ranking',
       CustomerMetadataProperties: { gate: 'passed; recall=0.31', note: "champion's data", ok: 'recall=0.31' },
     };
     // WHEN
@@ -69,7 +69,7 @@ describe('validateRequest against the pinned botocore models', () => {
     expect(problems[0]!.message).toMatch(/does not match the pattern .* of CustomerMetadataValue/);
     expect(
       validateRequest('sagemaker', 'CreateModelPackage', {
-        ModelPackageGroupName: 'artist-recommender',
+        ModelPackageGroupName: 'feed-ranking',
         CustomerMetadataProperties: { gate: 'passed recall=0.31' },
       }),
     ).toEqual([]);
@@ -214,12 +214,12 @@ describe('validateRequest against the pinned botocore models', () => {
 
   test('a pattern must match the whole value: an underscore in a training job name is rejected', () => {
     // TrainingJobName's pattern is [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}: a prefix of the name matches it.
-    const input = { ...trainingJob(), TrainingJobName: 'artist_recommender' };
+    const input = { ...trainingJob(), TrainingJobName: 'feed_ranking' };
     expect(validateRequest('sagemaker', 'CreateTrainingJob', input)).toEqual([
       {
         path: 'TrainingJobName',
         message:
-          '"artist_recommender" does not match the pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} of TrainingJobName',
+          '"feed_ranking" does not match the pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} of TrainingJobName',
       },
     ]);
   });

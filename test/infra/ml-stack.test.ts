@@ -1,10 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { DLC_REGISTRY_ACCOUNTS } from '../../lib/platform/constructs/ml/dlc-image';
+import { dlcRegistryAccounts } from '../../lib/platform/constructs/ml/dlc-image';
+import { MlStack } from '../../lib/platform/stacks/ml-stack';
 import { validateRequest } from '../support/aws-api-model';
 import { appUnderTest } from './app-under-test';
 
 describe('MlStack in the sandbox: a serverless endpoint', () => {
-  const { ml } = appUnderTest('sandbox');
+  const { ml, config, stacks } = appUnderTest('sandbox');
 
   test('serves the champion variant alone, serverless, so it costs nothing while idle', () => {
     ml.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
@@ -68,7 +69,7 @@ describe('MlStack in the sandbox: a serverless endpoint', () => {
     const cleanups = ml.findResources('Custom::SageMakerRunCleanup');
     const [[cleanupId, cleanup]] = Object.entries(cleanups);
     expect(cleanup.Properties).toMatchObject({
-      NamePrefix: 'artist-recommender-sbx',
+      NamePrefix: config.runNamePrefix,
       ModelsAndEndpointConfigs: 'true',
     });
     const [endpoint] = Object.values(ml.findResources('AWS::SageMaker::Endpoint'));
@@ -79,16 +80,17 @@ describe('MlStack in the sandbox: a serverless endpoint', () => {
       (p) => p.Properties.PolicyDocument.Statement,
     );
     const deletes = statements.find((s) => [s.Action].flat().includes('sagemaker:DeleteModel'));
-    expect(JSON.stringify(deletes.Resource)).toMatch(/:model\/artist-recommender-sbx-\*/);
-    expect(JSON.stringify(deletes.Resource)).toMatch(/:endpoint-config\/artist-recommender-sbx-\*/);
+    expect(JSON.stringify(deletes.Resource)).toContain(`:model/${config.runNamePrefix}-*`);
+    expect(JSON.stringify(deletes.Resource)).toContain(`:endpoint-config/${config.runNamePrefix}-*`);
   });
 
-  test('resolves the DLC registry account per region from a mapping, with the accounts that differ', () => {
+  test("resolves the DLC registry account per region from a mapping of aws-cdk-lib's facts and the regions they lack", () => {
     const mapping = ml.toJSON().Mappings.DlcRegistryAccounts;
     expect(mapping['us-east-1']).toEqual({ account: '763104351884' });
     expect(mapping['af-south-1']).toEqual({ account: '626614931356' });
     expect(mapping['ap-east-1']).toEqual({ account: '871362719292' });
-    expect(Object.keys(mapping).sort()).toEqual(Object.keys(DLC_REGISTRY_ACCOUNTS).sort());
+    expect(mapping['il-central-1']).toEqual({ account: '780543022126' });
+    expect(Object.keys(mapping).sort()).toEqual(Object.keys(dlcRegistryAccounts()).sort());
   });
 
   test('the model role reads the bootstrap object and trained models only, and pulls only the inference repository', () => {
@@ -104,6 +106,14 @@ describe('MlStack in the sandbox: a serverless endpoint', () => {
     expect(
       objects.map((r) => r.match(/"\/([^"]+)"\]\]\}$/)?.[1]?.replace(/[0-9a-f]{64}/, '<asset>')).sort(),
     ).toEqual(['models/*', 'models/bootstrap/<asset>/model.tar.gz']);
+  });
+
+  test("the first model is the design's bootstrap archive, staged under its content hash", () => {
+    const stack = Object.values(stacks).find((candidate) => candidate instanceof MlStack) as MlStack;
+    const hash = stack.bootstrapModel.bundle.asset.assetHash;
+    expect(JSON.stringify(ml.findResources('Custom::AWS'))).toContain(
+      `models/bootstrap/${hash}/model.tar.gz`,
+    );
   });
 
   test('stages the bootstrap model under a .tar.gz key before the model is created', () => {

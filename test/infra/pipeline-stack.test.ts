@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { gateEnvironment } from '../../lambda/platform/evaluation-gate/policy';
 import { appUnderTest } from './app-under-test';
 
 interface State {
@@ -37,6 +38,20 @@ function definition(template: Template): { StartAt: string; States: Record<strin
   return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : '<ref>')).join(''));
 }
 
+/**
+ * The design's states after a promotion: from the InService branch of DeploymentStatus to
+ * RecordChampion (none for a design without a step after promotion).
+ */
+function afterPromotionStates(def: ReturnType<typeof definition>): string[] {
+  const states: string[] = [];
+  let name: string | undefined = (def.States.DeploymentStatus.Choices as Array<{ Next: string }>)[0].Next;
+  while (name && name !== 'RecordChampion' && states.length < 20) {
+    states.push(name);
+    name = def.States[name].Next;
+  }
+  return states;
+}
+
 /** States in the order the happy path visits them, following Next and the first matching choice. */
 function happyPath(def: ReturnType<typeof definition>, choose: Record<string, string>): string[] {
   const path: string[] = [];
@@ -55,12 +70,13 @@ describe.each(['sandbox', 'production'] as const)(
     const { pipeline, config } = appUnderTest(profile);
     const def = definition(pipeline);
 
-    test('trains, gates, registers, deploys, waits, loads the cache, records the champion, in that order', () => {
+    test("trains, gates, registers, deploys, waits, runs the design's step, records the champion, in that order", () => {
       const twoVariants = config.profile.endpoint.kind === 'instances';
+      const designStep = afterPromotionStates(def);
       expect(
         happyPath(def, {
           GateDecision: 'Register',
-          DeploymentStatus: 'LoadCache',
+          DeploymentStatus: designStep[0] ?? 'RecordChampion',
         }),
       ).toEqual([
         'NameRun',
@@ -75,7 +91,7 @@ describe.each(['sandbox', 'production'] as const)(
         'WaitForDeployment',
         'PollEndpoint',
         'DeploymentStatus',
-        'LoadCache',
+        ...designStep,
         'RecordChampion',
         'NotifyPromoted',
         'Promoted',
@@ -128,7 +144,11 @@ describe.each(['sandbox', 'production'] as const)(
       const status = def.States.DeploymentStatus as State & { Choices: Array<Record<string, unknown>> };
       expect(status.Default).toBe('WaitForDeployment');
       expect(def.States.WaitForDeployment.Next).toBe('PollEndpoint');
-      expect(status.Choices.map((c) => c.Next)).toEqual(['LoadCache', 'RolledBack', 'DeploymentFailed']);
+      expect(status.Choices.map((c) => c.Next)).toEqual([
+        afterPromotionStates(def)[0] ?? 'RecordChampion',
+        'RolledBack',
+        'DeploymentFailed',
+      ]);
       expect(def.States.PollEndpoint.Resource).toMatch(/aws-sdk:sagemaker:describeEndpoint$/);
       expect(def.States.UpdateEndpoint.Resource).toMatch(/aws-sdk:sagemaker:updateEndpoint$/);
     });
@@ -143,14 +163,15 @@ describe.each(['sandbox', 'production'] as const)(
         sagemaker_program: 'train.py',
         // The S3 URI of the packed sources (an asset, so a reference here).
         sagemaker_submit_directory: '<ref>',
-        k: String(config.design.requirements.topK),
+        // The design's hyperparameters, passed as they are.
+        ...config.design.model.hyperparameters,
       });
       expect(p.AlgorithmSpecification.TrainingImage).toMatch(
         /pytorch-training:2\.8\.0-gpu-py312-cu129-ubuntu22\.04-sagemaker$/,
       );
       expect(p.AlgorithmSpecification.MetricDefinitions).toContainEqual({
-        Name: 'ndcg_at_10',
-        Regex: 'metric: ndcg_at_10=([-+0-9.eE]+)',
+        Name: config.design.model.gate.metric,
+        Regex: `metric: ${config.design.model.gate.metric}=([-+0-9.eE]+)`,
       });
       expect(p.InputDataConfig.map((c: { ChannelName: string }) => c.ChannelName)).toEqual([
         'train',
@@ -188,6 +209,30 @@ describe.each(['sandbox', 'production'] as const)(
       const p = def.States.Train.Parameters as unknown as TrainingJobParameters;
       if (config.profile.training.spot) expect(p.HyperParameters['checkpoint-dir']).toBeUndefined();
       else expect(p.HyperParameters['checkpoint-dir']).toBe('');
+    });
+
+    test("the gate judges by the design's metric, direction and range, and the registry keeps the design's description", () => {
+      const gates = pipeline.findResources('AWS::Lambda::Function', {
+        Properties: { Description: 'Decides whether a trained candidate replaces the champion' },
+      });
+      const [gate] = Object.values(gates);
+      expect(gate.Properties.Environment.Variables).toMatchObject(gateEnvironment(config.design.model.gate));
+      expect(gate.Properties.Environment.Variables.GATE_DIRECTION).toBe(config.design.model.gate.direction);
+      const [group] = Object.values(pipeline.findResources('AWS::SageMaker::ModelPackageGroup'));
+      expect(group.Properties.ModelPackageGroupDescription).toBe(
+        config.design.model.registryDescription ?? 'Models that passed the evaluation gate',
+      );
+    });
+
+    test("every state of the design's step after a promotion has the pipeline's retries and catch-all", () => {
+      for (const name of afterPromotionStates(def)) {
+        const state = def.States[name];
+        if (state.Type !== 'Task') continue;
+        expect({ name, catch: state.Catch }).toEqual({
+          name,
+          catch: [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }],
+        });
+      }
     });
 
     test('registers the package with the metadata the gate built for the registry, not free text', () => {
@@ -261,7 +306,7 @@ describe.each(['sandbox', 'production'] as const)(
 );
 
 describe('PipelineStack: least privilege', () => {
-  const { pipeline } = appUnderTest('sandbox');
+  const { pipeline, config } = appUnderTest('sandbox');
 
   function statementsOf(rolePrefix: string): Array<{ Action: string | string[]; Resource: unknown }> {
     const policies = pipeline.findResources('AWS::IAM::Policy', {
@@ -295,7 +340,7 @@ describe('PipelineStack: least privilege', () => {
     const create = statementsOf('TrainingStateMachineRole').find((s) =>
       [s.Action].flat().includes('sagemaker:CreateTrainingJob'),
     );
-    expect(JSON.stringify(create?.Resource)).toMatch(/training-job\/artist-recommender-sbx-\*/);
+    expect(JSON.stringify(create?.Resource)).toContain(`training-job/${config.runNamePrefix}-*`);
   });
 
   test('the state machine may read the rollback alarms, as deployment guardrails require', () => {
@@ -314,7 +359,7 @@ describe('PipelineStack: least privilege', () => {
     expect(group.DeletionPolicy).toBe('Delete');
     const [cleanup] = Object.values(pipeline.findResources('Custom::SageMakerRunCleanup'));
     expect(cleanup.Properties).toMatchObject({
-      NamePrefix: 'artist-recommender-sbx',
+      NamePrefix: config.runNamePrefix,
       ModelPackageGroupName: group.Properties.ModelPackageGroupName,
       TrainingLogStreams: 'true',
     });
@@ -329,16 +374,5 @@ describe('PipelineStack: least privilege', () => {
     // Unique per stack creation: a group retained by an earlier stack keeps its own name.
     expect(JSON.stringify(group.Properties.ModelPackageGroupName)).toMatch(/AWS::StackId/);
     production.resourceCountIs('Custom::SageMakerRunCleanup', 0);
-  });
-
-  test('the bootstrap set is loaded once, at creation, only into an empty cache, and a failed load fails the deploy', () => {
-    const [load] = Object.values(pipeline.findResources('Custom::InvokeAtDeploy'));
-    // The payload holds asset references, so it is a Fn::Join of JSON text.
-    expect(JSON.stringify(load.Properties.Payload)).toMatch(/\\"onlyIfEmpty\\":true/);
-    // Served by our handler, which checks Lambda's FunctionError (lambda/invoke-at-deploy).
-    pipeline.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Invokes a function once at deploy and fails the deployment when it fails',
-    });
-    pipeline.resourceCountIs('Custom::AWS', 0);
   });
 });

@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseGenerateArgs } from '../../scripts/artist-recommender/generate-data';
 import { awsHint, NO_REGION } from '../../scripts/support/aws';
 import {
   Cli,
@@ -21,7 +20,6 @@ import {
   isoTime,
   oneOf,
 } from '../../scripts/support/cli';
-import { rawKeys } from '../support/pipeline';
 
 const ROOT = join(__dirname, '..', '..');
 const TS_NODE = require.resolve('ts-node/dist/bin.js');
@@ -158,8 +156,6 @@ describe('every TypeScript npm script', () => {
 });
 
 describe('what the scripts say', () => {
-  const dirs: string[] = [];
-  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
   const words = (name: string) => scripts.find(([script]) => script === name)![1];
 
   it('an AWS script without a region names the setting, before any SDK call (exit 2)', async () => {
@@ -186,41 +182,6 @@ describe('what the scripts say', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       "data:generate: unexpected argument '5' (with npm run, options go after --: npm run data:generate -- --option value)",
-    );
-  }, 60_000);
-
-  it('data:generate lists what it wrote and sums it up in one line, and warns of objects it did not write', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'cli-generate-'));
-    dirs.push(out);
-    const first = await spawnScript(words('data:generate'), [
-      '--users',
-      '6',
-      '--days',
-      '2',
-      '--out',
-      out,
-      '--quiet',
-    ]);
-    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
-    const keys = rawKeys(out);
-    const lines = first.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toBe(
-      `wrote ${keys.length + 2} files to ${out}: accounts.csv, ${keys[0]} .. ${keys[keys.length - 1]} ` +
-        `(${keys.length} hourly objects), summary.json`,
-    );
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { lines: number };
-    expect(lines[1]).toMatch(
-      new RegExp(
-        `^6 accounts; 2 days, 2026-02-27 to 2026-02-28; ${summary.lines.toLocaleString('en-US')} lines = `,
-      ),
-    );
-
-    // Without --quiet and without a terminal: the progress is one line, then the warning.
-    const second = await spawnScript(words('data:generate'), ['--users', '6', '--days', '1', '--out', out]);
-    expect(second.code).toBe(0);
-    expect(second.stderr).toMatch(
-      /^generate: \d+ files, [\d.]+ MB \(\d+\.\d s[^)]*\)\ndata:generate: warning: .*raw also holds \d+ objects this run did not write/,
     );
   }, 60_000);
 });
@@ -303,20 +264,6 @@ describe('the shared parser', () => {
     }
     expect(written.join('')).toMatch(/--users <count> +users \(default: 10\)/);
     expect(written.join('')).toMatch(/--since <time> +since \(default: a day ago\)/);
-  });
-
-  it('data:generate takes --help as help, not as a value, and refuses what it does not know', () => {
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
-      expect(() => parseGenerateArgs(['--help'])).toThrow(HelpShown);
-    } finally {
-      write.mockRestore();
-    }
-    expect(() => parseGenerateArgs(['--usres', '5'])).toThrow(
-      /unknown option '--usres' \(did you mean --users\?\)/,
-    );
-    expect(() => parseGenerateArgs(['--groups', '0'])).toThrow(/--groups must be an integer in \[1, /);
-    expect(parseGenerateArgs(['--out', 'x'])).toMatchObject({ users: 1000, days: 7, out: 'x', seed: 1 });
   });
 
   it('maps what a script throws to one line and an exit code; a programming error keeps its stack', () => {

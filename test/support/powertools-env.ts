@@ -3,7 +3,7 @@
  * The values are the ones the serving stack sets, so no "namespace should be defined" warning is
  * printed on every invocation.
  */
-process.env.POWERTOOLS_METRICS_NAMESPACE ??= 'ArtistRecommender';
+process.env.POWERTOOLS_METRICS_NAMESPACE ??= 'FeedRanking';
 process.env.POWERTOOLS_SERVICE_NAME ??= 'recommendations';
 process.env.AWS_REGION ??= 'us-east-1';
 // Degradations are logged as warnings on stderr; the tests assert them through metrics instead.

@@ -1,13 +1,17 @@
 /**
  * The training state machine, as synthesized for each profile, run in aws-local-stepfunctions:
  * every Task answered by a stub that validates its request against the AWS API model, every
- * branch of GateDecision and DeploymentStatus and the catch-all failure path taken once.
+ * branch of GateDecision and DeploymentStatus and the catch-all failure path taken once. The app is
+ * the default design's; its step after a promotion (if any) is answered generically here, and tested
+ * with the design.
  */
 import { decide } from '../../lambda/platform/evaluation-gate/decide';
 import type { GateOutput } from '../../lambda/platform/evaluation-gate/handler';
 import { registryMetadata } from '../../lambda/platform/evaluation-gate/registry-metadata';
-import type { LoadSummary } from '../../lambda/artist-recommender/cache-loader/load';
 import type { ProfileName } from '../../lib/platform/config/profile';
+import { DataStack } from '../../lib/platform/stacks/data-stack';
+import { MlStack } from '../../lib/platform/stacks/ml-stack';
+import { PipelineStack } from '../../lib/platform/stacks/pipeline-stack';
 import {
   deployedStateMachine,
   deployedValue,
@@ -40,11 +44,9 @@ interface Scenario {
   readonly throttle?: Readonly<Record<string, { times: number; error: string }>>;
 }
 
-const CANDIDATE: Metrics = { ndcg_at_10: 0.4123, popularity_ndcg_at_10: 0.21, recall_at_10: 0.33 };
-const CHAMPION: Metrics = { ndcg_at_10: 0.3, popularity_ndcg_at_10: 0.2 };
-const OLD_CONFIG = 'artist-recommender-prod-0b7ec9f0-5d1c-4f63-9a57-0d4b6c1e2f30';
-const OLD_CHAMPION_MODEL = 'artist-recommender-prod-0b7ec9f0-5d1c-4f63-9a57-0d4b6c1e2f30';
-const OLD_CHALLENGER_MODEL = 'artist-recommender-prod-4c2a1d9e-7b3f-4e21-8c65-93a0f1b2c3d4';
+const OLD_CONFIG = 'previous-run-0b7ec9f0-5d1c-4f63-9a57-0d4b6c1e2f30';
+const OLD_CHAMPION_MODEL = 'previous-run-0b7ec9f0-5d1c-4f63-9a57-0d4b6c1e2f30';
+const OLD_CHALLENGER_MODEL = 'older-run-4c2a1d9e-7b3f-4e21-8c65-93a0f1b2c3d4';
 const DEPLOYED = [
   { status: 'Updating', config: 'old' },
   { status: 'Updating', config: 'old' },
@@ -57,21 +59,57 @@ interface Setup {
   readonly endpointName: string;
   readonly bucket: string;
   readonly topicArn: string;
+  readonly prefix: string;
+  /** The design's states between the InService branch of DeploymentStatus and RecordChampion. */
+  readonly afterPromotion: readonly string[];
 }
+
+/** The stack of `type` among the app's stacks, however the app lists them. */
+function stackOf<T>(stacks: object, type: abstract new (...args: never[]) => T): T {
+  const found = Object.values(stacks).find((stack) => stack instanceof type);
+  if (!found) throw new Error(`the app has no ${type.name}`);
+  return found as T;
+}
+
+function afterPromotionStates(machine: DeployedStateMachine): string[] {
+  const states = machine.definition.States as Record<string, { Next?: string; Choices?: { Next: string }[] }>;
+  const found: string[] = [];
+  let name = states.DeploymentStatus.Choices?.[0].Next;
+  while (name && name !== 'RecordChampion' && found.length < 20) {
+    found.push(name);
+    name = states[name].Next;
+  }
+  return found;
+}
+
+/** Metrics of the default design's gate: the decisive metric and the baseline's, higher is better. */
+const metricsOf = (profile: ProfileName, value: number, baseline: number): Metrics => {
+  const { metric, baselineMetric } = setup(profile).app.config.design.model.gate;
+  return { [metric]: value, [baselineMetric]: baseline };
+};
+const candidateOf = (profile: ProfileName): Metrics => ({
+  ...metricsOf(profile, 0.4123, 0.21),
+  extra_metric: 0.33,
+});
+const championOf = (profile: ProfileName): Metrics => metricsOf(profile, 0.3, 0.2);
 
 const setups = new Map<ProfileName, Setup>();
 
 beforeAll(() => {
   for (const profile of PROFILES) {
     const app = synthesizeApp(profile);
-    const { pipeline } = app.stacks.pipeline;
-    const endpoint = app.stacks.ml.endpoint;
+    const pipelineStack = stackOf(app.stacks, PipelineStack);
+    const data = stackOf(app.stacks, DataStack);
+    const endpoint = stackOf(app.stacks, MlStack).endpoint;
+    const machine = deployedStateMachine(app, pipelineStack.pipeline.stateMachine);
     setups.set(profile, {
       app,
-      machine: deployedStateMachine(app, pipeline.stateMachine),
+      machine,
       endpointName: deployedValue(app, endpoint, endpoint.endpointName) as string,
-      bucket: deployedValue(app, app.stacks.data, app.stacks.data.artifacts.bucket.bucketName) as string,
-      topicArn: deployedValue(app, app.stacks.pipeline, app.stacks.pipeline.notifications.topicArn) as string,
+      bucket: deployedValue(app, data, data.artifacts.bucket.bucketName) as string,
+      topicArn: deployedValue(app, pipelineStack, pipelineStack.notifications.topicArn) as string,
+      prefix: app.config.runNamePrefix,
+      afterPromotion: afterPromotionStates(machine),
     });
   }
 });
@@ -80,8 +118,9 @@ const setup = (profile: ProfileName): Setup => setups.get(profile) as Setup;
 
 /** A fake AWS for one run: SageMaker, the two functions, S3 and SNS, as the scenario says. */
 function fakeAws(profile: ProfileName, scenario: Scenario = {}): Record<string, Responder> {
-  const { app, endpointName } = setup(profile);
+  const { app, endpointName, afterPromotion } = setup(profile);
   const policy = app.config.design.model.gate;
+  const CANDIDATE = candidateOf(profile);
   const polls = scenario.polls ?? DEPLOYED;
   let updatedTo: string | undefined;
   const now = '2025-03-14T02:00:00.000Z';
@@ -181,22 +220,13 @@ function fakeAws(profile: ProfileName, scenario: Scenario = {}): Record<string, 
         LastModifiedTime: now,
       };
     },
-    LoadCache: (): LoadSummary => ({
-      version: 'v20250314T020000Z',
-      previousVersion: 'v20250307T020000Z',
-      users: 48_211,
-      usersWithoutItems: 12,
-      badLines: 0,
-      badLineSamples: [],
-      swapped: true,
-      expiredKeys: 48_190,
-      seconds: 41.7,
-    }),
     RecordChampion: () => ({ ETag: '"9b2cf535f27731c974343645a3985328"', ServerSideEncryption: 'aws:kms' }),
     NotifyPromoted: () => ({ MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' }),
     NotifyRejected: () => ({ MessageId: '0a1b2c3d-ee98-5cb9-9903-4c221d41eb5e' }),
     NotifyFailure: () => ({ MessageId: 'f0e1d2c3-ee98-5cb9-9903-4c221d41eb5e' }),
   };
+  // The design's own tasks answer as a function would; their requests are the design's to test.
+  for (const state of afterPromotion) responders[state] = () => ({ step: state, ok: true });
   for (const [state, { times, error }] of Object.entries(scenario.throttle ?? {})) {
     const respond = responders[state];
     responders[state] = (request, call) => {
@@ -234,13 +264,17 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
     expect(validateDefinitionStatically(setup(profile).machine.definition)).toEqual([]);
   });
 
+  test("the default design's gate is higher-is-better, as these scenarios' numbers assume", () => {
+    expect(setup(profile).app.config.design.model.gate.direction).toBe('higher-is-better');
+  });
+
   describe('GIVEN a candidate that beats the champion and a deployment that goes InService', () => {
     let result: ExecutionResult;
     beforeAll(async () => {
-      result = await run(profile, { champion: CHAMPION });
+      result = await run(profile, { champion: championOf(profile) });
     });
 
-    test('THEN it trains, registers, deploys, loads the cache, records and notifies, in that order', () => {
+    test("THEN it trains, registers, deploys, runs the design's step, records and notifies, in that order", () => {
       expect(result.invalidRequests).toEqual([]);
       expect(result.status).toBe('SUCCEEDED');
       expect(result.entered[result.entered.length - 1]).toBe('Promoted');
@@ -256,7 +290,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
         'PollEndpoint',
         'PollEndpoint',
         'PollEndpoint',
-        'LoadCache',
+        ...setup(profile).afterPromotion,
         'RecordChampion',
         'NotifyPromoted',
       ]);
@@ -297,45 +331,46 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
 
     test("THEN the package's CustomerMetadataProperties are the gate's registry metadata, within the model's pattern", () => {
       const metadata = requestOf(result, 'Register').CustomerMetadataProperties;
+      const { gate } = setup(profile).app.config.design.model;
       expect(metadata).toMatchObject({
         trainingJob: jobNameOf(result),
         decision: 'promote',
+        metric: gate.metric,
+        direction: gate.direction,
         candidate: '0.412300',
       });
       // The gate's reason ("... the champion's 0.3000 ...") reduced to the registry's alphabet.
-      expect(metadata.reason).toMatch(
-        /^ndcg_at_10 0\.4123 beats the champion s 0\.3000 and popularity 0\.2100$/,
+      expect(metadata.reason).toBe(
+        `${gate.metric} 0.4123 beats the champion s 0.3000 and the baseline s 0.2100`,
       );
       expect(result.invalidRequests.filter((problem) => problem.state === 'Register')).toEqual([]);
     });
 
-    test('THEN the cache loads the new archive, the champion metrics are recorded, and the promotion is published', () => {
+    test("THEN the champion metrics are recorded, and the promotion is published with the design's step result", () => {
       const jobName = jobNameOf(result);
-      expect(payloadOf(result, 'LoadCache')).toEqual({
-        bucket: setup(profile).bucket,
-        archiveKey: `models/${jobName}/output/output.tar.gz`,
-        recommendationsMember: 'recommendations.jsonl',
-        popularityMember: 'popularity.json',
-        variant: 'champion',
-      });
+      const { afterPromotion, prefix } = setup(profile);
       expect(requestOf(result, 'RecordChampion')).toMatchObject({
         Bucket: setup(profile).bucket,
         Key: 'champion/metrics.json',
         ContentType: 'application/json',
       });
-      expect(JSON.parse(requestOf(result, 'RecordChampion').Body)).toEqual(CANDIDATE);
+      expect(JSON.parse(requestOf(result, 'RecordChampion').Body)).toEqual(candidateOf(profile));
       expect(result.published).toEqual([
         {
           state: 'NotifyPromoted',
           topicArn: setup(profile).topicArn,
-          subject: 'Recommender model promoted',
+          subject: `${prefix}: model promoted`,
           message: {
             trainingJob: jobName,
-            gate: ["ndcg_at_10 0.4123 beats the champion's 0.3000 and popularity 0.2100"],
+            gate: [
+              `${setup(profile).app.config.design.model.gate.metric} 0.4123 beats the champion's 0.3000 and the baseline's 0.2100`,
+            ],
             modelPackage: expect.stringMatching(
               /^arn:aws:sagemaker:us-east-1:123456789012:model-package\/.+\/7$/,
             ),
-            cacheLoad: expect.objectContaining({ version: 'v20250314T020000Z', swapped: true }),
+            ...(afterPromotion.length > 0
+              ? { afterPromotion: { step: afterPromotion[afterPromotion.length - 1], ok: true } }
+              : {}),
           },
         },
       ]);
@@ -387,18 +422,18 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
     }
   });
 
-  test('WHEN there is no champion yet THEN beating the popularity baseline promotes', async () => {
+  test('WHEN there is no champion yet THEN beating the baseline promotes', async () => {
     const result = await run(profile);
     expect(result.status).toBe('SUCCEEDED');
     expect(result.invalidRequests).toEqual([]);
     expect(requestOf(result, 'Register').CustomerMetadataProperties).toMatchObject({
       champion: 'none',
-      reason: 'ndcg_at_10 0.4123 beats popularity 0.2100 no champion yet',
+      reason: `${setup(profile).app.config.design.model.gate.metric} 0.4123 beats the baseline s 0.2100 no champion yet`,
     });
   });
 
   test('WHEN the gate rejects THEN the rejection is published and nothing is registered or deployed', async () => {
-    const result = await run(profile, { champion: { ndcg_at_10: 0.5, popularity_ndcg_at_10: 0.2 } });
+    const result = await run(profile, { champion: metricsOf(profile, 0.5, 0.2) });
     expect(result.status).toBe('SUCCEEDED');
     expect(result.entered.slice(-3)).toEqual(['GateDecision', 'NotifyRejected', 'NotPromoted']);
     expect(statesCalled(result)).toEqual(['Train', 'Evaluate', 'NotifyRejected']);
@@ -406,11 +441,11 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
       {
         state: 'NotifyRejected',
         topicArn: setup(profile).topicArn,
-        subject: 'Recommender candidate rejected by the evaluation gate',
+        subject: `${setup(profile).prefix}: candidate rejected by the evaluation gate`,
         message: {
           trainingJob: jobNameOf(result),
           reasons: [
-            `ndcg_at_10 0.4123 does not beat the champion's 0.5000 by ${setup(profile).app.config.design.model.gate.minImprovementOverChampion}`,
+            `${setup(profile).app.config.design.model.gate.metric} 0.4123 does not beat the champion's 0.5000 by ${setup(profile).app.config.design.model.gate.minImprovementOverChampion}`,
           ],
         },
       },
@@ -418,12 +453,13 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
   });
 
   test('WHEN the metrics are invalid THEN the run fails with InvalidMetrics through the failure path', async () => {
-    const result = await run(profile, { candidate: { recall_at_10: 0.3 } });
+    const result = await run(profile, { candidate: { extra_metric: 0.3 } });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('InvalidMetrics');
+    const { metric, baselineMetric } = setup(profile).app.config.design.model.gate;
     const reasons = [
-      'candidate metrics lack a valid ndcg_at_10',
-      'candidate metrics lack a valid popularity_ndcg_at_10',
+      `candidate metrics lack a valid ${metric}`,
+      `candidate metrics lack a valid ${baselineMetric}`,
     ];
     expect(JSON.parse(result.cause as string)).toEqual(reasons);
     expect(result.entered.slice(-5)).toEqual([
@@ -439,7 +475,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
 
   test('WHEN a rollback alarm returns the endpoint to the old config THEN the run fails DeploymentRolledBack', async () => {
     const result = await run(profile, {
-      champion: CHAMPION,
+      champion: championOf(profile),
       polls: [
         { status: 'Updating', config: 'old' },
         { status: 'RollingBack', config: 'old' },
@@ -451,8 +487,9 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
     expect(result.cause).toBe(
       `Endpoint serves ${OLD_CONFIG} instead of ${jobNameOf(result)}: a rollback alarm fired`,
     );
-    expect(statesCalled(result)).not.toContain('LoadCache');
-    expect(statesCalled(result)).not.toContain('RecordChampion');
+    for (const state of [...setup(profile).afterPromotion, 'RecordChampion']) {
+      expect(statesCalled(result)).not.toContain(state);
+    }
     expect(result.published).toEqual([
       failureNotice(profile, 'DeploymentRolledBack', result.cause as string),
     ]);
@@ -462,7 +499,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
     'WHEN the endpoint ends %s THEN the run fails DeploymentFailed within a few polls',
     async (status) => {
       const result = await run(profile, {
-        champion: CHAMPION,
+        champion: championOf(profile),
         polls: [
           { status: 'Updating', config: 'old' },
           ...(status === 'UpdateRollbackFailed' ? [{ status: 'RollingBack', config: 'old' } as const] : []),
@@ -474,7 +511,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
       expect(result.error).toBe('DeploymentFailed');
       expect(result.cause).toBe(`Endpoint status ${status}`);
       expect(statesCalled(result).filter((state) => state === 'PollEndpoint').length).toBeLessThanOrEqual(3);
-      expect(statesCalled(result)).not.toContain('LoadCache');
+      for (const state of setup(profile).afterPromotion) expect(statesCalled(result)).not.toContain(state);
       expect(result.published).toEqual([
         failureNotice(profile, 'DeploymentFailed', `Endpoint status ${status}`),
       ]);
@@ -496,22 +533,25 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
   });
 
   test('WHEN SageMaker, S3 and Lambda throttle THEN each task is retried and the run still promotes', async () => {
+    const [designStep] = setup(profile).afterPromotion;
     const result = await run(profile, {
-      champion: CHAMPION,
+      champion: championOf(profile),
       throttle: {
+        Evaluate: { times: 1, error: 'Lambda.TooManyRequestsException' },
         Register: { times: 2, error: 'SageMaker.ThrottlingException' },
         UpdateEndpoint: { times: 1, error: 'ThrottlingException' },
-        LoadCache: { times: 1, error: 'Lambda.TooManyRequestsException' },
+        ...(designStep ? { [designStep]: { times: 1, error: 'Lambda.TooManyRequestsException' } } : {}),
         RecordChampion: { times: 1, error: 'S3.SlowDownException' },
       },
     });
     expect(result.invalidRequests).toEqual([]);
     expect(result.status).toBe('SUCCEEDED');
     expect(result.retried).toEqual([
+      { state: 'Evaluate', error: 'Lambda.TooManyRequestsException' },
       { state: 'Register', error: 'SageMaker.ThrottlingException' },
       { state: 'Register', error: 'SageMaker.ThrottlingException' },
       { state: 'UpdateEndpoint', error: 'ThrottlingException' },
-      { state: 'LoadCache', error: 'Lambda.TooManyRequestsException' },
+      ...(designStep ? [{ state: designStep, error: 'Lambda.TooManyRequestsException' }] : []),
       { state: 'RecordChampion', error: 'S3.SlowDownException' },
     ]);
     expect(statesCalled(result).filter((state) => state === 'Register')).toHaveLength(3);
@@ -522,7 +562,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
 
   test('WHEN throttling outlasts the retries THEN the run fails with the throttling error', async () => {
     const result = await run(profile, {
-      champion: CHAMPION,
+      champion: championOf(profile),
       throttle: { CreateModel: { times: 100, error: 'SageMaker.ThrottlingException' } },
     });
     expect(result.status).toBe('FAILED');
@@ -532,20 +572,22 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
     expect(statesCalled(result)).not.toContain('UpdateEndpoint');
   });
 
-  test('WHEN the cache load fails in the function THEN the run fails before the champion is recorded', async () => {
-    const responders = fakeAws(profile, { champion: CHAMPION });
-    responders.LoadCache = () => {
-      throw lambdaFunctionError('CacheLoadError', 'recommendations.jsonl: 3 of 48211 lines invalid');
+  test("WHEN the design's step after a promotion fails THEN the run fails before the champion is recorded", async () => {
+    const [designStep] = setup(profile).afterPromotion;
+    if (!designStep) return;
+    const responders = fakeAws(profile, { champion: championOf(profile) });
+    responders[designStep] = () => {
+      throw lambdaFunctionError('StepError', '3 of 48211 lines invalid');
     };
     const result = await runStateMachine(setup(profile).machine, {
       responders,
       executionName: 'scheduled-run-0042',
     });
     expect(result.status).toBe('FAILED');
-    expect(result.error).toBe('CacheLoadError');
-    expect(JSON.parse(result.cause as string)).toMatchObject({ errorType: 'CacheLoadError' });
+    expect(result.error).toBe('StepError');
+    expect(JSON.parse(result.cause as string)).toMatchObject({ errorType: 'StepError' });
     expect(statesCalled(result)).not.toContain('RecordChampion');
-    expect(statesCalled(result).slice(-2)).toEqual(['LoadCache', 'NotifyFailure']);
+    expect(statesCalled(result).slice(-2)).toEqual([designStep, 'NotifyFailure']);
   });
 });
 
@@ -554,7 +596,7 @@ function failureNotice(profile: ProfileName, error: string, cause: string) {
   return {
     state: 'NotifyFailure',
     topicArn,
-    subject: 'Recommender training pipeline failed',
+    subject: `${setup(profile).prefix}: training pipeline failed`,
     message: {
       error,
       cause,
@@ -582,7 +624,7 @@ describe('the harness', () => {
     register.Parameters.CustomerMetadataProperties = { 'gate.$': 'States.ArrayGetItem($.gate.reasons, 0)' };
     const result = await runStateMachine(
       { ...machine, definition },
-      { responders: fakeAws('sandbox', { champion: CHAMPION }) },
+      { responders: fakeAws('sandbox', { champion: championOf('sandbox') }) },
     );
     expect(result.invalidRequests).toEqual([
       expect.objectContaining({

@@ -3,7 +3,7 @@
  *
  * Applies the schema migrations first, so an import into a database no ETL run has touched works.
  * Event: `{ bucket, key }`: a CSV with the header `user_id,date_of_birth,city,state,country,created_at`
- * (as scripts/generate-data.ts writes it; gzip when the key ends in .gz).
+ * (as scripts/artist-recommender/generate-data.ts writes it; gzip when the key ends in .gz).
  * Result: `{ rows, upserted, badLines, badLineSamples: [{ line, reason }] }`: data rows read, accounts
  * inserted or changed (0 when the same file is imported again), and the rows refused, counted with
  * their line numbers (never dropped silently).
@@ -12,15 +12,20 @@
  * the rows bad throws TooManyBadRowsError; both roll back, so the table is unchanged.
  *
  * Environment: ACCOUNTS_MAX_BAD_FRACTION (default 0.01), ACCOUNTS_MAX_BAD_LINE_SAMPLES (default 20),
- * and the database settings of `../shared-db/connection.ts`.
+ * SQL_DIR (see `../shared/sql-dir.ts`), and the database settings of
+ * `../../platform/shared-db/connection.ts`.
  */
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { migrate, readMigrations } from '../../platform/db-migrate/migrate';
 import { EnvReader } from '../../platform/shared/env-reader';
 import { openObject } from '../../platform/shared/s3-object';
-import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../../platform/shared-db/connection';
-import { sqlDir } from '../../platform/shared-db/sql-dir';
+import {
+  connectOptionsFromEnv,
+  connectWithRetry,
+  resolveClientConfig,
+} from '../../platform/shared-db/connection';
+import { designSqlDir } from '../shared/sql-dir';
 import { DEFAULT_IMPORT_OPTIONS, importAccounts, type ImportResult } from './import';
 
 export interface AccountsImportEvent {
@@ -54,7 +59,7 @@ export async function handleAccountsImport(
   try {
     // Accounts may arrive before the first ETL run has created the schema (a freshly seeded
     // sandbox): apply the migrations first. Idempotent, and serialised with the ETL's own step.
-    await migrate(client, readMigrations(join(sqlDir(env), 'migrations')));
+    await migrate(client, readMigrations(join(designSqlDir(env), 'migrations')));
     const { body } = await openObject(s3, bucket, key);
     try {
       const result = await importAccounts(client, body, options);

@@ -2,20 +2,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { CleanEvent } from '../events/schema';
+import { EVENT_FIELDS, type CleanEvent } from '../events/schema';
 
-export const EVENT_COLUMNS = [
-  'event_id',
-  'user_id',
-  'event_type',
-  'item_type',
-  'item_id',
-  'artist_ids',
-  'song_ids',
-  'ts',
-  'request_id',
-  'variant',
-] as const;
+/** The columns of `events` the ETL fills: the contract's fields, one column each. */
+export const EVENT_COLUMNS = EVENT_FIELDS;
 
 const COPY_CHUNK_CHARS = 256 * 1024;
 const STAGING_BUFFERS = '64MB';
@@ -32,24 +22,13 @@ function arrayLiteral(values: string[]): string {
   return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
-/** One line of COPY text input, terminator included. */
+/** One line of COPY text input in EVENT_COLUMNS order, terminator included. */
 export function toCopyRow(event: CleanEvent): string {
-  return (
-    [
-      event.event_id,
-      event.user_id,
-      event.event_type,
-      event.item_type,
-      event.item_id,
-      arrayLiteral(event.artist_ids),
-      arrayLiteral(event.song_ids),
-      event.ts,
-      event.request_id,
-      event.variant,
-    ]
-      .map(copyText)
-      .join('\t') + '\n'
-  );
+  const values = EVENT_COLUMNS.map((column) => {
+    const value = event[column];
+    return copyText(typeof value === 'string' ? value : arrayLiteral(value));
+  });
+  return values.join('\t') + '\n';
 }
 
 async function* copyChunks(

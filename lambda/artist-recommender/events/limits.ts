@@ -1,2 +1,2 @@
-/** Events accepted in one request: Firehose's PutRecordBatch takes at most 500 records a call. */
-export const MAX_EVENTS_PER_REQUEST = 500;
+/** Events accepted in one request: the platform's bound, Firehose's PutRecordBatch record limit. */
+export { MAX_EVENTS_PER_REQUEST } from '../../platform/events/limits';

@@ -3,8 +3,8 @@
  * snapshot; runs outside the VPC, where the Feature Store runtime endpoint is).
  *
  * Event: `{ bucket, key }`: a features/user_features.jsonl object (gzip when the key ends in .gz),
- * one `{user_id, age_group, location, top_artists, top_songs, interaction_count, event_time}`
- * object per line (see lambda/snapshot/export.ts).
+ * one record of the feature contract per line (`UserFeatures`,
+ * lib/designs/artist-recommender/contracts/features.ts; written by ../snapshot/export.ts).
  * Result: `{ records, failed, badLines, badLineSamples: [{ line, reason }] }`: records written,
  * valid records refused after retries, and lines that are not a valid record (counted with their
  * line numbers and never sent, never dropped silently).

@@ -1,16 +1,6 @@
 import type { FeatureValue } from '@aws-sdk/client-sagemaker-featurestore-runtime';
 import type { Line } from '../event-transform/lines';
-
-/** The fields every line must carry, with the type each must have. */
-export const REQUIRED_FIELDS = {
-  user_id: 'string',
-  age_group: 'string',
-  location: 'string',
-  top_artists: 'string',
-  top_songs: 'string',
-  interaction_count: 'count',
-  event_time: 'time',
-} as const;
+import { UserFeatures } from '../../../lib/designs/artist-recommender/contracts/features';
 
 export interface BadLineSample {
   line: number;
@@ -49,12 +39,11 @@ export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
 
 export type ParsedRecord = { ok: true; record: FeatureValue[] } | { ok: false; reason: string };
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
 /**
  * Turns one line into a Feature Store record: every field of the object, as strings (numbers
- * written in decimal). Required fields must be present with their type; other string or number
- * fields are sent as they are, so the feature group definition decides whether it knows them.
+ * written in decimal). The features of the contract (`UserFeatures`) must be present with their
+ * type; other string or number fields are sent as they are, so the feature group definition
+ * decides whether it knows them.
  */
 export function parseRecord(text: string): ParsedRecord {
   let value: unknown;
@@ -66,19 +55,13 @@ export function parseRecord(text: string): ParsedRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, reason: 'not a JSON object' };
   const fields = value as Record<string, unknown>;
-  for (const [name, kind] of Object.entries(REQUIRED_FIELDS)) {
-    const field = fields[name];
-    if (field === undefined || field === null) return { ok: false, reason: `${name} is missing` };
-    if (kind === 'count') {
-      if (typeof field !== 'number' || !Number.isSafeInteger(field) || field < 0)
-        return { ok: false, reason: `${name} must be a non-negative integer` };
-    } else if (typeof field !== 'string') {
-      return { ok: false, reason: `${name} must be a string` };
-    } else if (kind === 'time' && (!ISO_8601.test(field) || Number.isNaN(Date.parse(field)))) {
-      return { ok: false, reason: `${name} must be an ISO-8601 timestamp with a zone` };
-    }
+  const checked = UserFeatures.safeParse(fields);
+  if (!checked.success) {
+    const [issue] = checked.error.issues;
+    const name = String(issue.path[0]);
+    const missing = fields[name] === undefined || fields[name] === null;
+    return { ok: false, reason: missing ? `${name} is missing` : `${name} ${issue.message}` };
   }
-  if ((fields.user_id as string).length === 0) return { ok: false, reason: 'user_id is empty' };
   const record: FeatureValue[] = [];
   for (const [name, field] of Object.entries(fields)) {
     if (typeof field === 'string') record.push({ FeatureName: name, ValueAsString: field });

@@ -3,12 +3,16 @@
  *
  * Event: `{ asOf?: string (ISO-8601, default now), k?: number, halfLifeDays?: number }`.
  * Result: `{ asOf, rows: { <table>: count }, timingsMs: { <file>: ms } }`.
- * Environment: K_ANONYMITY (default 10), HALF_LIFE_DAYS (default 30), SQL_DIR, and the database
- * settings of `../shared-db/connection.ts`.
+ * Environment: K_ANONYMITY (default 10), HALF_LIFE_DAYS (default 30), SQL_DIR (see
+ * `../shared/sql-dir.ts`), and the database settings of `../../platform/shared-db/connection.ts`.
  */
 import { join } from 'node:path';
-import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../../platform/shared-db/connection';
-import { sqlDir } from '../../platform/shared-db/sql-dir';
+import {
+  connectOptionsFromEnv,
+  connectWithRetry,
+  resolveClientConfig,
+} from '../../platform/shared-db/connection';
+import { designSqlDir } from '../shared/sql-dir';
 import { buildFeatures, type FeatureRun } from './build';
 
 export interface FeaturesEvent {
@@ -28,7 +32,7 @@ export async function handleFeatures(
   };
   const client = await connectWithRetry(await resolveClientConfig(env), connectOptionsFromEnv(env));
   try {
-    return await buildFeatures(client, join(sqlDir(env), 'features'), params);
+    return await buildFeatures(client, join(designSqlDir(env), 'features'), params);
   } finally {
     await client.end().catch(() => undefined);
   }

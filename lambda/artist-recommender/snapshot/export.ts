@@ -5,6 +5,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import {
+  USER_FEATURE_NAMES,
+  type UserFeatures,
+} from '../../../lib/designs/artist-recommender/contracts/features';
 
 export interface SnapshotOptions {
   /** Train on events strictly before this instant; validate on events at or after it. */
@@ -38,9 +42,9 @@ export const SNAPSHOT_FILES = {
 } as const;
 
 /**
- * The user features for the Feature Store, one JSON object per line:
- * `{"user_id","age_group","location","top_artists","top_songs","interaction_count","event_time"}`.
- * Not a training channel: it sits beside them so the ingest step reads the same snapshot.
+ * The user features for the Feature Store, one JSON object per line with the fields of the feature
+ * contract (`UserFeatures`), in its order. Not a training channel: it sits beside them so the ingest
+ * step reads the same snapshot.
  */
 export const FEATURES_FILE = 'features/user_features.jsonl';
 
@@ -107,15 +111,20 @@ function queries(options: SnapshotOptions) {
  */
 function features(options: SnapshotOptions): string {
   const asOf = `coalesce((SELECT as_of FROM feature_runs ORDER BY run_id DESC LIMIT 1), ${literal(options.cutoff)})`;
-  const eventTime = `to_char(${asOf} AT TIME ZONE 'UTC', ${ISO})`;
+  // One SQL expression per feature of the contract: a feature added there fails to compile here
+  // until it has one.
+  const values: { readonly [K in keyof UserFeatures]: string } = {
+    user_id: 'p.user_id',
+    age_group: 'p.age_group',
+    location: 'p.location',
+    top_artists: "coalesce(a.ids, '')",
+    top_songs: "coalesce(s.ids, '')",
+    interaction_count: 'coalesce(i.clicks + i.plays + i.likes, 0)',
+    event_time: `to_char(${asOf} AT TIME ZONE 'UTC', ${ISO})`,
+  };
+  const fields = USER_FEATURE_NAMES.map((name) => `'${name}', ${values[name]}`).join(',\n            ');
   return `SELECT json_build_object(
-            'user_id', p.user_id,
-            'age_group', p.age_group,
-            'location', p.location,
-            'top_artists', coalesce(a.ids, ''),
-            'top_songs', coalesce(s.ids, ''),
-            'interaction_count', coalesce(i.clicks + i.plays + i.likes, 0),
-            'event_time', ${eventTime})::text
+            ${fields})::text
        FROM feature_user_profile p
        LEFT JOIN (SELECT user_id, string_agg(artist_id, ',' ORDER BY rank) AS ids
                     FROM feature_user_top_artists GROUP BY user_id) a ON a.user_id = p.user_id

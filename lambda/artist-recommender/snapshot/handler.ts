@@ -9,9 +9,8 @@
  * set, uploaded to `s3://SNAPSHOT_BUCKET/SNAPSHOT_PREFIX<cutoff>/` (train/, validation/,
  * features/user_features.jsonl, manifest.json last, so a reader that sees the manifest sees complete
  * files). `featuresKey` is then the S3 key of features/user_features.jsonl (the Feature Store
- * ingest's input: one `{user_id, age_group, location, top_artists, top_songs, interaction_count,
- * event_time}` object per line, k-anonymous values only, event_time = the as-of of the last
- * feature build, else the cutoff).
+ * ingest's input: one record of the feature contract, `UserFeatures`, per line, k-anonymous values
+ * only, event_time = the as-of of the last feature build, else the cutoff).
  *
  * When SNAPSHOT_PUBLISH_PREFIX is set too (e.g. `training/current/`), the train/ and validation/
  * files are then copied to `<SNAPSHOT_PUBLISH_PREFIX>train/...` and `...validation/...`, objects

@@ -1,9 +1,10 @@
 /**
- * Applies the schema migrations in `sql/migrations` (a custom resource or a pipeline step).
+ * Applies the schema migrations in `<SQL tree>/migrations` (a custom resource or a pipeline step).
  *
  * Event: anything (ignored). Result: `{ applied: number[], current: number }`. Safe to run on every
  * deployment: already-applied versions are skipped, a changed applied file fails the run.
- * Environment: SQL_DIR (default: the bundled `sql/`), and the database settings of
+ * Environment: SQL_DIR (default: the `sql/` folder the design's SQL is bundled as; a run from the
+ * repository must set it, the platform knowing no design's SQL), and the database settings of
  * `../shared-db/connection.ts`.
  */
 import { join } from 'node:path';

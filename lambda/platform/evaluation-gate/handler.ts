@@ -1,8 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
-import { decide, type GatePolicy, type GateResult } from './decide';
+import { decide, type GateResult } from './decide';
+import { policyFromEnvironment, type GatePolicy } from './policy';
 import { MetricsUnreadableError, readJsonMember, readJsonObject } from './read-metrics';
 import { registryMetadata } from './registry-metadata';
+
+export { policyFromEnvironment } from './policy';
 
 /**
  * The evaluation gate of the training pipeline.
@@ -10,10 +13,10 @@ import { registryMetadata } from './registry-metadata';
  * Event: `{ bucket, trainingJob, candidateOutputKey, championMetricsKey }`, where
  * `candidateOutputKey` is the training job's `output.tar.gz` (it holds `metrics.json`) and
  * `championMetricsKey` the metrics of the model serving now (absent before the first promotion).
- * Result: `{ decision: 'promote' | 'reject' | 'invalid', reasons, candidate, baseline, champion,
- * candidateMetrics, registryMetadata }`; `registryMetadata` is what the Model Registry accepts as
- * the package's `CustomerMetadataProperties`. The policy comes from the environment: GATE_METRIC, GATE_BASELINE_METRIC,
- * GATE_MIN_IMPROVEMENT_OVER_CHAMPION, GATE_MIN_IMPROVEMENT_OVER_BASELINE.
+ * Result: `{ decision: 'promote' | 'reject' | 'invalid', reasons, metric, direction, candidate,
+ * baseline, champion, candidateMetrics, registryMetadata }`; `registryMetadata` is what the Model
+ * Registry accepts as the package's `CustomerMetadataProperties`. The policy (metric, direction,
+ * range, baseline, margins) comes from the environment that `gateEnvironment` (./policy.ts) writes.
  */
 export interface GateEvent {
   readonly bucket: string;
@@ -57,27 +60,6 @@ async function judge(
     throw error;
   }
   return { ...decide(candidateMetrics, championMetrics, policy), candidateMetrics };
-}
-
-export function policyFromEnvironment(env: NodeJS.ProcessEnv): GatePolicy {
-  const number = (name: string): number => {
-    const value = Number(env[name]);
-    if (env[name] === undefined || env[name] === '' || !Number.isFinite(value) || value < 0) {
-      throw new Error(`${name} must be a non-negative number`);
-    }
-    return value;
-  };
-  const text = (name: string): string => {
-    const value = env[name];
-    if (!value) throw new Error(`${name} is required`);
-    return value;
-  };
-  return {
-    metric: text('GATE_METRIC'),
-    baselineMetric: text('GATE_BASELINE_METRIC'),
-    minImprovementOverChampion: number('GATE_MIN_IMPROVEMENT_OVER_CHAMPION'),
-    minImprovementOverBaseline: number('GATE_MIN_IMPROVEMENT_OVER_BASELINE'),
-  };
 }
 
 export const handler = async (event: GateEvent): Promise<GateOutput> => {

@@ -29,7 +29,7 @@ export async function readJsonObject(s3: S3Client, bucket: string, key: string):
 
 /**
  * Reads one JSON member of a training job's `output.tar.gz`, streaming: the archive also holds the
- * batch recommendations, which can be gigabytes.
+ * batch outputs a design writes beside it, which can be gigabytes.
  */
 export async function readJsonMember(
   s3: S3Client,

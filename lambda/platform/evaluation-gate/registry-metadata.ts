@@ -24,6 +24,9 @@ export function registryMetadata(
   return {
     trainingJob: metadataValue(trainingJob ?? 'unknown'),
     decision: result.decision,
+    // Which metric the numbers are, and which way is better: 0.45 means little without them.
+    metric: metadataValue(result.metric ?? 'unknown'),
+    direction: result.direction ?? 'unknown',
     candidate: number(result.candidate),
     baseline: number(result.baseline),
     champion: number(result.champion),

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import type { Design } from '../../platform/config/design';
-import { BOOTSTRAP_POPULARITY } from './bootstrap';
+import { bootstrapModelFiles } from './bootstrap';
+import { MAX_TOP_K } from '../../platform/constructs/serving/cached-ranking/cached-ranking';
+import { addArtistRecommenderStacks } from './stacks';
 
 const SAGEMAKER_DIR = path.join(__dirname, '..', '..', '..', 'sagemaker');
 
@@ -8,7 +10,32 @@ const SAGEMAKER_DIR = path.join(__dirname, '..', '..', '..', 'sagemaker');
  * The artist recommender of the interview guide: recommend artists to users from the artists and
  * songs they liked; success is clicks on recommendations.
  */
-export const artistRecommender: Design = {
+/** How the ETL turns events into features and training snapshots. */
+export interface DataPolicy {
+  /** Every exported (age group, location) group holds at least this many users. */
+  readonly kAnonymity: number;
+  /** Half-life of the recency weighting of favourite artists and songs. */
+  readonly favouritesHalfLifeDays: number;
+  /** The snapshot validates on the last days before the ETL's day; it trains on everything before. */
+  readonly validationDays: number;
+}
+
+/** The recommender's settings beyond the platform's. */
+export interface ArtistRecommenderDesign extends Design {
+  readonly ranking: {
+    /** Artists precomputed and cached per user; a request's `limit` never exceeds it usefully. */
+    readonly topK: number;
+    /** Distinct artists that can be recommended. */
+    readonly catalogueSize: number;
+    /** Artists whose cosine similarity with the user falls below this are never recommended, in [-1, 1]. */
+    readonly scoreThreshold: number;
+  };
+  readonly data: DataPolicy;
+}
+
+export const TOP_K = 50;
+
+export const artistRecommender: ArtistRecommenderDesign = {
   id: 'artist-recommender',
   summary: 'Artist recommender: collaborative filtering with user features, precomputed into a cache',
   requirements: {
@@ -18,11 +45,13 @@ export const artistRecommender: Design = {
     // Evening peak at about 4x the daily average of 231 requests/s.
     peakRequestsPerSecond: 1_000,
     p99LatencyMs: 100,
-    topK: 50,
-    catalogueSize: 200_000,
     retrainEveryHours: 24,
-    // New users and users active since the last batch run.
-    cacheMissRate: 0.05,
+    // Cache misses: new users and users active since the last batch run.
+    modelRequestShare: 0.05,
+  },
+  ranking: {
+    topK: TOP_K,
+    catalogueSize: 200_000,
     // Recommend only artists at least somewhat aligned with the user's taste.
     scoreThreshold: 0,
   },
@@ -35,8 +64,8 @@ export const artistRecommender: Design = {
     packages: ['common', 'artist_recommender'],
     entryPoint: 'artist_recommender/train.py',
     inferenceCode: path.join(SAGEMAKER_DIR, 'artist_recommender', 'inference.py'),
-    // The script's defaults are the values tuned offline; the list length comes from topK.
-    hyperparameters: {},
+    // The script's defaults are the values tuned offline; the list length is the cached list's.
+    hyperparameters: { k: String(TOP_K) },
     metricNames: [
       'ndcg_at_10',
       'recall_at_10',
@@ -48,15 +77,31 @@ export const artistRecommender: Design = {
     ],
     gate: {
       metric: 'ndcg_at_10',
+      direction: 'higher-is-better',
+      range: [0, 1],
       baselineMetric: 'popularity_ndcg_at_10',
       minImprovementOverChampion: 0.002,
       minImprovementOverBaseline: 0.02,
     },
-    bootstrapPopularity: BOOTSTRAP_POPULARITY,
+    bootstrapModel: () => bootstrapModelFiles(artistRecommender.model.inferenceCode),
+    // As first deployed: CloudFormation would replace the named group on any change.
+    registryDescription: 'Recommendation models that passed the evaluation gate',
   },
   data: {
     kAnonymity: 10,
     favouritesHalfLifeDays: 30,
     validationDays: 7,
   },
+  collectProblems(problems) {
+    const { topK, catalogueSize, scoreThreshold } = this.ranking;
+    problems.checkNumber('ranking.topK', topK, 1, MAX_TOP_K, true);
+    problems.checkNumber('ranking.catalogueSize', catalogueSize, 1, 1e9, true);
+    problems.checkNumber('ranking.scoreThreshold', scoreThreshold, -1, 1);
+    if (topK > catalogueSize) {
+      problems.add('ranking.topK', `cannot exceed catalogueSize (${topK} > ${catalogueSize})`);
+    }
+    problems.checkNumber('data.kAnonymity', this.data.kAnonymity, 2, 1e6, true);
+    problems.checkNumber('data.validationDays', this.data.validationDays, 1, 90, true);
+  },
+  addStacks: (app, config) => addArtistRecommenderStacks(app, config, artistRecommender),
 };

@@ -6,12 +6,18 @@ import { BundledFunction } from '../../platform/constructs/compute/bundled-funct
 import { EtlPipeline } from '../../platform/constructs/data/etl-pipeline';
 import { ARTIFACT_PREFIXES } from '../../platform/constructs/ml/artifact-layout';
 import type { PrivateNetwork } from '../../platform/constructs/network/private-network';
+import type { AccountDatabase } from '../../platform/constructs/data/account-database';
+import type { FeatureGroup } from '../../platform/constructs/data/feature-group';
 import type { DataStack } from '../../platform/stacks/data-stack';
+import type { DataPolicy } from './design';
 
 export interface EtlStackProps extends StackProps {
   readonly config: AppConfig;
   readonly network: PrivateNetwork;
   readonly data: DataStack;
+  readonly database: AccountDatabase;
+  readonly userFeatures: FeatureGroup;
+  readonly policy: DataPolicy;
 }
 
 /**
@@ -27,6 +33,7 @@ export class EtlStack extends Stack {
   constructor(scope: Construct, id: string, props: EtlStackProps) {
     super(scope, id, props);
     const { design, profile } = props.config;
+    const { database, policy } = props;
     const { data } = props;
     const artifacts = data.artifacts.bucket;
     const network = { vpc: props.network.vpc, subnets: props.network.isolatedSubnets };
@@ -51,14 +58,14 @@ export class EtlStack extends Stack {
         // lambda/shared-db signs IAM database tokens with @aws-sdk/rds-signer.
         bundleAwsSdkLibraries: true,
         environment: {
-          ...data.database.clientEnvironment(),
+          ...database.clientEnvironment(),
           POWERTOOLS_SERVICE_NAME: folder.split('/').pop()!,
           ...environment,
         },
         ...common,
       });
-      data.database.allowFrom(fn.function);
-      data.database.grantConnect(fn.function);
+      database.allowFrom(fn.function);
+      database.grantConnect(fn.function);
       return fn;
     };
 
@@ -75,15 +82,15 @@ export class EtlStack extends Stack {
     data.rawEvents.bucket.grantRead(transform.function, 'raw/*');
     data.rawEvents.bucket.grantPut(transform.function, 'quarantine/*');
     const features = databaseFunction('Features', 'artist-recommender/features', 'Rebuilds the feature tables in SQL', {
-      K_ANONYMITY: String(design.data.kAnonymity),
-      HALF_LIFE_DAYS: String(design.data.favouritesHalfLifeDays),
+      K_ANONYMITY: String(policy.kAnonymity),
+      HALF_LIFE_DAYS: String(policy.favouritesHalfLifeDays),
     });
     const snapshot = databaseFunction(
       'Snapshot',
       'artist-recommender/snapshot',
       'Exports the k-anonymous training snapshot',
       {
-        K_ANONYMITY: String(design.data.kAnonymity),
+        K_ANONYMITY: String(policy.kAnonymity),
         SNAPSHOT_BUCKET: artifacts.bucketName,
         SNAPSHOT_PREFIX: ARTIFACT_PREFIXES.snapshots,
         SNAPSHOT_PUBLISH_PREFIX: ARTIFACT_PREFIXES.trainChannel.replace(/train\/$/, ''),
@@ -108,12 +115,12 @@ export class EtlStack extends Stack {
       description: 'Writes the snapshot user features into the Feature Store',
       timeout: Duration.minutes(15),
       environment: {
-        FEATURE_GROUP_NAME: data.features.featureGroupName,
+        FEATURE_GROUP_NAME: props.userFeatures.featureGroupName,
         POWERTOOLS_SERVICE_NAME: 'feature-store-ingest',
       },
       ...common,
     });
-    data.features.grantIngest(featureStoreIngest.function);
+    props.userFeatures.grantIngest(featureStoreIngest.function);
     artifacts.grantRead(featureStoreIngest.function, 'training/*');
     data.key.grantDecrypt(featureStoreIngest.function);
 
@@ -133,9 +140,9 @@ export class EtlStack extends Stack {
       rawEvents: data.rawEvents.bucket,
       results: { bucket: artifacts, prefix: ARTIFACT_PREFIXES.etlResults },
       snapshotBucket: artifacts,
-      kAnonymity: design.data.kAnonymity,
-      favouritesHalfLifeDays: design.data.favouritesHalfLifeDays,
-      validationDays: design.data.validationDays,
+      kAnonymity: policy.kAnonymity,
+      favouritesHalfLifeDays: policy.favouritesHalfLifeDays,
+      validationDays: policy.validationDays,
       maxConcurrency: profile.name === 'production' ? 40 : 5,
       notifications: this.notifications,
       scheduleEnabled: profile.data.etlScheduleEnabled,

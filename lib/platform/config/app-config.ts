@@ -51,6 +51,7 @@ export function resolveAppConfig(
     }
     collectRequirementProblems(design.requirements, problems, `${design.id}.requirements.`);
     collectVariantProblems(design.abVariants, problems.scoped(`${design.id}.abVariants`));
+    design.collectProblems?.(problems.scoped(`${design.id}.`));
   }
   problems.throwIfAny('configuration');
 

@@ -15,7 +15,9 @@ export interface Capacity {
   readonly functionTimeout: Duration;
   readonly cacheConnectTimeoutMs: number;
   readonly cacheCommandTimeoutMs: number;
-  /** A miss may wait this long for the model before the fallback answers. */
+  /** A real-time request may wait this long for its online features before it goes without them. */
+  readonly featureReadTimeoutMs: number;
+  /** A request may wait this long for the model before the fallback answers. */
   readonly modelTimeoutMs: number;
   /** How long a model answer stays cached; a new recommendation set replaces it sooner. */
   readonly modelAnswerTtlSeconds: number;
@@ -53,6 +55,8 @@ export function deriveCapacity(
   // quarter of the latency budget will not make the target.
   const cacheCommandTimeoutMs = Math.max(10, Math.round(requirements.p99LatencyMs / 4));
   const cacheConnectTimeoutMs = 1000;
+  // An online Feature Store read takes single-digit milliseconds; the same quarter of the budget.
+  const featureReadTimeoutMs = cacheCommandTimeoutMs;
   const modelTimeoutMs = requirements.p99LatencyMs * 2;
   // The worst path: connect, pointer + user reads, the model, the fallback read, the write-back.
   const worstCaseMs = cacheConnectTimeoutMs + 4 * cacheCommandTimeoutMs + modelTimeoutMs;
@@ -60,7 +64,7 @@ export function deriveCapacity(
   const challengerShare = totalWeight > 0 ? 1 - design!.abVariants[0].weight / totalWeight : 0;
   // Challenger users are answered by the endpoint; champion users only on a miss.
   const modelRequestsPerSecond =
-    apiRateLimit * (challengerShare + (1 - challengerShare) * requirements.cacheMissRate);
+    apiRateLimit * (challengerShare + (1 - challengerShare) * requirements.modelRequestShare);
   const endpoint = profile.endpoint;
   const endpointScaling =
     endpoint.kind === 'instances'
@@ -90,6 +94,7 @@ export function deriveCapacity(
     ),
     cacheConnectTimeoutMs,
     cacheCommandTimeoutMs,
+    featureReadTimeoutMs,
     modelTimeoutMs,
     modelAnswerTtlSeconds: Math.min(requirements.retrainEveryHours * 3600, 86_400),
   };

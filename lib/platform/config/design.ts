@@ -1,4 +1,6 @@
-import type { ScoredItem } from '../../../lambda/artist-recommender/shared/cache-layout';
+import type { App, Stack } from 'aws-cdk-lib';
+import type { AppConfig } from './app-config';
+import type { Problems } from './config-error';
 import type { Requirements } from './requirements';
 
 /** One A/B variant of the model endpoint and the share of users it serves. */
@@ -9,9 +11,12 @@ export interface AbVariant {
   readonly weight: number;
 }
 
-/** An ML system design: its requirements and the choices the infrastructure needs from it. */
+/**
+ * An ML system design: its requirements, its model, and the composition of its stacks from the
+ * platform's. Each design lives in `lib/designs/<id>/` and is registered in `lib/designs/index.ts`.
+ */
 export interface Design {
-  /** Short kebab-case id, picked with `-c design=...`; prefixes stack names. */
+  /** Short kebab-case id, picked with `-c design=...`; prefixes stack, run and resource names. */
   readonly id: string;
   /** One line for stack descriptions. */
   readonly summary: string;
@@ -19,17 +24,28 @@ export interface Design {
   /** The A/B split of model traffic; the first variant is the champion. */
   readonly abVariants: readonly AbVariant[];
   readonly model: ModelCode;
-  readonly data: DataPolicy;
+  /** Adds a problem for every setting of the design's own that is out of range. */
+  collectProblems?(problems: Problems): void;
+  /** Creates the design's stacks in `app` (`lib/designs/<id>/stacks.ts`) and returns them. */
+  addStacks(app: App, config: AppConfig): readonly Stack[];
 }
 
-/** How the ETL turns events into features and training snapshots. */
-export interface DataPolicy {
-  /** Every exported (age group, location) group holds at least this many users. */
-  readonly kAnonymity: number;
-  /** Half-life of the recency weighting of favourite artists and songs. */
-  readonly favouritesHalfLifeDays: number;
-  /** The snapshot validates on the last days before the ETL's day; it trains on everything before. */
-  readonly validationDays: number;
+/** Which way a metric improves. */
+export type MetricDirection = 'higher-is-better' | 'lower-is-better';
+
+/** What a candidate must beat to be promoted. */
+export interface EvaluationGate {
+  /** The metric the entry point prints and the gate compares. */
+  readonly metric: string;
+  readonly direction: MetricDirection;
+  /** Values a sane candidate's metric lies in; anything outside, NaN or missing is rejected. @default - any finite value */
+  readonly range?: readonly [number, number];
+  /** The metric of the trivial model the run also evaluates (popularity, global CTR). */
+  readonly baselineMetric: string;
+  /** Improvement over the champion needed to replace it, in the metric's direction. */
+  readonly minImprovementOverChampion: number;
+  /** Improvement over the baseline needed at all, in the metric's direction. */
+  readonly minImprovementOverBaseline: number;
 }
 
 /** The design's model code and how the pipeline trains and judges it. */
@@ -46,13 +62,18 @@ export interface ModelCode {
   readonly hyperparameters: Readonly<Record<string, string>>;
   /** Names the entry point prints as `metric: <name>=<value>`; SageMaker charts them. */
   readonly metricNames: readonly string[];
-  /** What a candidate must beat to be promoted. */
-  readonly gate: {
-    readonly metric: string;
-    readonly baselineMetric: string;
-    readonly minImprovementOverChampion: number;
-    readonly minImprovementOverBaseline: number;
-  };
-  /** Served before the first training run. */
-  readonly bootstrapPopularity: readonly ScoredItem[];
+  readonly gate: EvaluationGate;
+  /**
+   * The model served before the first training run: files of its `model.tar.gz` (path inside the
+   * archive -> file on this machine), `code/inference.py` included. Called at synth time, where it
+   * may write files; the same content must come back every time, or every synth is a new asset
+   * and every deploy a new model.
+   */
+  readonly bootstrapModel: () => Readonly<Record<string, string>>;
+  /**
+   * The description of the Model Registry group of approved versions. Fixed once deployed:
+   * CloudFormation replaces the group when it changes, which a named group does not survive.
+   * @default 'Models that passed the evaluation gate'
+   */
+  readonly registryDescription?: string;
 }

@@ -7,27 +7,24 @@ import { Problems } from './config-error';
 export interface Requirements {
   /** Users active on a typical day. */
   readonly dailyActiveUsers: number;
-  /** Recommendation requests one active user makes per day, on average. */
+  /** Requests one active user makes per day, on average. */
   readonly requestsPerUserPerDay: number;
   /** Requests per second at the daily peak; must be at least the daily average. */
   readonly peakRequestsPerSecond: number;
   /** Latency the API must meet for 99% of requests, in milliseconds. */
   readonly p99LatencyMs: number;
-  /** Items precomputed and cached per user; a request's `limit` never exceeds it usefully. */
-  readonly topK: number;
-  /** Distinct items that can be recommended. */
-  readonly catalogueSize: number;
   /** Hours between two training runs. */
   readonly retrainEveryHours: number;
-  /** Share of requests whose user has no precomputed list (new users, expired answers), in [0, 1]. */
-  readonly cacheMissRate: number;
-  /** Items whose cosine similarity with the user falls below this are never recommended, in [-1, 1]. */
-  readonly scoreThreshold: number;
+  /**
+   * Share of the champion's requests the model endpoint answers, in [0, 1]: for cached ranking, the
+   * requests whose user has no precomputed list (new users, expired answers); 1 for real-time scoring.
+   * The challenger's users always reach the endpoint.
+   */
+  readonly modelRequestShare: number;
 }
 
-/** API Gateway, a Lambda and one cache round trip cannot answer faster than this. */
+/** API Gateway, a Lambda and one cache or Feature Store round trip cannot answer faster than this. */
 export const MIN_ACHIEVABLE_P99_MS = 20;
-export const MAX_TOP_K = 100;
 
 export function averageRequestsPerSecond(r: Requirements): number {
   return (r.dailyActiveUsers * r.requestsPerUserPerDay) / 86_400;
@@ -48,14 +45,8 @@ export function collectRequirementProblems(r: Requirements, problems: Problems, 
   problems.checkNumber('requestsPerUserPerDay', r.requestsPerUserPerDay, 0.001, 1e5);
   problems.checkNumber('peakRequestsPerSecond', r.peakRequestsPerSecond, 1, 1e7);
   problems.checkNumber('p99LatencyMs', r.p99LatencyMs, MIN_ACHIEVABLE_P99_MS, 60_000);
-  problems.checkNumber('topK', r.topK, 1, MAX_TOP_K, true);
-  problems.checkNumber('catalogueSize', r.catalogueSize, 1, 1e9, true);
   problems.checkNumber('retrainEveryHours', r.retrainEveryHours, 1, 24 * 365, true);
-  problems.checkNumber('scoreThreshold', r.scoreThreshold, -1, 1);
-  problems.checkNumber('cacheMissRate', r.cacheMissRate, 0, 1);
-  if (r.topK > r.catalogueSize) {
-    problems.add('topK', `cannot exceed catalogueSize (${r.topK} > ${r.catalogueSize})`);
-  }
+  problems.checkNumber('modelRequestShare', r.modelRequestShare, 0, 1);
   const average = averageRequestsPerSecond(r);
   if (r.peakRequestsPerSecond < average) {
     problems.add(

@@ -5,39 +5,45 @@ import type { Construct } from 'constructs';
 import type { Profile } from '../config/profile';
 import { AccountDatabase } from '../constructs/data/account-database';
 import { EventIngestion, RAW_EVENTS_PREFIX } from '../constructs/data/event-ingestion';
-import { UserFeatureStore } from '../constructs/data/feature-group';
+import { FeatureGroup, type FeatureDefinition } from '../constructs/data/feature-group';
 import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
 import type { PrivateNetwork } from '../constructs/network/private-network';
 import { SecureBucket } from '../constructs/storage/secure-bucket';
 
+/** A Feature Store group the design keeps, from its feature contract. */
+export interface FeatureGroupSpec {
+  /** Construct id; part of the logical ID, so renaming it replaces the group. */
+  readonly id: string;
+  readonly description: string;
+  readonly features: readonly FeatureDefinition[];
+  readonly recordIdentifier: string;
+  readonly eventTime: string;
+}
+
 export interface DataStackProps extends StackProps {
   readonly profile: Profile;
   readonly network: PrivateNetwork;
+  /** Whether the design keeps an account table (PII) in Aurora PostgreSQL. */
+  readonly accountDatabase: boolean;
+  /** The design's Feature Store groups. @default - none */
+  readonly featureGroups?: readonly FeatureGroupSpec[];
 }
-
-/** Features kept per user in the Feature Store; the snapshot's `user_features.jsonl` has these fields. */
-export const USER_FEATURES = [
-  { name: 'user_id', type: 'String' },
-  { name: 'age_group', type: 'String' },
-  { name: 'location', type: 'String' },
-  { name: 'top_artists', type: 'String' },
-  { name: 'top_songs', type: 'String' },
-  { name: 'interaction_count', type: 'Integral' },
-  { name: 'event_time', type: 'String' },
-] as const;
 
 /**
  * The stateful layer, which outlives the stacks that compute with it: the data key; raw events
- * (Firehose into their own bucket); the account database (PII); the artefacts bucket (training
- * snapshots, models, checkpoints, captured traffic, the offline feature store); the Feature Store.
+ * (Firehose into their own bucket); the account database (PII), where the design has one; the
+ * artefacts bucket (training snapshots, models, checkpoints, captured traffic, the offline feature
+ * store); the design's Feature Store groups.
  */
 export class DataStack extends Stack {
   public readonly key: kms.Key;
   public readonly artifacts: SecureBucket;
   public readonly rawEvents: SecureBucket;
   public readonly ingestion: EventIngestion;
-  public readonly database: AccountDatabase;
-  public readonly features: UserFeatureStore;
+  /** Set where the design keeps accounts. */
+  public readonly database?: AccountDatabase;
+  /** The design's feature groups by id. */
+  public readonly featureGroups: Readonly<Record<string, FeatureGroup>>;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -72,6 +78,30 @@ export class DataStack extends Stack {
       removalPolicy: profile.removalPolicy,
     });
 
+    if (props.accountDatabase) this.database = this.addAccountDatabase(props);
+    const groups: Record<string, FeatureGroup> = {};
+    for (const spec of props.featureGroups ?? []) {
+      groups[spec.id] = new FeatureGroup(this, spec.id, {
+        description: spec.description,
+        features: spec.features,
+        recordIdentifier: spec.recordIdentifier,
+        eventTime: spec.eventTime,
+        bucket: this.artifacts.bucket,
+        offlinePrefix: ARTIFACT_PREFIXES.featureStore,
+        key: this.key,
+        removalPolicy: profile.removalPolicy,
+      });
+      new CfnOutput(this, `${spec.id}GroupName`, { value: groups[spec.id].featureGroupName });
+    }
+    this.featureGroups = groups;
+
+    new CfnOutput(this, 'RawEventsBucketName', { value: this.rawEvents.bucket.bucketName });
+    new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifacts.bucket.bucketName });
+    new CfnOutput(this, 'DeliveryStreamName', { value: this.ingestion.deliveryStream.deliveryStreamName });
+  }
+
+  private addAccountDatabase(props: DataStackProps): AccountDatabase {
+    const { profile } = props;
     const db = profile.data.database;
     // Database clients sign IAM tokens locally and never call Secrets Manager. Only the rotation
     // function, which runs in the VPC, does: the endpoint ($7.30 per AZ-month) exists where rotation is on.
@@ -81,7 +111,7 @@ export class DataStack extends Stack {
         ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
       );
     }
-    this.database = new AccountDatabase(this, 'Accounts', {
+    return new AccountDatabase(this, 'Accounts', {
       vpc: props.network.vpc,
       subnets: props.network.isolatedSubnets,
       key: this.key,
@@ -94,20 +124,5 @@ export class DataStack extends Stack {
       logRetention: profile.logRetention,
       logRemovalPolicy: profile.removalPolicy,
     });
-
-    this.features = new UserFeatureStore(this, 'UserFeatures', {
-      features: USER_FEATURES,
-      recordIdentifier: 'user_id',
-      eventTime: 'event_time',
-      bucket: this.artifacts.bucket,
-      offlinePrefix: ARTIFACT_PREFIXES.featureStore,
-      key: this.key,
-      removalPolicy: profile.removalPolicy,
-    });
-
-    new CfnOutput(this, 'RawEventsBucketName', { value: this.rawEvents.bucket.bucketName });
-    new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifacts.bucket.bucketName });
-    new CfnOutput(this, 'DeliveryStreamName', { value: this.ingestion.deliveryStream.deliveryStreamName });
-    new CfnOutput(this, 'FeatureGroupName', { value: this.features.featureGroupName });
   }
 }

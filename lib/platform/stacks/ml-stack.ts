@@ -16,7 +16,7 @@ import type { AppConfig } from '../config/app-config';
 import type { Profile } from '../config/profile';
 import { CustomResourceHandler } from '../constructs/compute/custom-resource-handler';
 import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
-import { BootstrapArtifacts } from '../constructs/ml/bootstrap-artifacts';
+import { BootstrapModel } from '../constructs/ml/bootstrap-model';
 import { DlcImage } from '../constructs/ml/dlc-image';
 import { ModelEndpoint, type EndpointHosting } from '../constructs/ml/model-endpoint';
 import type { DataStack } from './data-stack';
@@ -31,14 +31,15 @@ export interface MlStackProps extends StackProps {
 }
 
 /**
- * The model endpoint, up and serving a bootstrap popularity model from the first deploy. The
+ * The model endpoint, up and serving the design's bootstrap model from the first deploy. The
  * training pipeline (its own stack) later rolls trained models onto it.
  */
 export class MlStack extends Stack {
   public readonly endpoint: ModelEndpoint;
   public readonly hosting: EndpointHosting;
   public readonly inferenceImage: DlcImage;
-  public readonly bootstrap: BootstrapArtifacts;
+  /** The design's bootstrap model, packed as a `model.tar.gz` asset. */
+  public readonly bootstrapModel: BootstrapModel;
   /** Deletes what training runs created, on destroy; only where the profile destroys (the sandbox). */
   public readonly runCleanup?: CustomResourceHandler;
 
@@ -46,10 +47,7 @@ export class MlStack extends Stack {
     super(scope, id, props);
     const { design, profile, capacity } = props.config;
 
-    this.bootstrap = new BootstrapArtifacts(this, 'Bootstrap', {
-      popularity: design.model.bootstrapPopularity,
-      inferenceCode: design.model.inferenceCode,
-    });
+    this.bootstrapModel = new BootstrapModel(this, 'Bootstrap', { files: design.model.bootstrapModel() });
     const profileEndpoint = profile.endpoint;
     this.hosting =
       profileEndpoint.kind === 'serverless'
@@ -93,7 +91,7 @@ export class MlStack extends Stack {
    * carries the asset's hash, so a changed bootstrap model is a new object and a new model.
    */
   private stageBootstrapModel(props: MlStackProps): { bucket: s3.IBucket; key: string; ready: IDependable } {
-    const asset = this.bootstrap.model.asset;
+    const asset = this.bootstrapModel.bundle.asset;
     const bucket = props.data.artifacts.bucket;
     const key = `${ARTIFACT_PREFIXES.models}bootstrap/${asset.assetHash}/model.tar.gz`;
     const copy: cr.AwsSdkCall = {

@@ -100,11 +100,29 @@ def test_channels_follow_the_etl_rules(raw, tmp_path):
                                    "repeated_field": 1}}
 
 
-def test_event_fields_are_those_of_the_event_contract():
-    """The fields whose repetition is refused are the contract's, as lambda/events/schema.ts lists them."""
-    schema = (Path(__file__).resolve().parents[2] / "lambda" / "events" / "schema.ts").read_text()
-    listed = re.search(r"export const EVENT_FIELDS = \[(.*?)\] as const", schema, re.S).group(1)
-    assert channels.EVENT_FIELDS == frozenset(re.findall(r"'([a-z_]+)'", listed))
+def test_channels_read_events_by_the_event_contract():
+    """channels mirrors the contract (lib/designs/artist-recommender/contracts/events.ts): its fields, the
+    identifier fields and the order they are checked in (the first problem is the reason counted), the
+    enumerations and the limits (the id length is the platform's, lambda/platform/events/fields.ts)."""
+    contract = (Path(REPO) / "lib" / "designs" / "artist-recommender" / "contracts" / "events.ts").read_text()
+    shape = re.search(r"export const InteractionEvent = z\.object\(\{\n(.*?)\n\}\);", contract, re.S).group(1)
+    rules = re.findall(r"^  ([a-z_]+): (\w+)", shape, re.M)
+    assert channels.EVENT_FIELDS == frozenset(name for name, _ in rules)
+    assert channels.ID_FIELDS == tuple(name for name, rule in rules if rule == "Identifier")
+    # validate_event checks the ids first, then event_type, item_type, the id lists and ts: the contract's order.
+    assert [name for name, _ in rules] == [*channels.ID_FIELDS, "event_type", "item_type", "artist_ids", "song_ids",
+                                           "ts"]
+
+    def constant(source, name, pattern):
+        return re.search(rf"export const {name} = {pattern};", source).group(1)
+
+    def listed(name):
+        return tuple(re.findall(r"'(\w+)'", constant(contract, name, r"\[(.*?)\] as const")))
+
+    assert channels.EVENT_TYPES == listed("EVENT_TYPES") and channels.ITEM_TYPES == listed("ITEM_TYPES")
+    assert channels.MAX_LINKED_IDS == int(constant(contract, "MAX_LINKED_IDS", r"(\d+)"))
+    fields = (Path(REPO) / "lambda" / "platform" / "events" / "fields.ts").read_text()
+    assert channels.MAX_ID_LENGTH == int(constant(fields, "MAX_ID_LENGTH", r"(\d+)"))
 
 
 def test_generalise_locations_widens_then_drops_age_then_suppresses():
@@ -136,11 +154,12 @@ def test_no_training_events_before_the_cutoff_is_an_input_error(raw, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists(os.path.join(REPO, "node_modules", ".bin", "ts-node")),
-                    reason="needs the repository's node_modules (npm ci) to run scripts/generate-data.ts")
+                    reason="needs the repository's node_modules (npm ci) to run the data generator")
 def test_generated_data_to_a_trained_local_model(tmp_path):
     """The README's path: data:generate -> recommender:channels -> recommender:train-local."""
     data, out, work = tmp_path / "data", tmp_path / "channels", tmp_path / "work"
-    generate = [os.path.join(REPO, "node_modules", ".bin", "ts-node"), "--transpile-only", "scripts/generate-data.ts",
+    generate = [os.path.join(REPO, "node_modules", ".bin", "ts-node"), "--transpile-only",
+                "scripts/artist-recommender/generate-data.ts",
                 "--users", "160", "--days", "5", "--seed", "7", "--out", str(data)]
     done = subprocess.run(generate, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -207,7 +207,9 @@ def _entry_point(tmp_path, name, channel, checkpoints):
                     SM_OUTPUT_DATA_DIR=str(tmp_path / name / "out"), SM_CHECKPOINT_DIR=str(checkpoints),
                     SM_HOSTS='["algo-1"]', SM_CURRENT_HOST="algo-1", TRAINING_JOB_NAME="entry",
                     OMP_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "train.py", "--factors", "8", "--iterations", "3"], cwd=SOURCE_DIR,
+    # As SageMaker runs it: the entry point with the packages beside it in the working directory.
+    entry_point = os.path.join(SOURCE_DIR, "artist_recommender", "train.py")
+    done = subprocess.run([sys.executable, entry_point, "--factors", "8", "--iterations", "3"], cwd=SOURCE_DIR,
                           env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     with open(tmp_path / name / "out" / "metrics.json") as handle:

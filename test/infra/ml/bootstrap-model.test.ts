@@ -5,67 +5,87 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Stack } from 'aws-cdk-lib';
 import * as tar from 'tar';
-import { BootstrapArtifacts } from '../../../lib/platform/constructs/ml/bootstrap-artifacts';
-import { artistRecommender } from '../../../lib/designs/artist-recommender/design';
+import { BootstrapModel } from '../../../lib/platform/constructs/ml/bootstrap-model';
+import { DESIGNS } from '../../../lib/designs';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 
+function entries(tarball: string): string[] {
+  const found: string[] = [];
+  tar.t({ file: tarball, sync: true, onReadEntry: (e) => found.push(e.path) });
+  return found.sort();
+}
+
+/** Starts the design's local stand-in for the inference container on the unpacked model; resolves its URL. */
+async function serve(pkg: string, modelDir: string): Promise<{ server: ChildProcess; base: string }> {
+  const server = spawn(
+    path.join(ROOT, 'sagemaker', 'bin', 'py'),
+    ['-m', `${pkg}.local_server`, '--model-dir', modelDir, '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const first = await new Promise<string>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`${pkg}.local_server did not start in 45 s`)), 45_000);
+    readline.createInterface({ input: server.stdout! }).once('line', (line) => {
+      clearTimeout(deadline);
+      resolve(line);
+    });
+    server.once('exit', (code) => {
+      clearTimeout(deadline);
+      reject(new Error(`${pkg}.local_server exited with ${code}`));
+    });
+  });
+  expect(first).toMatch(/^listening on /);
+  return { server, base: first.split(' ').pop()! };
+}
+
 /**
- * The bootstrap model is built in TypeScript and served by the Python inference handler: this test
- * unpacks the very tarball the Ml stack uploads and serves it through the container contract
- * (`GET /ping`, `POST /invocations`) with the same handler functions the PyTorch toolkit calls.
+ * Every design's bootstrap model, as the Ml stack packs it: the archive holds the inference code,
+ * packs to the same bytes on every synth (or every deploy would replace the model), and loads in the
+ * container contract (`GET /ping`) with the same handler functions the PyTorch toolkit calls.
  */
-describe('bootstrap model', () => {
-  let server: ChildProcess;
-  let base: string;
-
-  beforeAll(async () => {
-    const artifacts = new BootstrapArtifacts(new Stack(), 'Bootstrap', {
-      popularity: artistRecommender.model.bootstrapPopularity,
-      inferenceCode: artistRecommender.model.inferenceCode,
+describe.each(Object.values(DESIGNS).map((design) => [design.id, design] as const))(
+  'bootstrap model of %s',
+  (_id, design) => {
+    const pkg = design.model.packages.find((name) => name !== 'common')!;
+    let server: ChildProcess | undefined;
+    afterAll(() => {
+      server?.kill();
     });
-    const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-model-'));
-    tar.x({ file: artifacts.model.localPath, cwd: modelDir, sync: true });
-    server = spawn(
-      path.join(ROOT, 'sagemaker', 'bin', 'py'),
-      ['-m', 'recommender.local_server', '--model-dir', modelDir, '--port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+
+    test('holds code/inference.py and packs to the same bytes every time', () => {
+      const first = new BootstrapModel(new Stack(), 'Bootstrap', { files: design.model.bootstrapModel() });
+      const second = new BootstrapModel(new Stack(), 'Bootstrap', { files: design.model.bootstrapModel() });
+      expect(entries(first.bundle.localPath)).toContain('code/inference.py');
+      expect(second.bundle.asset.assetHash).toBe(first.bundle.asset.assetHash);
+    });
+
+    test('loads in the inference container contract and answers /ping', async () => {
+      const model = new BootstrapModel(new Stack(), 'Bootstrap', { files: design.model.bootstrapModel() });
+      const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-model-'));
+      tar.x({ file: model.bundle.localPath, cwd: modelDir, sync: true });
+      const started = await serve(pkg, modelDir);
+      server = started.server;
+      const ping = await fetch(`${started.base}/ping`, { signal: AbortSignal.timeout(10_000) });
+      expect(ping.status).toBe(200);
+    }, 60_000);
+  },
+);
+
+describe('BootstrapModel files', () => {
+  test('GIVEN no handler, a path leaving the archive and a missing file THEN one error names each', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-bad-'));
+    fs.writeFileSync(path.join(dir, 'weights.bin'), 'w');
+    expect(
+      () =>
+        new BootstrapModel(new Stack(), 'Bootstrap', {
+          files: {
+            'weights.bin': path.join(dir, 'weights.bin'),
+            '../outside.json': path.join(dir, 'weights.bin'),
+            'config.json': path.join(dir, 'missing.json'),
+          },
+        }),
+    ).toThrow(
+      /code\/inference\.py: required[\s\S]*"\.\.\/outside\.json": a relative path[\s\S]*config\.json: .*missing\.json is not a file/,
     );
-    const first = await new Promise<string>((resolve, reject) => {
-      readline.createInterface({ input: server.stdout! }).once('line', resolve);
-      server.once('exit', (code) => reject(new Error(`local server exited with ${code}`)));
-    });
-    expect(first).toMatch(/^listening on /);
-    base = first.split(' ').pop()!;
-  }, 60_000);
-
-  afterAll(() => {
-    server?.kill();
-  });
-
-  test('the archive holds the inference code and a popularity config, and nothing to install', () => {
-    const artifacts = new BootstrapArtifacts(new Stack(), 'Bootstrap', {
-      popularity: artistRecommender.model.bootstrapPopularity,
-      inferenceCode: artistRecommender.model.inferenceCode,
-    });
-    const entries: string[] = [];
-    tar.t({ file: artifacts.model.localPath, sync: true, onReadEntry: (e) => entries.push(e.path) });
-    expect(entries.sort()).toEqual(['code/inference.py', 'code/requirements.txt', 'config.json']);
-  });
-
-  test('answers /ping and serves the popularity list through /invocations, k and exclusions respected', async () => {
-    expect((await fetch(`${base}/ping`)).status).toBe(200);
-    const response = await fetch(`${base}/invocations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ user_id: 'anyone', k: 3, exclude: ['artist-0001'] }),
-    });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
-      model_version: 'bootstrap',
-      items: artistRecommender.model.bootstrapPopularity.slice(1, 4),
-    });
   });
 });

@@ -94,6 +94,9 @@ const SDK_CALLS: Readonly<Record<string, Readonly<Record<string, readonly CallNe
   '@aws-sdk/client-sagemaker-featurestore-runtime': {
     PutRecordCommand: [{ action: 'sagemaker:PutRecord', resource: KINDS.featureGroup, kms: KMS_TO_READ }],
     GetRecordCommand: [{ action: 'sagemaker:GetRecord', resource: KINDS.featureGroup, kms: KMS_TO_READ }],
+    BatchGetRecordCommand: [
+      { action: 'sagemaker:BatchGetRecord', resource: KINDS.featureGroup, kms: KMS_TO_READ },
+    ],
     DeleteRecordCommand: [
       { action: 'sagemaker:DeleteRecord', resource: KINDS.featureGroup, kms: KMS_TO_READ },
     ],

@@ -105,6 +105,8 @@ export class BundledFunction extends Construct {
         },
       },
       environment: {
+        // Powertools names the service after the handler's folder unless the caller says otherwise.
+        POWERTOOLS_SERVICE_NAME: path.basename(props.handlerFolder),
         ...props.environment,
         // Stack traces in the logs point into lambda/ sources instead of the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',

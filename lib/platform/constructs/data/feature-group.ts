@@ -12,7 +12,9 @@ export interface FeatureDefinition {
   readonly type: 'String' | 'Integral' | 'Fractional';
 }
 
-export interface UserFeatureStoreProps {
+export interface FeatureGroupProps {
+  /** What the group holds; changing it replaces the group. */
+  readonly description: string;
   readonly features: readonly FeatureDefinition[];
   readonly recordIdentifier: string;
   readonly eventTime: string;
@@ -25,15 +27,25 @@ export interface UserFeatureStoreProps {
 }
 
 /**
- * A SageMaker Feature Store group of user features: an online store for lookups at inference time
- * and an offline store in S3 for training, both encrypted with the data key.
+ * A SageMaker Feature Store group: an online store for lookups at inference time and an offline
+ * store in S3 for training, both encrypted with the data key.
  */
-export class UserFeatureStore extends Construct {
+export class FeatureGroup extends Construct {
   public readonly featureGroup: sagemaker.CfnFeatureGroup;
   public readonly featureGroupName: string;
+  public readonly featureGroupArn: string;
 
-  constructor(scope: Construct, id: string, props: UserFeatureStoreProps) {
+  constructor(scope: Construct, id: string, props: FeatureGroupProps) {
     super(scope, id);
+    const names = props.features.map((f) => f.name);
+    for (const required of [props.recordIdentifier, props.eventTime]) {
+      if (!names.includes(required)) {
+        throw new Error(`FeatureGroup ${id}: ${required} is not one of its features (${names.join(', ')})`);
+      }
+    }
+    if (new Set(names).size !== names.length) {
+      throw new Error(`FeatureGroup ${id}: a feature name appears twice (${names.join(', ')})`);
+    }
     const offlineRole = new iam.Role(this, 'OfflineStoreRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'Feature Store: writes the offline store',
@@ -56,7 +68,7 @@ export class UserFeatureStore extends Construct {
     // SageMaker writes resource names in lower case in ARNs, which IAM compares exactly.
     this.featureGroup = new sagemaker.CfnFeatureGroup(this, 'Resource', {
       featureGroupName: uniqueRetainedName(this, 64),
-      description: 'User features: age group, k-anonymous location, favourite artists and songs',
+      description: props.description,
       recordIdentifierFeatureName: props.recordIdentifier,
       eventTimeFeatureName: props.eventTime,
       featureDefinitions: props.features.map((f) => ({ featureName: f.name, featureType: f.type })),
@@ -74,6 +86,11 @@ export class UserFeatureStore extends Construct {
     this.featureGroup.node.addDependency(offlineRole);
     // Ref is the group's name: one value that other stacks import whole.
     this.featureGroupName = this.featureGroup.ref;
+    this.featureGroupArn = Stack.of(this).formatArn({
+      service: 'sagemaker',
+      resource: 'feature-group',
+      resourceName: this.featureGroupName,
+    });
     this.featureGroup.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
   }
 
@@ -82,13 +99,19 @@ export class UserFeatureStore extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['sagemaker:PutRecord'],
-      resourceArns: [
-        Stack.of(this).formatArn({
-          service: 'sagemaker',
-          resource: 'feature-group',
-          resourceName: this.featureGroupName,
-        }),
-      ],
+      resourceArns: [this.featureGroupArn],
+    });
+  }
+
+  /**
+   * Lets `grantee` read records from the online store. BatchGetRecord is authorised per group it
+   * names (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html).
+   */
+  public grantReadOnline(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:GetRecord', 'sagemaker:BatchGetRecord'],
+      resourceArns: [this.featureGroupArn],
     });
   }
 }

@@ -4,7 +4,7 @@
  * `checkpoints/`, models read `models/`, endpoints write `data-capture/`.
  */
 export const ARTIFACT_PREFIXES = {
-  /** The training snapshot's train channel (`interactions.csv`, `users.csv`), written by the ETL. */
+  /** The training snapshot's train channel, written by the design's ETL. */
   trainChannel: 'training/current/train/',
   /** The training snapshot's validation channel, events after the cutoff. */
   validationChannel: 'training/current/validation/',
@@ -24,9 +24,10 @@ export const ARTIFACT_PREFIXES = {
   etlResults: 'etl-results/',
 } as const;
 
-/** Inside a job's `output.tar.gz`: the files `sagemaker/` writes to `SM_OUTPUT_DATA_DIR`. */
+/**
+ * Inside a job's `output.tar.gz` (what the entry point writes to `SM_OUTPUT_DATA_DIR`), the files
+ * the platform reads: the metrics the evaluation gate judges. A design adds its own beside them.
+ */
 export const TRAINING_OUTPUT_FILES = {
   metrics: 'metrics.json',
-  recommendations: 'recommendations.jsonl',
-  popularity: 'popularity.json',
 } as const;

@@ -1,5 +1,6 @@
-import { Aws, CfnMapping, Stack } from 'aws-cdk-lib';
+import { Aws, CfnMapping, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { Fact, FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
 
 /**
@@ -12,54 +13,42 @@ export const DLC_TAGS = {
   pytorchInferenceGpu: '2.6.0-gpu-py312-cu124-ubuntu22.04-sagemaker',
 } as const;
 
-/** The ECR account that publishes the DLCs in each region (SageMaker Python SDK's image URI config). */
-export const DLC_REGISTRY_ACCOUNTS: Readonly<Record<string, string>> = {
+/**
+ * Regions whose DLC registry account AWS's region table lists but aws-cdk-lib's region facts
+ * (2.276, `FactName.DLC_REPOSITORY_ACCOUNT`) do not have yet. The table, "Region Availability" of
+ * the Deep Learning Containers documentation,
+ * https://aws.github.io/deep-learning-containers/reference/region_availability/, lists 37 regions;
+ * every account the facts have for them is the table's. Only regions the facts lack belong here (a
+ * test fails once aws-cdk-lib adds one, so the entry can go).
+ */
+export const DLC_ACCOUNTS_MISSING_FROM_FACTS: Readonly<Record<string, string>> = {
   'af-south-1': '626614931356',
-  'ap-east-1': '871362719292',
-  'ap-east-2': '975050140332',
-  'ap-northeast-1': '763104351884',
-  'ap-northeast-2': '763104351884',
   'ap-northeast-3': '364406365360',
-  'ap-south-1': '763104351884',
-  'ap-south-2': '772153158452',
-  'ap-southeast-1': '763104351884',
-  'ap-southeast-2': '763104351884',
-  'ap-southeast-3': '907027046896',
-  'ap-southeast-4': '457447274322',
   'ap-southeast-5': '550225433462',
-  'ap-southeast-6': '633930458069',
   'ap-southeast-7': '590183813437',
-  'ca-central-1': '763104351884',
   'ca-west-1': '204538143572',
-  'cn-north-1': '727897471807',
-  'cn-northwest-1': '727897471807',
-  'eu-central-1': '763104351884',
-  'eu-central-2': '380420809688',
-  'eu-north-1': '763104351884',
-  'eu-south-1': '692866216735',
-  'eu-south-2': '503227376785',
-  'eu-west-1': '763104351884',
-  'eu-west-2': '763104351884',
-  'eu-west-3': '763104351884',
   'il-central-1': '780543022126',
-  'me-central-1': '914824155844',
-  'me-south-1': '217643126080',
   'mx-central-1': '637423239942',
-  'sa-east-1': '763104351884',
-  'us-east-1': '763104351884',
-  'us-east-2': '763104351884',
-  'us-gov-east-1': '446045086412',
-  'us-gov-west-1': '442386744353',
-  'us-west-1': '763104351884',
-  'us-west-2': '763104351884',
 };
+
+/** The DLC registry account of every region known: aws-cdk-lib's facts, then the regions they lack. */
+export function dlcRegistryAccounts(): Readonly<Record<string, string>> {
+  return { ...DLC_ACCOUNTS_MISSING_FROM_FACTS, ...RegionInfo.regionMap(FactName.DLC_REPOSITORY_ACCOUNT) };
+}
+
+/** The DLC registry account of `region`, or undefined where none is known. */
+export function dlcRegistryAccount(region: string): string | undefined {
+  return Fact.find(region, FactName.DLC_REPOSITORY_ACCOUNT) ?? DLC_ACCOUNTS_MISSING_FROM_FACTS[region];
+}
 
 export type DlcRepository = 'pytorch-training' | 'pytorch-inference';
 
 /**
- * A Deep Learning Container image, resolved per region at deploy time from a template mapping: no
- * lookup, no credentials at synth, one template for every region. In a region missing from the map
- * the deploy fails on the mapping, naming the region.
+ * A Deep Learning Container image in the DLC registry of the stack's region. With a concrete region
+ * the account is written into the template, and a region without a DLC registry fails the synth;
+ * with an environment-agnostic stack it is resolved at deploy time from a template mapping of every
+ * known region (no lookup, no credentials at synth), and a region missing from it fails the deploy
+ * on the mapping, naming the region.
  */
 export class DlcImage {
   static pytorchTrainingGpu(): DlcImage {
@@ -80,37 +69,53 @@ export class DlcImage {
 
   /** The image URI in the stack's region. */
   imageUri(scope: Construct): string {
-    return `${registryAccount(scope)}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.repository}:${this.tag}`;
+    const stack = Stack.of(scope);
+    return `${registryAccount(stack)}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${this.repository}:${this.tag}`;
   }
 
   /**
    * Lets `grantee` pull this image. The repository lives in the DLC account of the region, not the
    * deploying account: a grant scoped to the own account would deny the pull.
    */
-  grantPull(scope: Construct, grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-        resources: [
-          `arn:${Aws.PARTITION}:ecr:${Aws.REGION}:${registryAccount(scope)}:repository/${this.repository}`,
-        ],
-      }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+  grantPull(scope: Construct, grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(scope);
+    const pull = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+      resourceArns: [
+        `arn:${stack.partition}:ecr:${stack.region}:${registryAccount(stack)}:repository/${this.repository}`,
+      ],
+    });
+    // GetAuthorizationToken has no resource-level permission.
+    return pull.combine(
+      iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] }),
     );
   }
 }
 
-/** The region's DLC account, from one mapping per stack. */
-function registryAccount(scope: Construct): string {
-  const stack = Stack.of(scope);
-  const id = 'DlcRegistryAccounts';
+/** The id of the per-stack mapping of region to DLC account. */
+const MAPPING_ID = 'DlcRegistryAccounts';
+
+/** The region's DLC account: a literal for a concrete region, else from one mapping per stack. */
+function registryAccount(stack: Stack): string {
+  if (!Token.isUnresolved(stack.region)) {
+    const account = dlcRegistryAccount(stack.region);
+    if (account === undefined) {
+      throw new Error(
+        `No Deep Learning Containers registry is known in ${stack.region} (stack ${stack.node.path}): ` +
+          "neither aws-cdk-lib's region facts nor DLC_ACCOUNTS_MISSING_FROM_FACTS name one; see " +
+          'https://aws.github.io/deep-learning-containers/reference/region_availability/',
+      );
+    }
+    return account;
+  }
   const mapping =
-    (stack.node.tryFindChild(id) as CfnMapping | undefined) ??
-    new CfnMapping(stack, id, {
+    (stack.node.tryFindChild(MAPPING_ID) as CfnMapping | undefined) ??
+    new CfnMapping(stack, MAPPING_ID, {
       mapping: Object.fromEntries(
-        Object.entries(DLC_REGISTRY_ACCOUNTS).map(([region, account]) => [region, { account }]),
+        Object.entries(dlcRegistryAccounts())
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([region, account]) => [region, { account }]),
       ),
     });
   return mapping.findInMap(Aws.REGION, 'account');

@@ -1,5 +1,5 @@
-import type { DataCaptureConfig, DeploymentConfig, UpdateEndpointInput } from '@aws-sdk/client-sagemaker';
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { DataCaptureConfig, DeploymentConfig } from '@aws-sdk/client-sagemaker';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,28 +7,36 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
-import { Construct, type IDependable } from 'constructs';
+import type { Construct, IDependable } from 'constructs';
 import type { AbVariant } from '../../config/design';
 import type { DlcImage } from './dlc-image';
+import {
+  blueGreenCanary,
+  hostingProblems,
+  inferenceEnvironment,
+  networkIsolation,
+  NOT_RETAINED_ON_UPDATE,
+  productionVariant,
+  toCfnCasing,
+  type EndpointHosting,
+} from './endpoint-hosting';
+import {
+  ImportedModelEndpoint,
+  ModelEndpointBase,
+  type IModelEndpoint,
+  type ModelEndpointAttributes,
+} from './model-endpoint-base';
 import { uniqueRetainedName } from '../data/stack-unique-suffix';
 
-/** A SageMaker hosting instance type, e.g. `ml.g5.xlarge`. */
-export type SageMakerInstanceType = `ml.${string}.${string}`;
-
-/**
- * How the endpoint runs. Serverless costs nothing while idle but serves one variant, on CPU, without
- * data capture or deployment guardrails; instances serve A/B variants on GPUs and scale with load.
- */
-export type EndpointHosting =
-  | { readonly kind: 'serverless'; readonly memorySizeMb: number; readonly maxConcurrency: number }
-  | {
-      readonly kind: 'instances';
-      readonly instanceType: SageMakerInstanceType;
-      readonly minInstances: number;
-      readonly maxInstances: number;
-      /** Target of the target-tracking policy: invocations per instance per minute. */
-      readonly targetInvocationsPerInstancePerMinute: number;
-    };
+export type { EndpointHosting, SageMakerInstanceType } from './endpoint-hosting';
+export {
+  inferenceEnvironment,
+  networkIsolation,
+  NOT_RETAINED_ON_UPDATE,
+  productionVariant,
+  toCfnCasing,
+} from './endpoint-hosting';
+export type { EndpointMetricOptions, IModelEndpoint, ModelEndpointAttributes } from './model-endpoint-base';
 
 export interface ModelEndpointProps {
   readonly image: DlcImage;
@@ -55,6 +63,13 @@ export interface ModelEndpointProps {
     /** @default 100 */
     readonly samplingPercent?: number;
   };
+  /**
+   * The role the models assume; it must trust `sagemaker.amazonaws.com`. The endpoint grants it
+   * what serving needs: read the initial model data, pull the image, write logs and metrics,
+   * capture data, read the rollback alarms.
+   * @default - a new role with exactly those grants
+   */
+  readonly role?: iam.IRole;
   /** Retention of the endpoint's container logs. @default - one week */
   readonly logRetention?: logs.RetentionDays;
   /** What `cdk destroy` does to the endpoint's log group. @default RemovalPolicy.RETAIN */
@@ -67,7 +82,16 @@ export interface ModelEndpointProps {
  * first deploy with `initialModelData`; the training pipeline later points it at trained models
  * with `UpdateEndpoint` and the `deploymentConfig` exposed here.
  */
-export class ModelEndpoint extends Construct {
+export class ModelEndpoint extends ModelEndpointBase {
+  /** An endpoint built elsewhere, with this construct's grants and metrics. */
+  public static fromEndpointAttributes(
+    scope: Construct,
+    id: string,
+    attrs: ModelEndpointAttributes,
+  ): IModelEndpoint {
+    return new ImportedModelEndpoint(scope, id, attrs);
+  }
+
   public readonly endpoint: sagemaker.CfnEndpoint;
   /**
    * The endpoint's name as CloudFormation reports it (`GetAtt`), for other stacks: one reference,
@@ -76,9 +100,10 @@ export class ModelEndpoint extends Construct {
   public readonly endpointName: string;
   /** The name given to the endpoint, usable before it exists (alarms, log group, scaling). */
   private readonly name: string;
+  protected readonly metricEndpointName: string;
   public readonly endpointArn: string;
   /** The role models assume: reads model artefacts, pulls the inference image. */
-  public readonly modelRole: iam.Role;
+  public readonly modelRole: iam.IRole;
   public readonly variants: readonly AbVariant[];
   public readonly hosting: EndpointHosting;
   /** Alarms whose state rolls a blue/green deployment back. Empty for serverless hosting. */
@@ -92,7 +117,8 @@ export class ModelEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
-    validate(props);
+    const problems = hostingProblems(props.hosting, props.variants);
+    if (problems.length > 0) throw new Error(`Invalid ModelEndpoint props:\n  - ${problems.join('\n  - ')}`);
     const serverless = props.hosting.kind === 'serverless';
     this.variants = props.variants;
     this.hosting = props.hosting;
@@ -101,6 +127,7 @@ export class ModelEndpoint extends Construct {
     // Unique per stack creation: production keeps the log group on destroy, and the next deploy's
     // endpoint must not collide with it.
     this.name = uniqueRetainedName(this, 63);
+    this.metricEndpointName = this.name;
     // SageMaker creates /aws/sagemaker/Endpoints/<name> on first write, without expiry, and nothing
     // deletes it; created here first, it follows the profile's retention and removal policy.
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -109,10 +136,12 @@ export class ModelEndpoint extends Construct {
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
-    this.modelRole = new iam.Role(this, 'ModelRole', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-      description: 'Recommendation models: read artefacts, pull the inference image, write logs',
-    });
+    this.modelRole =
+      props.role ??
+      new iam.Role(this, 'ModelRole', {
+        assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+        description: 'Served models: read artefacts, pull the inference image, write logs',
+      });
     props.image.grantPull(this, this.modelRole);
     props.initialModelData.bucket.grantRead(this.modelRole, props.initialModelData.key);
     grantModelLogs(this.modelRole, this.logGroup);
@@ -180,15 +209,6 @@ export class ModelEndpoint extends Construct {
     if (props.hosting.kind === 'instances') this.addAutoScaling(props.hosting);
   }
 
-  /** Lets `grantee` invoke the endpoint, on any of its variants. */
-  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['sagemaker:InvokeEndpoint'],
-      resourceArns: [this.endpointArn],
-    });
-  }
-
   /**
    * Lets `grantee` roll a new endpoint config out: `UpdateEndpoint` with this endpoint's deployment
    * guardrails, and the `DescribeAlarms` on the rollback alarms that guardrails require of the caller
@@ -202,8 +222,7 @@ export class ModelEndpoint extends Construct {
       actions: ['sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'],
       resourceArns: [this.endpointArn, ...endpointConfigArns],
     });
-    if (this.rollbackAlarms.length > 0) this.grantDescribeRollbackAlarms(grantee);
-    return grant;
+    return this.rollbackAlarms.length > 0 ? grant.combine(this.grantDescribeRollbackAlarms(grantee)) : grant;
   }
 
   /**
@@ -219,44 +238,29 @@ export class ModelEndpoint extends Construct {
     });
   }
 
-  /** A metric of the endpoint, optionally of one variant. */
-  public metric(
-    metricName: string,
-    variantName?: string,
-    props: cloudwatch.MetricOptions = {},
-  ): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/SageMaker',
-      metricName,
-      dimensionsMap: { EndpointName: this.name, VariantName: variantName ?? this.variants[0].name },
-      period: Duration.minutes(1),
-      ...props,
-    });
-  }
-
-  public metricModelLatencyP99(variantName?: string): cloudwatch.Metric {
-    return this.metric('ModelLatency', variantName, { statistic: 'p99' });
-  }
-
-  public metricInvocationErrors(variantName?: string): cloudwatch.Metric {
-    return this.metric('Invocation5XXErrors', variantName, { statistic: 'Sum' });
-  }
-
   private createRollbackAlarms(): cloudwatch.Alarm[] {
     return this.variants.flatMap((variant) => [
-      this.metricInvocationErrors(variant.name).createAlarm(this, `${variant.name}Errors`, {
-        alarmDescription: `Endpoint variant ${variant.name} answers 5xx; rolls a deployment back`,
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      this.metricModelLatencyP99(variant.name).createAlarm(this, `${variant.name}Latency`, {
-        alarmDescription: `Endpoint variant ${variant.name} p99 model latency above 1 s; rolls a deployment back`,
-        // ModelLatency is reported in microseconds.
-        threshold: 1_000_000,
-        evaluationPeriods: 2,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      this.metricInvocation5XXErrors({ variantName: variant.name }).createAlarm(
+        this,
+        `${variant.name}Errors`,
+        {
+          alarmDescription: `Endpoint variant ${variant.name} answers 5xx; rolls a deployment back`,
+          threshold: 1,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
+      ),
+      this.metricModelLatency({ variantName: variant.name, statistic: cloudwatch.Stats.p(99) }).createAlarm(
+        this,
+        `${variant.name}Latency`,
+        {
+          alarmDescription: `Endpoint variant ${variant.name} p99 model latency above 1 s; rolls a deployment back`,
+          // ModelLatency is reported in microseconds.
+          threshold: 1_000_000,
+          evaluationPeriods: 2,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
+      ),
     ]);
   }
 
@@ -281,83 +285,7 @@ export class ModelEndpoint extends Construct {
   }
 }
 
-/** The environment of the PyTorch inference container: handlers from `code/inference.py`. */
-export function inferenceEnvironment(): Record<string, string> {
-  return {
-    SAGEMAKER_PROGRAM: 'inference.py',
-    SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
-    SAGEMAKER_CONTAINER_LOG_LEVEL: '20',
-    SAGEMAKER_REGION: Aws.REGION,
-  };
-}
-
-/** One production variant; trained models reuse it in the pipeline's endpoint configs. */
-export function productionVariant(
-  variant: AbVariant,
-  modelName: string,
-  hosting: EndpointHosting,
-): sagemaker.CfnEndpointConfig.ProductionVariantProperty {
-  return hosting.kind === 'serverless'
-    ? {
-        variantName: variant.name,
-        modelName,
-        initialVariantWeight: variant.weight,
-        serverlessConfig: { memorySizeInMb: hosting.memorySizeMb, maxConcurrency: hosting.maxConcurrency },
-      }
-    : {
-        variantName: variant.name,
-        modelName,
-        initialVariantWeight: variant.weight,
-        instanceType: hosting.instanceType,
-        initialInstanceCount: hosting.minInstances,
-      };
-}
-
-/**
- * Blue/green with a one-instance canary that bakes for five minutes, then all traffic; any rollback
- * alarm in that time sends traffic back to the old fleet. In the SageMaker API's casing, typed by the
- * SDK: `UpdateEndpoint` takes it as is, and CloudFormation takes it through `toCfnCasing`.
- */
-function blueGreenCanary(alarms: readonly cloudwatch.Alarm[]): DeploymentConfig {
-  return {
-    BlueGreenUpdatePolicy: {
-      TrafficRoutingConfiguration: {
-        Type: 'CANARY',
-        CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 },
-        WaitIntervalInSeconds: 300,
-      },
-      TerminationWaitInSeconds: 300,
-      MaximumExecutionTimeoutInSeconds: 3600,
-    },
-    AutoRollbackConfiguration: { Alarms: alarms.map((alarm) => ({ AlarmName: alarm.alarmName })) },
-  };
-}
-
-/**
- * Variant properties an update takes from the new endpoint config even with
- * `RetainAllVariantProperties`: the A/B weights and data capture. Instance counts, which auto-scaling
- * moves, are kept. https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VariantProperty.html
- */
-export const NOT_RETAINED_ON_UPDATE: NonNullable<UpdateEndpointInput['ExcludeRetainedVariantProperties']> = [
-  { VariantPropertyType: 'DesiredWeight' },
-  { VariantPropertyType: 'DataCaptureConfig' },
-];
-
-/**
- * Network isolation keeps the container off every network: it needs nothing, code and weights come
- * in model.tar.gz. Serverless Inference does not support it ("Some of the features currently
- * available for SageMaker AI Real-time Inference are not supported for Serverless Inference,
- * including GPUs, AWS marketplace model packages, private Docker registries, Multi-Model Endpoints,
- * VPC configuration, network isolation, data capture, multiple production variants, Model Monitor,
- * and inference pipelines",
- * https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions),
- * so a model meant for a serverless endpoint must not ask for it.
- */
-export function networkIsolation(hosting: EndpointHosting): boolean {
-  return hosting.kind === 'instances';
-}
-
-function grantModelLogs(role: iam.Role, logGroup: logs.ILogGroup): void {
+function grantModelLogs(role: iam.IRole, logGroup: logs.ILogGroup): void {
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
@@ -365,55 +293,11 @@ function grantModelLogs(role: iam.Role, logGroup: logs.ILogGroup): void {
   });
   // One stream per instance and container, named by SageMaker at run time.
   logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
-  role.addToPolicy(
+  role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'],
       conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } },
     }),
   );
-}
-
-function validate(props: ModelEndpointProps): void {
-  const problems: string[] = [];
-  if (props.variants.length === 0) problems.push('variants: at least one is required');
-  if (props.hosting.kind === 'serverless') {
-    if (props.variants.length > 1)
-      problems.push('variants: a serverless endpoint serves exactly one variant');
-    if (
-      props.hosting.memorySizeMb < 1024 ||
-      props.hosting.memorySizeMb > 6144 ||
-      props.hosting.memorySizeMb % 1024 !== 0
-    ) {
-      problems.push('hosting.memorySizeMb: must be 1024 to 6144 in steps of 1024');
-    }
-    if (props.hosting.maxConcurrency < 1 || props.hosting.maxConcurrency > 200) {
-      problems.push('hosting.maxConcurrency: must be 1 to 200');
-    }
-  } else {
-    if (props.hosting.minInstances < 2) {
-      problems.push('hosting.minInstances: the one-instance canary needs at least 2 instances per variant');
-    }
-    if (props.hosting.maxInstances < props.hosting.minInstances) {
-      problems.push('hosting.maxInstances: must be at least minInstances');
-    }
-  }
-  if (problems.length > 0) throw new Error(`Invalid ModelEndpoint props:\n  - ${problems.join('\n  - ')}`);
-}
-
-/**
- * An API request fragment in CloudFormation's casing (`KmsKeyId` -> `kmsKeyId`): the SDK-typed value
- * is the one source, and CloudFormation gets exactly what the pipeline sends to the API.
- */
-export function toCfnCasing<CfnProperty>(value: object): CfnProperty {
-  const convert = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(convert);
-    if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
-      return Object.fromEntries(
-        Object.entries(v).map(([k, inner]) => [k.charAt(0).toLowerCase() + k.slice(1), convert(inner)]),
-      );
-    }
-    return v;
-  };
-  return convert(value) as CfnProperty;
 }

@@ -9,8 +9,8 @@ import * as tar from 'tar';
 import { Construct } from 'constructs';
 
 export interface SourceBundleProps {
-  /** Directory to pack. */
-  readonly directory: string;
+  /** Directory to pack. @default - none: the bundle holds `extraFiles` only */
+  readonly directory?: string;
   /** Top-level entries of the directory to pack, e.g. the shared and the design's packages. @default - all */
   readonly include?: readonly string[];
   /** Relative paths (files or directories) to leave out, e.g. tests. @default - none */
@@ -37,7 +37,12 @@ export class SourceBundle extends Construct {
 
   constructor(scope: Construct, id: string, props: SourceBundleProps) {
     super(scope, id);
-    this.localPath = packDeterministic(props.directory, props.exclude ?? [], props.extraFiles ?? {}, props.include);
+    this.localPath = packDeterministic(
+      props.directory,
+      props.exclude ?? [],
+      props.extraFiles ?? {},
+      props.include,
+    );
     this.asset = new s3assets.Asset(this, 'Asset', { path: this.localPath });
     this.s3Uri = this.asset.s3ObjectUrl;
   }
@@ -52,17 +57,17 @@ const ALWAYS_EXCLUDED = new Set(['__pycache__', '.pytest_cache', '.DS_Store']);
 
 /** Packs into a temporary file named by its content hash and returns the path. */
 export function packDeterministic(
-  directory: string,
+  directory: string | undefined,
   exclude: readonly string[],
   extraFiles: Readonly<Record<string, string>>,
   include?: readonly string[],
 ): string {
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'source-bundle-'));
   const excluded = new Set(exclude.map((p) => path.normalize(p)));
-  const files = listFiles(directory, '', excluded).filter(
+  const files = (directory === undefined ? [] : listFiles(directory, '', excluded)).filter(
     (file) => include === undefined || include.includes(file.split(path.sep)[0]),
   );
-  for (const file of files) copyFile(path.join(directory, file), path.join(staging, file));
+  for (const file of files) copyFile(path.join(directory!, file), path.join(staging, file));
   for (const [target, source] of Object.entries(extraFiles)) copyFile(source, path.join(staging, target));
   const entries = [...new Set([...files, ...Object.keys(extraFiles).map((p) => path.normalize(p))])].sort();
 

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:serving -- --plot FILE.png` at tiny sizes: the latency samples become a PNG drawn by
- * sagemaker/recommender/plots.py, the progress stays on stderr, and `--json` keeps stdout to the
+ * sagemaker/artist_recommender/plots.py, the progress stays on stderr, and `--json` keeps stdout to the
  * one JSON object. A missing Python is one line, before the bench spends any time.
  */
 import { execFile } from 'node:child_process';
@@ -22,7 +22,7 @@ function bench(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [TS_NODE, '--transpile-only', join(ROOT, 'bench', 'serving.ts'), ...args],
+      [TS_NODE, '--transpile-only', join(ROOT, 'bench', 'artist-recommender', 'serving.ts'), ...args],
       // Not a terminal and not CI: the progress is one plain line per stage.
       { cwd: ROOT, env: { ...process.env, CI: '', ...env }, timeout: 90_000, maxBuffer: 4 * 1024 * 1024 },
       (error, stdout, stderr) =>

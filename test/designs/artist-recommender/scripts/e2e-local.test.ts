@@ -47,7 +47,7 @@ describe('npm run e2e:local (tiny)', () => {
       [
         join(ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js'),
         '--transpile-only',
-        join(ROOT, 'scripts', 'e2e-local.ts'),
+        join(ROOT, 'scripts', 'artist-recommender', 'e2e-local.ts'),
         '--users',
         '200',
         '--days',

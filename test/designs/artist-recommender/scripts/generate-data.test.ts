@@ -1,10 +1,40 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { generateData } from '../../../../scripts/artist-recommender/generate-data';
-import { rawKeys } from '../../../support/pipeline';
+import { generateData, parseGenerateArgs } from '../../../../scripts/artist-recommender/generate-data';
+import { HelpShown } from '../../../../scripts/support/cli';
+import { rawKeys } from '../support/pipeline';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+const TS_NODE = require.resolve('ts-node/dist/bin.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run data:generate -- ARGS`, spawned with the words package.json gives it. */
+function runScript(args: string[]): Promise<Run> {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const words = scripts['data:generate'].split(/\s+/).slice(1);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [TS_NODE, ...words, ...args],
+      { cwd: ROOT, timeout: 30_000, maxBuffer: 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
 
 const dirs: string[] = [];
 function generate(seed: number) {
@@ -83,5 +113,48 @@ describe('generate-data', () => {
     }
     expect(clicks).toBeGreaterThan(100);
     expect(inGroup / clicks).toBeGreaterThan(0.8);
+  });
+});
+
+describe('npm run data:generate', () => {
+  it('data:generate lists what it wrote and sums it up in one line, and warns of objects it did not write', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cli-generate-'));
+    dirs.push(out);
+    const first = await runScript(['--users', '6', '--days', '2', '--out', out, '--quiet']);
+    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
+    const keys = rawKeys(out);
+    const lines = first.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(
+      `wrote ${keys.length + 2} files to ${out}: accounts.csv, ${keys[0]} .. ${keys[keys.length - 1]} ` +
+        `(${keys.length} hourly objects), summary.json`,
+    );
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { lines: number };
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^6 accounts; 2 days, 2026-02-27 to 2026-02-28; ${summary.lines.toLocaleString('en-US')} lines = `,
+      ),
+    );
+
+    // Without --quiet and without a terminal: the progress is one line, then the warning.
+    const second = await runScript(['--users', '6', '--days', '1', '--out', out]);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(
+      /^generate: \d+ files, [\d.]+ MB \(\d+\.\d s[^)]*\)\ndata:generate: warning: .*raw also holds \d+ objects this run did not write/,
+    );
+  }, 60_000);
+
+  it('data:generate takes --help as help, not as a value, and refuses what it does not know', () => {
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(() => parseGenerateArgs(['--help'])).toThrow(HelpShown);
+    } finally {
+      write.mockRestore();
+    }
+    expect(() => parseGenerateArgs(['--usres', '5'])).toThrow(
+      /unknown option '--usres' \(did you mean --users\?\)/,
+    );
+    expect(() => parseGenerateArgs(['--groups', '0'])).toThrow(/--groups must be an integer in \[1, /);
+    expect(parseGenerateArgs(['--out', 'x'])).toMatchObject({ users: 1000, days: 7, out: 'x', seed: 1 });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Runs `scripts/serve-local.ts` as a user would, issues the curl it prints (with fetch) and stops it;
+ * Runs `scripts/artist-recommender/serve-local.ts` as a user would, issues the curl it prints (with fetch) and stops it;
  * sends malformed requests as raw bytes (no client library tidies them up) and checks that each one
  * gets the JSON error shape and that the server keeps serving; checks that the directory holding the
  * cache's TLS private key is gone however the process ends.
@@ -125,7 +125,7 @@ function envWithTmp(dir: string): NodeJS.ProcessEnv {
   return { ...process.env, TMPDIR: dir };
 }
 
-const SERVE = [TS_NODE, '--transpile-only', 'scripts/serve-local.ts'];
+const SERVE = [TS_NODE, '--transpile-only', 'scripts/artist-recommender/serve-local.ts'];
 
 describe('npm run serve:local', () => {
   let server: Started | undefined;

@@ -5,8 +5,14 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { DESIGNS } from '../../../../lib/designs';
 import { apiCheckedMockClient } from '../../../support/aws-api-model/mock';
-import { parseTrainArgs, pipelineStackName, train, UsageError } from '../../../../scripts/artist-recommender/train';
+import {
+  parseTrainArgs,
+  pipelineStackName,
+  train,
+  UsageError,
+} from '../../../../scripts/artist-recommender/train';
 
 const cfnMock = apiCheckedMockClient(CloudFormationClient);
 const sfnMock = apiCheckedMockClient(SFNClient);
@@ -95,8 +101,9 @@ test('a stack without the output is named in the error', async () => {
 test('bad arguments name every bad flag', () => {
   expect(() => parseTrainArgs(['--profile', 'prod', '--design', 'x', '--poll-seconds', '0'])).toThrow(
     new UsageError(
-      '--profile must be one of sandbox, production, got "prod"; --design must be one of artist-recommender, ' +
-        'got "x"; --poll-seconds must be a number in (0, 3600], got "0"',
+      '--profile must be one of sandbox, production, got "prod"; ' +
+        `--design must be one of ${Object.keys(DESIGNS).join(', ')}, got "x"; ` +
+        '--poll-seconds must be a number in (0, 3600], got "0"',
     ),
   );
   expect(parseTrainArgs(['--region', 'eu-west-1', '--no-wait', '--poll-seconds', '2.5'])).toEqual({

@@ -4,7 +4,8 @@ import { bootstrapStatements, runStatements } from '../../../../lambda/platform/
 import { migrate, readMigrations } from '../../../../lambda/platform/db-migrate/migrate';
 import { startPostgres, type LocalPostgres } from '../../../support/postgres';
 
-const MIGRATIONS = readMigrations(join(__dirname, '..', '..', '..', '..', 'sql', 'artist-recommender', 'migrations'));
+/** A small schema of the platform's own: a keyed table, a rebuilt table and a sequence-keyed one. */
+const MIGRATIONS = readMigrations(join(__dirname, '..', 'fixtures', 'sql', 'migrations'));
 const USER = 'etl';
 let pg: LocalPostgres;
 
@@ -67,10 +68,10 @@ describe('database bootstrap', () => {
     const applied = await as(USER, 'boot_fresh', (c) => migrate(c, MIGRATIONS));
     expect(applied.current).toBe(MIGRATIONS.length);
     await as(USER, 'boot_fresh', async (c) => {
-      await c.query(`INSERT INTO accounts (user_id, city) VALUES ('u1', 'Lyon')`);
+      await c.query(`INSERT INTO records (record_id, label) VALUES ('r1', 'first')`);
       await c.query('CREATE TEMP TABLE staging (x int)');
-      await c.query('TRUNCATE feature_user_profile');
-      const owner = await c.query(`SELECT tableowner FROM pg_tables WHERE tablename = 'accounts'`);
+      await c.query('TRUNCATE record_totals');
+      const owner = await c.query(`SELECT tableowner FROM pg_tables WHERE tablename = 'records'`);
       expect(owner.rows[0].tableowner).toBe(USER);
     });
   });
@@ -85,11 +86,12 @@ describe('database bootstrap', () => {
     await as(USER, 'boot_upgrade', async (c) => {
       expect(await migrate(c, MIGRATIONS)).toEqual({ applied: [], current: MIGRATIONS.length });
       await c.query(
-        `INSERT INTO accounts (user_id) VALUES ('u1') ON CONFLICT (user_id) DO UPDATE SET city = 'x'`,
+        `INSERT INTO records (record_id) VALUES ('r1') ON CONFLICT (record_id) DO UPDATE SET label = 'x'`,
       );
-      await c.query('DELETE FROM accounts');
-      await c.query('TRUNCATE feature_user_interactions');
-      await c.query('INSERT INTO feature_runs (as_of, k, half_life_days) VALUES (now(), 10, 30)');
+      await c.query('DELETE FROM records');
+      await c.query('TRUNCATE record_totals');
+      await c.query(`INSERT INTO record_totals (label, records) VALUES ('x', 1)`);
+      await c.query('INSERT INTO runs (started_at) VALUES (now())');
     });
   });
 

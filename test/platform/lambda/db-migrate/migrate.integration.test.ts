@@ -6,8 +6,13 @@ import { handleMigrate } from '../../../../lambda/platform/db-migrate/handler';
 import { migrate, readMigrations } from '../../../../lambda/platform/db-migrate/migrate';
 import { startPostgres, type LocalPostgres } from '../../../support/postgres';
 
-const MIGRATIONS = join(__dirname, '..', '..', '..', '..', 'sql', 'artist-recommender', 'migrations');
+/** A small schema of the platform's own: the handler reads a design's SQL only where it is told. */
+const SQL_DIR = join(__dirname, '..', 'fixtures', 'sql');
+const MIGRATIONS = join(SQL_DIR, 'migrations');
 let pg: LocalPostgres;
+
+/** The handler's environment for a database, its SQL named as a bundled function's is. */
+const handlerEnv = (database: string) => ({ ...pg.env(database), SQL_DIR });
 
 beforeAll(async () => {
   pg = await startPostgres();
@@ -29,26 +34,35 @@ describe('migrations', () => {
     await pg.createDatabase('m1');
     const all = readMigrations(MIGRATIONS);
     expect(all.map((m) => m.version)).toEqual(all.map((_, i) => i + 1));
-    const first = await handleMigrate(pg.env('m1'));
+    expect(all.length).toBeGreaterThan(1);
+    const first = await handleMigrate(handlerEnv('m1'));
     expect(first).toEqual({ applied: all.map((m) => m.version), current: all.length });
-    const second = await handleMigrate(pg.env('m1'));
+    const second = await handleMigrate(handlerEnv('m1'));
     expect(second).toEqual({ applied: [], current: all.length });
     const tables = await withClient('m1', async (c) =>
       (await c.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map(
         (r) => r.tablename,
       ),
     );
-    expect(tables).toEqual(
-      expect.arrayContaining(['accounts', 'events', 'schema_migrations', 'feature_user_profile']),
-    );
+    expect(tables).toEqual(['record_totals', 'records', 'runs', 'schema_migrations']);
   });
 
   it('run concurrently without applying anything twice', async () => {
     await pg.createDatabase('m2');
-    const results = await Promise.all([handleMigrate(pg.env('m2')), handleMigrate(pg.env('m2'))]);
+    const results = await Promise.all([handleMigrate(handlerEnv('m2')), handleMigrate(handlerEnv('m2'))]);
     expect(results.flatMap((r) => r.applied).sort()).toEqual(
       readMigrations(MIGRATIONS).map((m) => m.version),
     );
+  });
+
+  it('are read only from SQL_DIR or the bundled folder, never guessed from the repository', async () => {
+    await pg.createDatabase('m4');
+    // WHEN the handler runs unbundled without SQL_DIR THEN it says where it looked, and applies nothing
+    await expect(handleMigrate(pg.env('m4'))).rejects.toThrow(
+      /^SQL_DIR is not set, and there is no SQL folder at /,
+    );
+    const recorded = await withClient('m4', (c) => c.query(`SELECT to_regclass('schema_migrations') AS t`));
+    expect(recorded.rows[0].t).toBeNull();
   });
 
   it('refuses an applied migration that changed, and rolls back a failing one', async () => {

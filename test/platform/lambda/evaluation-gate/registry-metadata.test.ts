@@ -1,9 +1,14 @@
 import { decide, type GatePolicy } from '../../../../lambda/platform/evaluation-gate/decide';
-import { metadataValue, registryMetadata } from '../../../../lambda/platform/evaluation-gate/registry-metadata';
+import {
+  metadataValue,
+  registryMetadata,
+} from '../../../../lambda/platform/evaluation-gate/registry-metadata';
 import { validateRequest } from '../../../support/aws-api-model';
 
 const POLICY: GatePolicy = {
   metric: 'ndcg_at_10',
+  direction: 'higher-is-better',
+  range: [0, 1],
   baselineMetric: 'popularity_ndcg_at_10',
   minImprovementOverChampion: 0.002,
   minImprovementOverBaseline: 0.02,
@@ -12,8 +17,8 @@ const POLICY: GatePolicy = {
 /** CreateModelPackage as the pipeline's Register state sends it, with the gate's metadata. */
 function registerRequest(metadata: Record<string, string>) {
   return {
-    ModelPackageGroupName: 'artist-recommender-models-1a2b3c4d',
-    ModelPackageDescription: 'Training job artist-recommender-0b4f',
+    ModelPackageGroupName: 'ranker-sbx-models-1a2b3c4d',
+    ModelPackageDescription: 'Training job ranker-sbx-0b4f',
     ModelApprovalStatus: 'Approved',
     InferenceSpecification: {
       Containers: [
@@ -44,9 +49,29 @@ describe('registry metadata of the gate', () => {
     ['invalid', { popularity_ndcg_at_10: 0.1 }, undefined],
   ])('%s: every value passes the registry model', (_case, candidate, champion) => {
     const result = decide(candidate, champion, POLICY);
-    const metadata = registryMetadata(result, 'artist-recommender-0b4f8c2e-1f0a-4d2b-9a51-3c3e1b7d9f00');
+    const metadata = registryMetadata(result, 'ranker-sbx-0b4f8c2e-1f0a-4d2b-9a51-3c3e1b7d9f00');
     expect(validateRequest('sagemaker', 'CreateModelPackage', registerRequest(metadata))).toEqual([]);
     expect(metadata.decision).toBe(result.decision);
+  });
+
+  test('records which metric the numbers are and which way is better, for a lower-is-better gate too', () => {
+    const logLoss: GatePolicy = {
+      metric: 'log_loss',
+      direction: 'lower-is-better',
+      range: [0, Math.LN2],
+      baselineMetric: 'baseline_log_loss',
+      minImprovementOverChampion: 0.0005,
+      minImprovementOverBaseline: 0.002,
+    };
+    for (const candidate of [
+      { log_loss: 0.44, baseline_log_loss: 0.47 },
+      { log_loss: 2, baseline_log_loss: 0.47 },
+    ]) {
+      const result = decide(candidate, { log_loss: 0.45 }, logLoss);
+      const metadata = registryMetadata(result, 'ctr-prod-0b4f8c2e-1f0a-4d2b-9a51-3c3e1b7d9f00');
+      expect(metadata).toMatchObject({ metric: 'log_loss', direction: 'lower-is-better' });
+      expect(validateRequest('sagemaker', 'CreateModelPackage', registerRequest(metadata))).toEqual([]);
+    }
   });
 
   test('keeps the words, drops the characters the registry refuses, and bounds the length', () => {

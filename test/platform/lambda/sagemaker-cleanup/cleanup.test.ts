@@ -23,8 +23,8 @@ const clients = {
   sagemaker: new SageMakerClient({ region: 'us-east-1' }),
   logs: new CloudWatchLogsClient({ region: 'us-east-1' }),
 };
-const PREFIX = 'artist-recommender';
-const GROUP = 'artist-recommender-models-1a2b3c4d';
+const PREFIX = 'feed-ranking';
+const GROUP = 'feed-ranking-models-1a2b3c4d';
 const created = new Date('2026-11-30T00:00:00Z');
 const packageArn = (n: number) => `arn:aws:sagemaker:us-east-1:123456789012:model-package/${GROUP}/${n}`;
 
@@ -51,7 +51,7 @@ function givenAccount() {
         { ModelPackageArn: packageArn(3), ModelPackageStatus: 'Completed', CreationTime: created },
       ],
     });
-  const names = [`${PREFIX}-0b4f`, `${PREFIX}-9c1e`, 'artist-recommender2-77aa', 'ad-click-prediction-0b4f'];
+  const names = [`${PREFIX}-0b4f`, `${PREFIX}-9c1e`, 'feed-ranking2-77aa', 'fraud-detection-0b4f'];
   sagemakerMock.on(ListModelsCommand).resolves({
     Models: names.map((ModelName) => ({
       ModelName,
@@ -124,7 +124,7 @@ describe('cleanup of what training runs created outside CloudFormation', () => {
   test('something already gone counts as deleted; an account without training logs is fine', async () => {
     givenAccount();
     sagemakerMock.on(DeleteModelCommand).rejects(
-      Object.assign(new Error('Could not find model "artist-recommender-0b4f".'), {
+      Object.assign(new Error('Could not find model "feed-ranking-0b4f".'), {
         name: 'ValidationException',
       }),
     );

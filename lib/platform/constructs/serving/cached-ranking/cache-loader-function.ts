@@ -4,15 +4,17 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { BundledFunction } from '../../compute/bundled-function';
-import type { RecommendationCache } from './ranking-cache';
+import type { RankingCache } from './ranking-cache';
 
 export interface CacheLoaderFunctionProps {
+  /** The design's loader: a folder under `lambda/` whose `handler.ts` exports `handler`. */
+  readonly handlerFolder: string;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
-  readonly cache: RecommendationCache;
+  readonly cache: RankingCache;
   /**
    * Items scoring below this are not served; a user left with none is not stored, so serving treats
-   * them as unknown. The same value the recommendation function gets.
+   * them as unknown. The same value the serving function gets.
    */
   readonly scoreThreshold: number;
   /** @default - one week */
@@ -22,9 +24,8 @@ export interface CacheLoaderFunctionProps {
 }
 
 /**
- * The function that loads a training run's batch recommendations into the cache
- * (`lambda/cache-loader/`): it streams them from S3, writes a new version, then swaps the pointer.
- * Grant it read access to the objects it loads.
+ * The function that loads a training run's precomputed lists into the cache: it streams them from
+ * S3, writes a new version, then swaps the pointer. Grant it read access to the objects it loads.
  */
 export class CacheLoaderFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
@@ -32,8 +33,8 @@ export class CacheLoaderFunction extends Construct {
   constructor(scope: Construct, id: string, props: CacheLoaderFunctionProps) {
     super(scope, id);
     const loader = new BundledFunction(this, 'Loader', {
-      handlerFolder: 'artist-recommender/cache-loader',
-      description: 'Loads batch recommendations into the cache and swaps the version pointer',
+      handlerFolder: props.handlerFolder,
+      description: 'Loads precomputed lists into the cache and swaps the version pointer',
       network: { vpc: props.vpc, subnets: props.subnets },
       // Streams, so memory buys CPU for JSON parsing and TLS, not room for the file.
       memorySizeMb: 1024,
@@ -42,7 +43,6 @@ export class CacheLoaderFunction extends Construct {
         CACHE_HOST: props.cache.endpointAddress,
         CACHE_PORT: props.cache.endpointPort,
         SCORE_THRESHOLD: String(props.scoreThreshold),
-        POWERTOOLS_SERVICE_NAME: 'cache-loader',
       },
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,

@@ -4,7 +4,7 @@ import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
-export interface RecommendationCacheProps {
+export interface RankingCacheProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   /**
@@ -39,7 +39,7 @@ const VALKEY_PORTS = ec2.Port.tcpRange(6379, 6380);
  * ElastiCache Serverless for Valkey: no nodes to size, TLS always on, cluster-mode protocol. It
  * holds precomputed recommendations; clients are admitted with `allowFrom` and nothing else.
  */
-export class RecommendationCache extends Construct implements ec2.IConnectable {
+export class RankingCache extends Construct implements ec2.IConnectable {
   public readonly cache: elasticache.CfnServerlessCache;
   public readonly connections: ec2.Connections;
   /** Host name of the primary endpoint. */
@@ -47,7 +47,7 @@ export class RecommendationCache extends Construct implements ec2.IConnectable {
   /** Port of the primary endpoint. */
   public readonly endpointPort: string;
 
-  constructor(scope: Construct, id: string, props: RecommendationCacheProps) {
+  constructor(scope: Construct, id: string, props: RankingCacheProps) {
     super(scope, id);
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,

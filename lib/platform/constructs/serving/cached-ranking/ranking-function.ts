@@ -6,26 +6,30 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { AbVariant } from '../../../config/design';
 import { BundledFunction } from '../../compute/bundled-function';
-import type { RecommendationCache } from './ranking-cache';
+import type { RankingCache } from './ranking-cache';
 
-/** The model endpoint the function asks on a cache miss. */
-export interface RecommendationModelEndpoint {
+/** The model endpoint a serving function calls, with its A/B variants. */
+export interface ScoringEndpointRef {
   readonly endpointName: string;
   readonly endpointArn: string;
   /** Production variants and their share of users. */
   readonly variants: readonly AbVariant[];
 }
 
-export interface RecommendationFunctionProps {
+export interface RankingFunctionProps {
+  /** The design's serving handler: a folder under `lambda/` whose `handler.ts` exports `handler`. */
+  readonly handlerFolder: string;
+  /** Says what the function serves, e.g. the route. */
+  readonly description: string;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
-  readonly cache: RecommendationCache;
+  readonly cache: RankingCache;
   /**
    * Endpoint asked on a miss.
-   * @default - none: a miss is answered from the popularity list, and every user is on the single
+   * @default - none: a miss is answered from the fallback list, and every user is on the single
    *   `champion` variant whose lists the batch loader writes
    */
-  readonly modelEndpoint?: RecommendationModelEndpoint;
+  readonly modelEndpoint?: ScoringEndpointRef;
   /** Items scoring below this cosine similarity are dropped, in [-1, 1]. */
   readonly scoreThreshold: number;
   /** Items the model is asked for, and the default `limit`'s ceiling. */
@@ -43,30 +47,30 @@ export interface RecommendationFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
-  /** @default 'recommendations' */
+  /** @default - the handler folder's name */
   readonly serviceName?: string;
   /** CloudWatch namespace of the function's metrics. */
   readonly metricsNamespace: string;
 }
 
 /**
- * The function behind `GET /v1/users/{userId}/recommendations` (`lambda/recommendations/`): reads the
- * cache, asks the model on a miss, and falls back to the popularity list.
+ * The serving function of cached ranking: reads the user's precomputed list from the cache, asks the
+ * model on a miss, and falls back to the design's fallback list (e.g. popularity).
  */
-export class RecommendationFunction extends Construct {
+export class RankingFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly metricsNamespace: string;
   public readonly serviceName: string;
 
-  constructor(scope: Construct, id: string, props: RecommendationFunctionProps) {
+  constructor(scope: Construct, id: string, props: RankingFunctionProps) {
     super(scope, id);
     this.metricsNamespace = props.metricsNamespace;
-    this.serviceName = props.serviceName ?? 'recommendations';
+    this.serviceName = props.serviceName ?? props.handlerFolder.split('/').pop()!;
     const endpoint = props.modelEndpoint;
     const variants = endpoint?.variants ?? [{ name: 'champion', weight: 1 }];
     const handler = new BundledFunction(this, 'Handler', {
-      handlerFolder: 'artist-recommender/recommendations',
-      description: 'Serves GET /v1/users/{userId}/recommendations',
+      handlerFolder: props.handlerFolder,
+      description: props.description,
       network: { vpc: props.vpc, subnets: props.subnets },
       memorySizeMb: props.memorySizeMb ?? 512,
       timeout: props.timeout,

@@ -6,12 +6,15 @@ import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { migrate, readMigrations } from '../../../../../lambda/platform/db-migrate/migrate';
-import { handleTransform, quarantineKeyFor } from '../../../../../lambda/artist-recommender/event-transform/handler';
+import {
+  handleTransform,
+  quarantineKeyFor,
+} from '../../../../../lambda/artist-recommender/event-transform/handler';
 import { DatabaseUnavailableError } from '../../../../../lambda/platform/shared-db/connection';
 import { startPostgres, type LocalPostgres } from '../../../../support/postgres';
+import { NOW, validEvent } from '../events/fixtures';
 
 const GOLDEN = join(__dirname, '..', '..', 'data', 'golden');
-const NOW = Date.parse('2026-03-01T12:00:00Z');
 const s3 = apiCheckedMockClient(S3Client);
 let pg: LocalPostgres;
 let db: Client;
@@ -67,7 +70,10 @@ beforeAll(async () => {
   const config = await pg.createDatabase('transform');
   db = new Client(config);
   await db.connect();
-  await migrate(db, readMigrations(join(__dirname, '..', '..', '..', '..', '..', 'sql', 'artist-recommender', 'migrations')));
+  await migrate(
+    db,
+    readMigrations(join(__dirname, '..', '..', '..', '..', '..', 'sql', 'artist-recommender', 'migrations')),
+  );
   env = { ...pg.env('transform'), MAX_LINE_BYTES: '600', QUARANTINE_PREFIX: 'quarantine/' };
 });
 
@@ -134,10 +140,9 @@ describe('event transform against PostgreSQL', () => {
   });
 
   it('dedupes across objects through the unique event_id', async () => {
-    const lines = [
-      '{"event_id":"e-1","user_id":"u-1","event_type":"click","item_type":"artist","item_id":"a-1","ts":"2026-02-28T10:00:00Z","request_id":"r-1","variant":"champion"}',
-      '{"event_id":"e-new","user_id":"u-1","event_type":"click","item_type":"artist","item_id":"a-1","ts":"2026-02-28T10:00:00Z","request_id":"r-1","variant":"champion"}',
-    ];
+    const lines = [validEvent(1, { event_id: 'e-1' }), validEvent(2, { event_id: 'e-new' })].map((event) =>
+      JSON.stringify(event),
+    );
     serve({ 'raw/b.gz': gzipSync(lines.join('\n') + '\n') });
     const result = await transform('raw/b.gz');
     expect(result).toMatchObject({ input: 2, clean: 2, duplicates: 0, quarantined: 0, loaded: 1 });
@@ -147,17 +152,7 @@ describe('event transform against PostgreSQL', () => {
 
   it('streams a larger object and loads every row', async () => {
     const lines = Array.from({ length: 20_000 }, (_, i) =>
-      JSON.stringify({
-        event_id: `big-${i}`,
-        user_id: `u-${i % 97}`,
-        event_type: 'play',
-        item_type: 'song',
-        item_id: `s-${i % 1000}`,
-        artist_ids: [`a-${i % 50}`],
-        ts: new Date(NOW - i * 1000).toISOString(),
-        request_id: `r-${i}`,
-        variant: 'champion',
-      }),
+      JSON.stringify(validEvent(i, { event_id: `big-${i}`, ts: new Date(NOW - i * 1000).toISOString() })),
     );
     serve({ 'raw/big.gz': gzipSync(lines.join('\n')) });
     const result = await transform('raw/big.gz');
@@ -166,11 +161,7 @@ describe('event transform against PostgreSQL', () => {
 
   it('rolls back a corrupt gzip object and says so', async () => {
     const before = await eventCount();
-    const good = gzipSync(
-      '{"event_id":"c-1","user_id":"u","event_type":"click","item_type":"artist","item_id":"a","ts":"2026-02-28T10:00:00Z","request_id":"r","variant":"v"}\n'.repeat(
-        50,
-      ),
-    );
+    const good = gzipSync(`${JSON.stringify(validEvent(1, { event_id: 'c-1' }))}\n`.repeat(50));
     serve({ 'raw/corrupt.gz': Buffer.concat([good.subarray(0, good.length - 12), Buffer.from('garbage!')]) });
     await expect(transform('raw/corrupt.gz')).rejects.toThrow(/incorrect|check|unexpected end|invalid/i);
     expect(await eventCount()).toBe(before);
@@ -232,7 +223,12 @@ describe('event transform against PostgreSQL', () => {
     const icu = new Client(pg.config('transform_icu'));
     await icu.connect();
     try {
-      await migrate(icu, readMigrations(join(__dirname, '..', '..', '..', '..', '..', 'sql', 'artist-recommender', 'migrations')));
+      await migrate(
+        icu,
+        readMigrations(
+          join(__dirname, '..', '..', '..', '..', '..', 'sql', 'artist-recommender', 'migrations'),
+        ),
+      );
       expect(
         (await icu.query(`SELECT 'EVT-1' < 'evt-2' AND 'evt-1' < 'EVT-2' AS folded`)).rows[0].folded,
       ).toBe(true);

@@ -15,7 +15,7 @@ import { buildFeatures } from '../../../../../lambda/artist-recommender/features
 import { exportSnapshot } from '../../../../../lambda/artist-recommender/snapshot/export';
 import { handleSnapshot } from '../../../../../lambda/artist-recommender/snapshot/handler';
 import { generateData, type GenerateSummary } from '../../../../../scripts/artist-recommender/generate-data';
-import { loadAccountsCsv, rawKeys, transformDirectory } from '../../../../support/pipeline';
+import { loadAccountsCsv, rawKeys, transformDirectory } from '../../support/pipeline';
 import { startPostgres, type LocalPostgres } from '../../../../support/postgres';
 
 const SQL = join(__dirname, '..', '..', '..', '..', '..', 'sql', 'artist-recommender');

@@ -1,0 +1,13 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { addBlueprintStacks } from './lib/platform/blueprint';
+import { resolveAppConfig } from './lib/platform/config/app-config';
+import { DESIGNS } from './lib/designs';
+const ctx = JSON.parse(fs.readFileSync('/work/main/cdk.json', 'utf8')).context;
+const [design, profile] = process.argv.slice(2);
+const app = new App({ outdir: `/tmp/synthcheck/out-${design}-${profile}`, context: { ...ctx, 'aws:cdk:bundling-stacks': [] } });
+addBlueprintStacks(app, resolveAppConfig({ design, profile }, DESIGNS));
+const asm = app.synth();
+for (const s of asm.stacks) console.log(s.stackName, Object.keys(s.template.Resources ?? {}).length);
+for (const m of asm.stacks.flatMap((s) => s.messages)) if (m.level === 'error') console.log('ERROR', m.id, String(m.entry.data).slice(0, 300));

@@ -1,0 +1,123 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { SageMakerFeatureStoreRuntimeClient } from '@aws-sdk/client-sagemaker-featurestore-runtime';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ScoreRequest } from '../../../lib/designs/ad-click/contracts';
+import type { Degradation } from '../../platform/realtime/fallback';
+import { SCORING_METRICS } from '../../platform/realtime/function-contract';
+import { errorResponse, jsonResponse } from '../../platform/realtime/http';
+import { JsonEndpoint } from '../../platform/realtime/json-endpoint';
+import { OnlineRecordReader } from '../../platform/realtime/online-records';
+import { parseJsonBody } from '../../platform/realtime/request-body';
+import { readScoringConfig, type ScoringConfig } from './config';
+import { ClickModelClient } from './model-client';
+import { scoreAds } from './score';
+
+/**
+ * A request with 100 candidates of 64-character ids is about 20 KB; 64 KiB leaves room for
+ * whitespace and is refused before it is parsed above that.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** How the metrics library's warning about a flush with nothing stored begins. */
+export const EMPTY_FLUSH_WARNING = 'No application metrics to publish';
+
+const logger = new Logger();
+const tracer = new Tracer();
+/**
+ * Only degradations are counted, so most invocations store no metric, and the decorator's flush
+ * would warn about it on every one of them: that warning, and only that one, is not logged.
+ */
+const metrics = new Metrics({
+  logger: {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message: unknown, ...rest: unknown[]) => {
+      if (!String(message).startsWith(EMPTY_FLUSH_WARNING)) logger.warn(String(message), ...(rest as []));
+    },
+    error: (message: unknown, ...rest: unknown[]) => logger.error(String(message), ...(rest as [])),
+  },
+});
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * Builds the function's long-lived parts, once per container: the Feature Store and SageMaker
+ * runtime clients, and the decorated handler. Exported for tests and local runs.
+ */
+export function createHandler(config: ScoringConfig): Handler {
+  // A second attempt only where it can fit: the SDK retries a throttled or failed read inside the
+  // deadline, which still bounds the total. The model is asked once: the fallback answers a slow one.
+  const featureStore = tracer.captureAWSv3Client(new SageMakerFeatureStoreRuntimeClient({ maxAttempts: 2 }));
+  const runtime = tracer.captureAWSv3Client(new SageMakerRuntimeClient({ maxAttempts: 1 }));
+  const deps = {
+    records: new OnlineRecordReader(featureStore, config.featureTimeoutMs),
+    model: new ClickModelClient(new JsonEndpoint(runtime, config.endpointName, config.modelTimeoutMs)),
+    userFeatureGroup: config.userFeatureGroup,
+    segmentCtrFeatureGroup: config.segmentCtrFeatureGroup,
+    variants: config.variants,
+    globalPriorCtr: config.globalPriorCtr,
+    onDegradation: reportDegradation,
+    onUnusableRecords: (n: number) => metrics.addMetric(SCORING_METRICS.recordsUnusable, MetricUnit.Count, n),
+  };
+
+  class ScoreFunction {
+    @tracer.captureLambdaHandler({ captureResponse: false })
+    @logger.injectLambdaContext()
+    @metrics.logMetrics()
+    async handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+      const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+      try {
+        if (event.httpMethod !== undefined && event.httpMethod !== 'POST') {
+          count(SCORING_METRICS.badRequest);
+          return errorResponse(405, 'BadRequest', 'use POST', 'method', { Allow: 'POST' });
+        }
+        const body = parseJsonBody(event, ScoreRequest, MAX_BODY_BYTES);
+        if (!body.ok) {
+          count(SCORING_METRICS.badRequest);
+          return errorResponse(body.statusCode, 'BadRequest', body.message, body.field);
+        }
+        const { response, globalPriorCount } = await scoreAds(deps, body.value, requestId);
+        if (response.source === 'fallback') {
+          count(SCORING_METRICS.servedFromFallback);
+          if (globalPriorCount > 0) count(SCORING_METRICS.globalPriorCandidates, globalPriorCount);
+        }
+        return jsonResponse(200, response);
+      } catch (error) {
+        // Only a defect of this code reaches here: every dependency failure is a fallback.
+        logger.error('unexpected failure', { requestId, error: error as Error });
+        count(SCORING_METRICS.unexpectedError);
+        return errorResponse(500, 'InternalError', 'the request could not be scored', undefined);
+      }
+    }
+  }
+  const instance = new ScoreFunction();
+  return instance.handler.bind(instance);
+}
+
+function count(name: string, value = 1): void {
+  metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+const degradationMetric: Record<Degradation, string> = {
+  'records-timeout': SCORING_METRICS.recordsTimeout,
+  'records-error': SCORING_METRICS.recordsError,
+  'model-timeout': SCORING_METRICS.modelTimeout,
+  'model-error': SCORING_METRICS.modelError,
+  'model-answer-invalid': SCORING_METRICS.modelAnswerInvalid,
+};
+
+function reportDegradation(kind: Degradation, error: unknown): void {
+  count(degradationMetric[kind]);
+  logger.warn(kind, { error: error as Error });
+}
+
+let deployed: Handler | undefined;
+
+/** The Lambda entry point. */
+export const handler: Handler = (event, context) => {
+  deployed ??= createHandler(readScoringConfig(process.env));
+  return deployed(event, context);
+};

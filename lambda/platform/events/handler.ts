@@ -141,8 +141,15 @@ interface RequestEvents {
   repeatedFields: Map<number, string>;
 }
 
+/** What the handling reads of a proxy request. */
+export interface EventsRequest {
+  body?: APIGatewayProxyEvent['body'];
+  isBase64Encoded?: boolean;
+  requestContext?: { requestId?: string };
+}
+
 function readEvents(
-  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  event: EventsRequest,
   config: IngestConfig,
   batch: ReturnType<typeof eventBatchSchema>,
   bodyKeys: ReadonlySet<string>,
@@ -219,12 +226,7 @@ export function createEventsHandler<S extends EventSchema>(
   const bodyKeys: ReadonlySet<string> = new Set(['events', ...contract.fields]);
   const idField = contract.idField;
 
-  return async (
-    event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'> & {
-      requestContext?: { requestId?: string };
-    },
-    context: IngestContext,
-  ): Promise<APIGatewayProxyResult> => {
+  return async (event: EventsRequest, context: IngestContext): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const deadlineAt = context.getRemainingTimeInMillis
       ? Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS

@@ -1,5 +1,5 @@
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { callWithin } from './deadline-call';
+import { withDeadline } from '../shared/deadline';
 
 /** The endpoint answered, but not with JSON. */
 export class EndpointAnswerError extends Error {
@@ -40,7 +40,7 @@ export class JsonEndpoint {
       options.inferenceId !== undefined && INFERENCE_ID_PATTERN.test(options.inferenceId)
         ? options.inferenceId
         : undefined;
-    const response = await callWithin('model endpoint', this.timeoutMs, (abortSignal) =>
+    const response = await withDeadline('model endpoint', this.timeoutMs, (abortSignal) =>
       this.client.send(
         new InvokeEndpointCommand({
           EndpointName: this.endpointName,

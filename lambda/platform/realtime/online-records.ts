@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sagemaker-featurestore-runtime';
 import type { z } from 'zod';
 import { featureTypes, type FeatureType } from '../../../lib/platform/constructs/data/feature-definitions';
-import { callWithin } from './deadline-call';
+import { withDeadline } from '../shared/deadline';
 
 /**
  * One BatchGetRecord takes at most 100 feature groups, each with at most 100 record identifiers
@@ -71,7 +71,7 @@ export class OnlineRecordReader {
     }
     if (identifiers.length === 0) return { records, unusable: 0 } as OnlineRecords<Q>;
 
-    const answer = await callWithin('feature store', this.timeoutMs, (abortSignal) =>
+    const answer = await withDeadline('feature store', this.timeoutMs, (abortSignal) =>
       this.client.send(new BatchGetRecordCommand({ Identifiers: identifiers }), { abortSignal }),
     );
     let unusable = (answer.Errors ?? []).length;

@@ -8,7 +8,9 @@ export class DeadlineExceededError extends Error {
 
 /**
  * Runs `call` with an abort signal that fires after `ms`, and settles by then even if the callee
- * ignores the signal: every network await ends by its deadline.
+ * ignores the signal: every network await ends by its deadline. A deadline always fails with the
+ * DeadlineExceededError, even when the callee rejects at once on the abort (the SDK's HTTP handler
+ * does): the race is lost to the deadline before the signal fires.
  */
 export async function withDeadline<T>(
   what: string,
@@ -20,8 +22,8 @@ export async function withDeadline<T>(
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const error = new DeadlineExceededError(what, ms);
-      controller.abort(error);
       reject(error);
+      controller.abort(error);
     }, ms);
   });
   try {

@@ -1,14 +1,18 @@
 import type { ProfileName } from '../../../lib/platform/config/profile';
 import { TemplateSet } from '../../../lib/platform/rules/core/templates';
-import { appUnderTest } from '../../infra/app-under-test';
+import { appUnderTest } from '../../app/app-under-test';
 
-const sets = new Map<ProfileName, TemplateSet>();
+const sets = new Map<string, TemplateSet>();
 
-/** Every template of the app as `cdk synth` writes it for a profile; synthesized once per test file. */
-export function appTemplateSet(profile: ProfileName): TemplateSet {
-  let set = sets.get(profile);
+/**
+ * Every template of a design's app as `cdk synth` writes it for a profile; synthesized once per
+ * test file and pair.
+ */
+export function appTemplateSet(design: string, profile: ProfileName): TemplateSet {
+  const key = `${design}/${profile}`;
+  let set = sets.get(key);
   if (!set) {
-    const assembly = appUnderTest(profile).app.synth();
+    const assembly = appUnderTest(design, profile).app.synth();
     set = new TemplateSet(
       assembly.stacks.map((s) => ({
         stackName: s.stackName,
@@ -16,7 +20,7 @@ export function appTemplateSet(profile: ProfileName): TemplateSet {
         template: s.template,
       })),
     );
-    sets.set(profile, set);
+    sets.set(key, set);
   }
   return set;
 }

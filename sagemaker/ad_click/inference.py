@@ -10,6 +10,8 @@ Artefact (model_dir):
                  their row offsets, model type, factors, calibration, model_version
   model.pt       plain tensors (loadable with weights_only=True): bias, linear, factors (FM only),
                  and keys.<column>: the sorted hash keys seen often enough in training to get a row
+A manifest of model_type "constant" ({"format", "model_type", "ctr", "model_version"}, no model.pt)
+is the model a fresh deployment serves before any training: `ctr` for every candidate.
 
 Request (application/json):
   {"user": {"user_id": "u1", "age_group": "25-34", "country": "US"},
@@ -172,12 +174,6 @@ class ClickModel:
             raise ValueError(f"{WEIGHTS}: linear table has {self.params['linear'].shape[0]} rows, "
                              f"the manifest's columns {expected}")
 
-    @classmethod
-    def load(cls, model_dir: str) -> "ClickModel":
-        with open(os.path.join(model_dir, MANIFEST), encoding="utf-8") as handle:
-            manifest = json.load(handle)
-        return cls(manifest, _load_tensors(os.path.join(model_dir, WEIGHTS)))
-
     def probabilities(self, rows: np.ndarray, batch: int = 65536) -> np.ndarray:
         """Calibrated click probabilities of encoded rows."""
         out = []
@@ -203,6 +199,24 @@ class ClickModel:
         return {"probabilities": [round(float(p), 8) for p in probabilities], "model_version": self.model_version}
 
 
+class ConstantModel:
+    """One probability for every candidate: the bootstrap model, before any training run."""
+
+    def __init__(self, manifest: dict):
+        if manifest.get("format") != FORMAT:
+            raise ValueError(f"{MANIFEST}: format {manifest.get('format')!r}, expected {FORMAT!r}")
+        ctr = manifest.get("ctr")
+        if isinstance(ctr, bool) or not isinstance(ctr, (int, float)) or not 0 < ctr < 1:
+            raise ValueError(f"{MANIFEST}: ctr {ctr!r} of a constant model must be a number between 0 and 1")
+        self.ctr = float(ctr)
+        self.model_version = manifest["model_version"]
+        # Written by training code, the groups name the fields to check; without them, the shape is checked.
+        self.request_groups = manifest.get("request_groups")
+
+    def score(self, request: dict) -> dict:
+        return {"probabilities": [self.ctr] * len(request["candidates"]), "model_version": self.model_version}
+
+
 # --- request parsing -------------------------------------------------------------------------
 def _value(obj: dict, where: str, field: str) -> str:
     if field not in obj:
@@ -225,14 +239,16 @@ def _object(payload: dict, where: str) -> dict:
     return value
 
 
-def parse_request(payload, request_groups: dict) -> dict:
-    """Checks a decoded request against the model's request groups; every problem names its field."""
+def parse_request(payload, request_groups: dict | None) -> dict:
+    """Checks a decoded request against the model's request groups; every problem names its field.
+    Without request groups (a constant model) every value present is checked, and none is required."""
     if not isinstance(payload, dict):
         raise RequestError("the request must be a JSON object with 'user', 'context' and 'candidates'")
     parsed = {}
     for group in ("user", "context"):
         obj = _object(payload, group)
-        parsed[group] = {field: _value(obj, group, field) for field in request_groups[group]}
+        names = request_groups[group] if request_groups else list(obj)
+        parsed[group] = {field: _value(obj, group, field) for field in names}
     candidates = payload.get("candidates")
     if not isinstance(candidates, list):
         raise RequestError("'candidates' is required (a list of 1 to 100 objects)"
@@ -244,13 +260,18 @@ def parse_request(payload, request_groups: dict) -> dict:
         where = f"candidates[{i}]"
         if not isinstance(candidate, dict):
             raise RequestError(f"'{where}' must be an object, got {type(candidate).__name__}")
-        parsed["candidates"].append({field: _value(candidate, where, field) for field in request_groups["candidate"]})
+        names = request_groups["candidate"] if request_groups else list(candidate)
+        parsed["candidates"].append({field: _value(candidate, where, field) for field in names})
     return parsed
 
 
 # --- SageMaker inference toolkit handler functions -------------------------------------------
-def model_fn(model_dir: str) -> ClickModel:
-    return ClickModel.load(model_dir)
+def model_fn(model_dir: str):
+    with open(os.path.join(model_dir, MANIFEST), encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    if manifest.get("model_type") == "constant":
+        return ConstantModel(manifest)
+    return ClickModel(manifest, _load_tensors(os.path.join(model_dir, WEIGHTS)))
 
 
 def input_fn(request_body, request_content_type: str):
@@ -275,7 +296,7 @@ def _reject_constant(name: str):
     raise RequestError(f"request body is not valid JSON: {name} is not a JSON value")
 
 
-def predict_fn(input_data, model: ClickModel) -> dict:
+def predict_fn(input_data, model) -> dict:
     # Parsed here rather than in input_fn: the request groups come from the loaded model.
     return model.score(parse_request(input_data, model.request_groups))
 

@@ -95,7 +95,7 @@ def make_handler(module, model):
 def load_model_dir(model_dir: str):
     """load_handler with every way an artefact can be unusable reported as one CliError."""
     need_dir(model_dir, "--model-dir")
-    for name in (os.path.join("code", "inference.py"), "manifest.json", "model.pt"):
+    for name in (os.path.join("code", "inference.py"), "manifest.json"):  # a constant model has no model.pt
         if not os.path.isfile(os.path.join(model_dir, name)):
             raise CliError(f"--model-dir {model_dir}: no {name} (expected an unpacked model.tar.gz, e.g. "
                            "WORK/model of `python -m ad_click.local_train`)")

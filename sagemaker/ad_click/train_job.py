@@ -42,8 +42,9 @@ def build_parser(prog: str | None = PROG) -> Parser:
     hp.add_argument("--model-type", "--model_type", choices=MODEL_TYPES, default=d.model_type,
                     help="fm: factorization machine; lr: logistic regression with hashed crosses")
     hp.add_argument("--factors", type=int, default=d.factors, help="factor dimensions of the fm")
-    hp.add_argument("--crosses", default=d.crosses,
-                    help="cross columns: 'none', 'all' or 'field*field,...'; '' = fm: none, lr: all")
+    hp.add_argument("--crosses", default=None,
+                    help="cross columns: 'none', 'all' or 'field*field,...' (default: the model type's, fm: none, "
+                         "lr: all)")
     hp.add_argument("--min-count", "--min_count", type=int, default=d.min_count,
                     help="occurrences in training a value (or cross) needs for a row of its own")
     hp.add_argument("--epochs", type=int, default=d.epochs, help="most passes over the training rows")
@@ -73,7 +74,7 @@ def build_parser(prog: str | None = PROG) -> Parser:
 
 def params_from_args(args) -> ModelParams:
     return ModelParams(
-        model_type=args.model_type, factors=args.factors, crosses=args.crosses, min_count=args.min_count,
+        model_type=args.model_type, factors=args.factors, crosses=args.crosses or "", min_count=args.min_count,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, optimizer=args.optimizer,
         l2_linear=args.l2_linear, l2_factors=args.l2_factors, init_sd=args.init_sd, patience=args.patience,
         inner_fraction=args.inner_fraction, calibration=args.calibration, seed=args.seed,

@@ -47,12 +47,15 @@ describe.each(DESIGNS_AND_PROFILES)('cdk-nag AwsSolutions over the whole %s app 
   });
 });
 
-test.each(DESIGN_IDS)('the AwsSolutions pack is attached to the %s app: a non-compliant resource fails synth', (design) => {
-  // GIVEN the app as bin/app.ts builds it, plus a queue without TLS enforcement or a DLQ in the
-  // design's last stack
-  const app = newApp({ design, profile: 'sandbox' });
-  const stacks = addBlueprintStacks(app, resolveAppConfig({ design, profile: 'sandbox' }, DESIGNS));
-  new sqs.Queue(stacks[stacks.length - 1], 'NonCompliantQueue');
-  // WHEN it synthesizes THEN cdk-nag names the rule
-  expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
-});
+test.each(DESIGN_IDS)(
+  'the AwsSolutions pack is attached to the %s app: a non-compliant resource fails synth',
+  (design) => {
+    // GIVEN the app as bin/app.ts builds it, plus a queue without TLS enforcement or a DLQ in the
+    // design's last stack
+    const app = newApp({ design, profile: 'sandbox' });
+    const stacks = addBlueprintStacks(app, resolveAppConfig({ design, profile: 'sandbox' }, DESIGNS));
+    new sqs.Queue(stacks[stacks.length - 1], 'NonCompliantQueue');
+    // WHEN it synthesizes THEN cdk-nag names the rule
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+  },
+);

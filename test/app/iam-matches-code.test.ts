@@ -38,7 +38,7 @@ describe.each(DESIGNS_AND_PROFILES)('IAM matches the code of %s (%s)', (design, 
   if (!set) return;
   const functions = bundledFunctions(set);
 
-  test('every function bundled from lambda/ records its handler folder: the platform\'s or the design\'s, and it exists', () => {
+  test("every function bundled from lambda/ records its handler folder: the platform's or the design's, and it exists", () => {
     // GIVEN every function esbuild bundles in the app's construct tree
     const bundled = appUnderTest(design, profile)
       .app.node.findAll()

@@ -2,7 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { gateEnvironment } from '../../lambda/platform/evaluation-gate/policy';
-import { appUnderTest } from './app-under-test';
+import { appUnderTest, DESIGNS_AND_PROFILES } from '../app/app-under-test';
+import { builtForCollection } from '../app/collect';
 
 interface State {
   Type: string;
@@ -64,10 +65,15 @@ function happyPath(def: ReturnType<typeof definition>, choose: Record<string, st
   return path;
 }
 
-describe.each(['sandbox', 'production'] as const)(
-  'PipelineStack (%s): the training state machine',
-  (profile) => {
-    const { pipeline, config } = appUnderTest(profile);
+describe.each(DESIGNS_AND_PROFILES)(
+  'PipelineStack of %s (%s): the training state machine',
+  (design, profile) => {
+    const built = builtForCollection(() => {
+      const app = appUnderTest(design, profile);
+      return { pipeline: app.template('Pipeline'), config: app.config };
+    });
+    if (!built) return;
+    const { pipeline, config } = built;
     const def = definition(pipeline);
 
     test("trains, gates, registers, deploys, waits, runs the design's step, records the champion, in that order", () => {
@@ -305,74 +311,82 @@ describe.each(['sandbox', 'production'] as const)(
   },
 );
 
-describe('PipelineStack: least privilege', () => {
-  const { pipeline, config } = appUnderTest('sandbox');
-
-  function statementsOf(rolePrefix: string): Array<{ Action: string | string[]; Resource: unknown }> {
-    const policies = pipeline.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] },
+describe.each(DESIGNS_AND_PROFILES.filter(([, profile]) => profile === 'sandbox').map(([design]) => design))(
+  'PipelineStack of %s: least privilege',
+  (design) => {
+    const built = builtForCollection(() => {
+      const app = appUnderTest(design, 'sandbox');
+      return { pipeline: app.template('Pipeline'), config: app.config };
     });
-    return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
-  }
+    if (!built) return;
+    const { pipeline, config } = built;
 
-  test('training jobs pull images from the DLC account of the region, not their own', () => {
-    const ecr = statementsOf('TrainingTrainingRole').find((s) =>
-      String(s.Action).includes('ecr:BatchGetImage'),
-    );
-    expect(JSON.stringify(ecr?.Resource)).toMatch(/DlcRegistryAccounts/);
-    expect(JSON.stringify(ecr?.Resource)).toMatch(/repository\/pytorch-training/);
-    expect(JSON.stringify(ecr?.Resource)).not.toMatch(/AWS::AccountId/);
-  });
+    function statementsOf(rolePrefix: string): Array<{ Action: string | string[]; Resource: unknown }> {
+      const policies = pipeline.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] },
+      });
+      return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    }
 
-  test('training jobs read the training prefix and write only models and checkpoints', () => {
-    const s3Writes = statementsOf('TrainingTrainingRole').filter((s) =>
-      [s.Action].flat().includes('s3:PutObject'),
-    );
-    // Object ARNs are joins of the bucket ARN and a key pattern; the bare bucket ARN is for listing.
-    const objects = s3Writes
-      .flatMap((s) => [s.Resource].flat())
-      .map((r) => JSON.stringify(r))
-      .filter((r) => r.includes('Fn::Join'));
-    expect(objects.map((r) => r.match(/"\/([a-z-]+)\/\*"/)?.[1]).sort()).toEqual(['checkpoints', 'models']);
-  });
-
-  test('the state machine creates only the jobs, models and configs it names', () => {
-    const create = statementsOf('TrainingStateMachineRole').find((s) =>
-      [s.Action].flat().includes('sagemaker:CreateTrainingJob'),
-    );
-    expect(JSON.stringify(create?.Resource)).toContain(`training-job/${config.runNamePrefix}-*`);
-  });
-
-  test('the state machine may read the rollback alarms, as deployment guardrails require', () => {
-    const { pipeline: production } = appUnderTest('production');
-    const statements = Object.values(production.findResources('AWS::IAM::Policy')).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement,
-    );
-    const describe = statements.find((s) => [s.Action].flat().includes('cloudwatch:DescribeAlarms'));
-    expect(describe).toBeDefined();
-    expect(JSON.stringify(describe.Resource)).not.toBe('"*"');
-  });
-
-  test('the sandbox registry goes with the stack, after a cleanup deletes its package versions', () => {
-    const groups = pipeline.findResources('AWS::SageMaker::ModelPackageGroup');
-    const [[groupId, group]] = Object.entries(groups);
-    expect(group.DeletionPolicy).toBe('Delete');
-    const [cleanup] = Object.values(pipeline.findResources('Custom::SageMakerRunCleanup'));
-    expect(cleanup.Properties).toMatchObject({
-      NamePrefix: config.runNamePrefix,
-      ModelPackageGroupName: group.Properties.ModelPackageGroupName,
-      TrainingLogStreams: 'true',
+    test('training jobs pull images from the DLC account of the region, not their own', () => {
+      const ecr = statementsOf('TrainingTrainingRole').find((s) =>
+        String(s.Action).includes('ecr:BatchGetImage'),
+      );
+      expect(JSON.stringify(ecr?.Resource)).toMatch(/DlcRegistryAccounts/);
+      expect(JSON.stringify(ecr?.Resource)).toMatch(/repository\/pytorch-training/);
+      expect(JSON.stringify(ecr?.Resource)).not.toMatch(/AWS::AccountId/);
     });
-    // Created after the group, so deleted before it: SageMaker refuses to delete a group that holds packages.
-    expect(cleanup.DependsOn).toEqual(expect.arrayContaining([groupId]));
-  });
 
-  test('the production registry is kept on destroy under a name a redeploy cannot collide with', () => {
-    const { pipeline: production } = appUnderTest('production');
-    const [group] = Object.values(production.findResources('AWS::SageMaker::ModelPackageGroup'));
-    expect(group.DeletionPolicy).toBe('Retain');
-    // Unique per stack creation: a group retained by an earlier stack keeps its own name.
-    expect(JSON.stringify(group.Properties.ModelPackageGroupName)).toMatch(/AWS::StackId/);
-    production.resourceCountIs('Custom::SageMakerRunCleanup', 0);
-  });
-});
+    test('training jobs read the training prefix and write only models and checkpoints', () => {
+      const s3Writes = statementsOf('TrainingTrainingRole').filter((s) =>
+        [s.Action].flat().includes('s3:PutObject'),
+      );
+      // Object ARNs are joins of the bucket ARN and a key pattern; the bare bucket ARN is for listing.
+      const objects = s3Writes
+        .flatMap((s) => [s.Resource].flat())
+        .map((r) => JSON.stringify(r))
+        .filter((r) => r.includes('Fn::Join'));
+      expect(objects.map((r) => r.match(/"\/([a-z-]+)\/\*"/)?.[1]).sort()).toEqual(['checkpoints', 'models']);
+    });
+
+    test('the state machine creates only the jobs, models and configs it names', () => {
+      const create = statementsOf('TrainingStateMachineRole').find((s) =>
+        [s.Action].flat().includes('sagemaker:CreateTrainingJob'),
+      );
+      expect(JSON.stringify(create?.Resource)).toContain(`training-job/${config.runNamePrefix}-*`);
+    });
+
+    test('the state machine may read the rollback alarms, as deployment guardrails require', () => {
+      const production = appUnderTest(design, 'production').template('Pipeline');
+      const statements = Object.values(production.findResources('AWS::IAM::Policy')).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement,
+      );
+      const describe = statements.find((s) => [s.Action].flat().includes('cloudwatch:DescribeAlarms'));
+      expect(describe).toBeDefined();
+      expect(JSON.stringify(describe.Resource)).not.toBe('"*"');
+    });
+
+    test('the sandbox registry goes with the stack, after a cleanup deletes its package versions', () => {
+      const groups = pipeline.findResources('AWS::SageMaker::ModelPackageGroup');
+      const [[groupId, group]] = Object.entries(groups);
+      expect(group.DeletionPolicy).toBe('Delete');
+      const [cleanup] = Object.values(pipeline.findResources('Custom::SageMakerRunCleanup'));
+      expect(cleanup.Properties).toMatchObject({
+        NamePrefix: config.runNamePrefix,
+        ModelPackageGroupName: group.Properties.ModelPackageGroupName,
+        TrainingLogStreams: 'true',
+      });
+      // Created after the group, so deleted before it: SageMaker refuses to delete a group that holds packages.
+      expect(cleanup.DependsOn).toEqual(expect.arrayContaining([groupId]));
+    });
+
+    test('the production registry is kept on destroy under a name a redeploy cannot collide with', () => {
+      const production = appUnderTest(design, 'production').template('Pipeline');
+      const [group] = Object.values(production.findResources('AWS::SageMaker::ModelPackageGroup'));
+      expect(group.DeletionPolicy).toBe('Retain');
+      // Unique per stack creation: a group retained by an earlier stack keeps its own name.
+      expect(JSON.stringify(group.Properties.ModelPackageGroupName)).toMatch(/AWS::StackId/);
+      production.resourceCountIs('Custom::SageMakerRunCleanup', 0);
+    });
+  },
+);

@@ -5,7 +5,7 @@
  *
  * Validation reports the first problem only, in the order the schema lists its fields, as
  * `{ reason, field, message }`: a stable machine-readable reason, the path of the field
- * (`song_ids[3]`), and a sentence that starts with that path. Unknown extra fields are ignored
+ * (`tags[3]`), and a sentence that starts with that path. Unknown extra fields are ignored
  * (clients may be newer than the pipeline) and left out of the event that is stored.
  */
 import { z } from 'zod';

@@ -1,5 +1,4 @@
 import type { App, Stack } from 'aws-cdk-lib';
-import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { AppConfig } from '../../platform/config/app-config';
 import { CachedRanking } from '../../platform/constructs/serving/cached-ranking/cached-ranking';
@@ -9,22 +8,13 @@ import { NetworkStack } from '../../platform/stacks/network-stack';
 import { PipelineStack } from '../../platform/stacks/pipeline-stack';
 import { ServingStack, metricsNamespace } from '../../platform/stacks/serving-stack';
 import { stackNaming } from '../../platform/stacks/naming';
-import { MAX_EVENTS_PER_REQUEST } from '../../../lambda/artist-recommender/events/limits';
+import { featureDefinitions } from '../../platform/constructs/data/feature-definitions';
+import { EVENTS_REQUEST_MODEL } from './contracts/events-api';
+import { USER_FEATURE_GROUP } from './contracts/features';
 import type { ArtistRecommenderDesign } from './design';
 import { loadBootstrapCache } from './bootstrap-cache-load';
 import { loadCacheAfterPromotion } from './cache-load';
 import { EtlStack } from './etl-stack';
-
-/** The user features the Feature Store keeps; the snapshot's `user_features.jsonl` has these fields. */
-export const USER_FEATURES = [
-  { name: 'user_id', type: 'String' },
-  { name: 'age_group', type: 'String' },
-  { name: 'location', type: 'String' },
-  { name: 'top_artists', type: 'String' },
-  { name: 'top_songs', type: 'String' },
-  { name: 'interaction_count', type: 'Integral' },
-  { name: 'event_time', type: 'String' },
-] as const;
 
 /**
  * The recommender's stacks, split by lifecycle: the platform's network, data, model endpoint and
@@ -51,9 +41,9 @@ export function addArtistRecommenderStacks(
       {
         id: 'UserFeatures',
         description: 'User features: age group, k-anonymous location, favourite artists and songs',
-        features: USER_FEATURES,
-        recordIdentifier: 'user_id',
-        eventTime: 'event_time',
+        features: featureDefinitions(USER_FEATURE_GROUP.schema),
+        recordIdentifier: USER_FEATURE_GROUP.recordIdentifier,
+        eventTime: USER_FEATURE_GROUP.eventTime,
       },
     ],
   });
@@ -72,14 +62,7 @@ export function addArtistRecommenderStacks(
     config,
     events: data.ingestion.deliveryStream,
     eventsHandler: 'artist-recommender/events',
-    eventsRequestModel: {
-      schema: apigateway.JsonSchemaVersion.DRAFT4,
-      type: apigateway.JsonSchemaType.OBJECT,
-      required: ['events'],
-      properties: {
-        events: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1, maxItems: MAX_EVENTS_PER_REQUEST },
-      },
-    },
+    eventsRequestModel: EVENTS_REQUEST_MODEL,
   });
   // The serving function's only AWS API call is the model endpoint's runtime API.
   network.network.addInterfaceEndpoint('SageMakerRuntime', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME);
@@ -119,4 +102,31 @@ export function addArtistRecommenderStacks(
   });
   loadBootstrapCache(pipeline, { ml, loader: ranking.loader.function, profile });
   return [network, data, etl, ml, serving, pipeline];
+}
+
+/** The recommender's stacks by layer, typed: for tests and tools that reach into one of them. */
+export interface ArtistRecommenderStacks {
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+  readonly etl: EtlStack;
+  readonly ml: MlStack;
+  readonly serving: ServingStack;
+  readonly pipeline: PipelineStack;
+}
+
+/** Picks the recommender's stacks out of an app's stacks by their class. */
+export function artistRecommenderStacks(stacks: readonly Stack[]): ArtistRecommenderStacks {
+  const one = <T extends Stack>(type: abstract new (...args: never[]) => T): T => {
+    const found = stacks.filter((stack): stack is T => stack instanceof type);
+    if (found.length !== 1) throw new Error(`expected one ${type.name}, found ${found.length}`);
+    return found[0];
+  };
+  return {
+    network: one(NetworkStack),
+    data: one(DataStack),
+    etl: one(EtlStack),
+    ml: one(MlStack),
+    serving: one(ServingStack),
+    pipeline: one(PipelineStack),
+  };
 }

@@ -85,3 +85,21 @@ def test_bad_bodies_and_headers(model, body, content_type, accept, status, fragm
 def test_bytes_body_and_parameters_in_content_type(model):
     body = json.dumps(request()).encode()
     assert ask(model, body, "application/json; charset=utf-8", "*/*") == ask(model, request())
+
+
+def test_constant_model_of_a_fresh_deployment_answers_its_rate_for_every_candidate(tmp_path):
+    # The bootstrap artefact the deployment writes before any training: a manifest and no model.pt.
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"format": "ad-click-ctr/1", "model_type": "constant", "ctr": 0.031, "model_version": "bootstrap"}))
+    model = inference.model_fn(str(tmp_path))
+    assert ask(model, request()) == {"probabilities": [0.031] * 5, "model_version": "bootstrap"}
+    # Without request groups it checks the shape and the values it is given.
+    with pytest.raises(inference.RequestError, match="'candidates' holds 101 items"):
+        ask(model, request(candidates=ADS + [ADS[0]]))
+    with pytest.raises(inference.RequestError, match="'context.hour_of_day' must be a string or an integer"):
+        ask(model, request(context=dict(CONTEXT, hour_of_day=1.5)))
+    for ctr in (0, 1.5, "0.03", None):
+        (tmp_path / "manifest.json").write_text(json.dumps(
+            {"format": "ad-click-ctr/1", "model_type": "constant", "ctr": ctr, "model_version": "bootstrap"}))
+        with pytest.raises(ValueError, match="must be a number between 0 and 1"):
+            inference.model_fn(str(tmp_path))

@@ -58,3 +58,24 @@ def test_a_folder_without_a_model_is_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == (f"ad-click:serve-local: --model-dir {tmp_path}: no code/inference.py (expected an "
                                    "unpacked model.tar.gz, e.g. WORK/model of `python -m ad_click.local_train`)")
+
+
+def test_serves_the_constant_model_of_a_fresh_deployment(tmp_path):
+    import shutil
+
+    from ad_click import inference
+
+    (tmp_path / "code").mkdir()
+    shutil.copyfile(inference.__file__, tmp_path / "code" / "inference.py")
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"format": "ad-click-ctr/1", "model_type": "constant", "ctr": 0.03, "model_version": "bootstrap"}))
+    proc = subprocess.Popen([sys.executable, "-m", "ad_click.local_server", "--model-dir", str(tmp_path), "--port", "0"],
+                            env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("listening on "), line + proc.stderr.read()
+        assert call(line.split()[-1], json.dumps(REQUEST)) == (200, {"probabilities": [0.03, 0.03],
+                                                                     "model_version": "bootstrap"})
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -5,11 +5,11 @@
 import { Stack, type CfnResource } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
-import { addBlueprintStacks, type BlueprintStacks } from '../../../lib/platform/blueprint';
+import { addBlueprintStacks } from '../../../lib/platform/blueprint';
 import { resolveAppConfig, type AppConfig } from '../../../lib/platform/config/app-config';
 import type { ProfileName } from '../../../lib/platform/config/profile';
 import { DESIGNS } from '../../../lib/designs';
-import { newApp } from '../../infra/app-under-test';
+import { newApp } from '../../app/app-under-test';
 import { CfnResolver, type CfnTemplate, type SynthesizedStack } from './cfn';
 import type { DeployedStateMachine } from './run';
 import type { AslDefinition } from './types';
@@ -17,31 +17,40 @@ import type { AslDefinition } from './types';
 export interface SynthesizedApp {
   readonly profile: ProfileName;
   readonly config: AppConfig;
-  readonly stacks: BlueprintStacks;
+  readonly stacks: readonly Stack[];
+  /** The app's one stack of this class, e.g. `app.stack(PipelineStack)`. */
+  stack<T extends Stack>(type: abstract new (...args: never[]) => T): T;
   readonly templates: readonly SynthesizedStack[];
   readonly resolver: CfnResolver;
 }
 
-const synthesized = new Map<ProfileName, SynthesizedApp>();
+const synthesized = new Map<string, SynthesizedApp>();
 
 /**
- * The app as `cdk synth` builds it for `profile` (the composition of `appUnderTest`), except that
- * asset bundling is skipped: bundling only changes asset hashes, never a state machine definition,
- * and skipping it saves seconds per synth.
+ * The app as `cdk synth -c design=... -c profile=...` builds it (the composition of
+ * `appUnderTest`), except that asset bundling is skipped: bundling only changes asset hashes, never
+ * a state machine definition, and skipping it saves seconds per synth.
+ * @param design a registered design id; the default design when omitted
  */
-export function synthesizeApp(profile: ProfileName): SynthesizedApp {
-  const cached = synthesized.get(profile);
+export function synthesizeApp(profile: ProfileName, design?: string): SynthesizedApp {
+  const key = `${design ?? ''}/${profile}`;
+  const cached = synthesized.get(key);
   if (cached) return cached;
   const app = newApp({ profile, 'aws:cdk:bundling-stacks': [] });
-  const config = resolveAppConfig({ profile }, DESIGNS);
+  const config = resolveAppConfig({ profile, design }, DESIGNS);
   const stacks = addBlueprintStacks(app, config);
   const assembly = app.synth();
   const templates = assembly.stacks.map((artifact) => ({
     stackName: artifact.stackName,
     template: artifact.template as CfnTemplate,
   }));
-  const result = { profile, config, stacks, templates, resolver: new CfnResolver(templates) };
-  synthesized.set(profile, result);
+  const stack = <T extends Stack>(type: abstract new (...args: never[]) => T): T => {
+    const found = stacks.filter((candidate): candidate is T => candidate instanceof type);
+    if (found.length !== 1) throw new Error(`${config.design.id} has ${found.length} stacks of class ${type.name}`);
+    return found[0];
+  };
+  const result = { profile, config, stacks, stack, templates, resolver: new CfnResolver(templates) };
+  synthesized.set(key, result);
   return result;
 }
 

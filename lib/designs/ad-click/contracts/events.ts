@@ -5,17 +5,24 @@
  * `requestId` and `adId`; the training labels come from that join. Bundled into the handler: no
  * aws-cdk-lib here.
  *
- * Identifiers (`eventId`, `userId`, `adId`, `advertiserId`, `requestId`) and `timestamp` follow the
- * platform's rules (`lambda/platform/events/fields.ts`): ids are opaque and kept exactly as sent,
+ * `eventId`, `requestId` and `timestamp` follow the platform's rules
+ * (`lambda/platform/events/fields.ts`): ids are opaque and kept exactly as sent,
  * timestamps are ISO-8601 with a zone, stored in UTC with millisecond precision and refused outside
  * the accepted window. `adCategory`, `placement` and `device` are slugs spelled as the scoring
  * request spells them (`SLUG_PATTERN`), so the events join the features the model is served with.
+ * `userId`, `adId` and `advertiserId` follow the scoring request's id rule (`ID_PATTERN`): an event
+ * about a user or an ad the scorer would refuse could never be joined with a scored request.
  * `type` must be one of the kinds, exactly. Unknown extra fields are ignored and not stored.
  */
 import { z } from 'zod';
 import { defineEventContract } from '../../../../lambda/platform/events/contract';
 import { Identifier, IsoTimestamp } from '../../../../lambda/platform/events/fields';
-import { SLUG_PATTERN } from './score-request';
+import { ID_PATTERN, SLUG_PATTERN } from './score-request';
+
+const scoredId = () =>
+  z
+    .string({ error: 'must be a string' })
+    .regex(ID_PATTERN, { error: 'must be 1 to 64 characters from A-Z a-z 0-9 _ . -, as the scoring request takes it' });
 
 const slug = () =>
   z
@@ -26,9 +33,9 @@ const slug = () =>
 export const ImpressionEvent = z.object({
   eventId: Identifier,
   type: z.literal('impression'),
-  userId: Identifier,
-  adId: Identifier,
-  advertiserId: Identifier,
+  userId: scoredId(),
+  adId: scoredId(),
+  advertiserId: scoredId(),
   adCategory: slug(),
   placement: slug(),
   device: slug(),
@@ -40,8 +47,8 @@ export const ImpressionEvent = z.object({
 export const ClickEvent = z.object({
   eventId: Identifier,
   type: z.literal('click'),
-  userId: Identifier,
-  adId: Identifier,
+  userId: scoredId(),
+  adId: scoredId(),
   requestId: Identifier,
   timestamp: IsoTimestamp,
 });

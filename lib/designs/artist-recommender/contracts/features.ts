@@ -11,10 +11,7 @@
  */
 import { z } from 'zod';
 
-/**
- * Event times as the ingest accepts them: ISO-8601 with a zone, which Date.parse must also read
- * (so 2026-02-30 is refused).
- */
+/** Event times as the ingest accepts them: ISO-8601 with a zone, which Date.parse must also read. */
 const ISO_8601_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const TIME_MESSAGE = 'must be an ISO-8601 timestamp with a zone';
 

@@ -7,7 +7,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { addBlueprintStacks, type BlueprintStacks } from '../../../../lib/platform/blueprint';
+import { addBlueprintStacks } from '../../../../lib/platform/blueprint';
+import {
+  artistRecommenderStacks,
+  type ArtistRecommenderStacks,
+} from '../../../../lib/designs/artist-recommender/stacks';
 import { resolveAppConfig, type AppConfig } from '../../../../lib/platform/config/app-config';
 import { DESIGNS } from '../../../../lib/designs';
 import { acknowledgeGrantWildcards, GRANT_HELPER_WILDCARDS } from '../../../../lib/platform/nag/acknowledge-grant-wildcards';
@@ -42,7 +46,7 @@ const TERMINAL = '^(SUCCEEDED|FAILED|TIMED_OUT|ABORTED)$';
 export interface SandboxIntegApp {
   readonly app: App;
   readonly config: AppConfig;
-  readonly stacks: BlueprintStacks;
+  readonly stacks: ArtistRecommenderStacks;
   /** Holds the driver function and the assertions; deployed last, destroyed first. */
   readonly integStack: Stack;
   readonly integ: IntegTest;
@@ -81,8 +85,8 @@ export function buildSandboxIntegApp(props: { outdir?: string } = {}): SandboxIn
       'aws:cdk:version-reporting': false,
     },
   });
-  const config = resolveAppConfig({ profile: 'sandbox' }, DESIGNS);
-  const stacks = addBlueprintStacks(app, config);
+  const config = resolveAppConfig({ profile: 'sandbox', design: 'artist-recommender' }, DESIGNS);
+  const stacks = artistRecommenderStacks(addBlueprintStacks(app, config));
   const prefix = `${metricsNamespace(config.design.id)}-${config.profile.name}`;
   const integStack = new Stack(app, `${prefix}-Integ`, {
     stackName: `${prefix}-integ`,
@@ -110,7 +114,7 @@ export function buildSandboxIntegApp(props: { outdir?: string } = {}): SandboxIn
   return { app, config, stacks, integStack, integ };
 }
 
-function createDriver(scope: Stack, stacks: BlueprintStacks): lambda.IFunction {
+function createDriver(scope: Stack, stacks: ArtistRecommenderStacks): lambda.IFunction {
   const fn = new nodejs.NodejsFunction(scope, 'Driver', {
     description: 'Integration test: signed API calls, generated accounts and events, delivery checks',
     entry: path.join(__dirname, 'driver', 'handler.ts'),
@@ -171,7 +175,7 @@ function driverAnswered(payload: Record<string, unknown>): ExpectedResult {
 function addAssertions(
   integ: IntegTest,
   stack: Stack,
-  stacks: BlueprintStacks,
+  stacks: ArtistRecommenderStacks,
   driver: lambda.IFunction,
 ): void {
   const { assertions } = integ;

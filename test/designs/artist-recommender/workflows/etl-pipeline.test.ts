@@ -24,6 +24,10 @@ import {
   type Responder,
   type SynthesizedApp,
 } from '../../../support/asl';
+import { artistRecommender } from '../../../../lib/designs/artist-recommender/design';
+import { EtlStack } from '../../../../lib/designs/artist-recommender/etl-stack';
+import { DataStack } from '../../../../lib/platform/stacks/data-stack';
+import { PipelineStack } from '../../../../lib/platform/stacks/pipeline-stack';
 
 const PROFILES: ProfileName[] = ['sandbox', 'production'];
 const DAY = '2025-03-14';
@@ -44,8 +48,9 @@ const setups = new Map<ProfileName, Setup>();
 
 beforeAll(() => {
   for (const profile of PROFILES) {
-    const app = synthesizeApp(profile);
-    const { data, etl } = app.stacks;
+    const app = synthesizeApp(profile, artistRecommender.id);
+    const data = app.stack(DataStack);
+    const etl = app.stack(EtlStack);
     setups.set(profile, {
       app,
       machine: deployedStateMachine(app, etl.pipeline.stateMachine),
@@ -165,7 +170,7 @@ function failureNotice(profile: ProfileName, error: string) {
 describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
   test('the app deploys no state machine besides the ETL and the training pipeline, both run by these tests', () => {
     const { app, machine } = setup(profile);
-    const training = deployedStateMachine(app, app.stacks.pipeline.pipeline.stateMachine);
+    const training = deployedStateMachine(app, app.stack(PipelineStack).pipeline.stateMachine);
     expect(
       deployedStateMachines(app)
         .map((deployed) => deployed.arn)
@@ -231,8 +236,8 @@ describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
     });
 
     test('THEN the features, snapshot and ingest steps get the planned dates and keys, and the day is published', () => {
-      const { app, artifactsBucket, topicArn } = setup(profile);
-      const { kAnonymity, favouritesHalfLifeDays } = app.config.design.data;
+      const { artifactsBucket, topicArn } = setup(profile);
+      const { kAnonymity, favouritesHalfLifeDays } = artistRecommender.data;
       expect(payloadsOf(result, 'Migrate')).toEqual([{}]);
       expect(payloadsOf(result, 'BuildFeatures')).toEqual([
         { asOf: '2025-03-15T00:00:00.000Z', k: kAnonymity, halfLifeDays: favouritesHalfLifeDays },

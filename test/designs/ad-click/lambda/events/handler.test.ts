@@ -152,9 +152,16 @@ describe('POST /v1/events of ad click prediction', () => {
     [
       'an empty advertiser id',
       { ...impression(1), advertiserId: '' },
-      'invalid_id',
+      'invalid_value',
       'advertiserId',
-      'advertiserId is empty',
+      expect.stringMatching(/^advertiserId must be 1 to 64 characters .*as the scoring request takes it$/),
+    ],
+    [
+      'a user id the scoring request would refuse',
+      { ...impression(1), userId: 'user 1' },
+      'invalid_value',
+      'userId',
+      expect.stringMatching(/^userId must be 1 to 64 characters/),
     ],
     [
       'a click without its request',

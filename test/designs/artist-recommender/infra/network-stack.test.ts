@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { appUnderTest } from './app-under-test';
+import { recommenderApp } from './app';
 
 describe('NetworkStack', () => {
-  const { network } = appUnderTest('sandbox');
+  const { network } = recommenderApp('sandbox');
 
   test('spans two AZs with isolated subnets only and no NAT gateway or internet gateway', () => {
     network.resourceCountIs('AWS::EC2::Subnet', 2);
@@ -64,7 +64,7 @@ describe('NetworkStack', () => {
 });
 
 describe('NetworkStack in production', () => {
-  const { network } = appUnderTest('production');
+  const { network } = recommenderApp('production');
 
   test('reaches Secrets Manager privately for the credential rotation function only', () => {
     network.hasResourceProperties('AWS::EC2::VPCEndpoint', {

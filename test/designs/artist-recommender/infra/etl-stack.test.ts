@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { appUnderTest } from './app-under-test';
+import { recommenderApp } from './app';
 
 interface State {
   Type: string;
@@ -30,7 +30,7 @@ function definition(template: Template): { StartAt: string; States: Record<strin
 }
 
 describe.each(['sandbox', 'production'] as const)('EtlStack (%s)', (profile) => {
-  const { etl, config } = appUnderTest(profile);
+  const { etl, config } = recommenderApp(profile);
   const def = definition(etl);
 
   test('plans the day, migrates, transforms in a distributed map, builds features, exports the snapshot, ingests features', () => {
@@ -178,7 +178,7 @@ describe('DataStack: events, accounts and features', () => {
   test.each(['sandbox', 'production'] as const)(
     'Firehose writes gzip JSON lines by hour, encrypted (%s)',
     (profile) => {
-      const { data, config } = appUnderTest(profile);
+      const { data, config } = recommenderApp(profile);
       data.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
         DeliveryStreamEncryptionConfigurationInput: {
           KeyType: 'CUSTOMER_MANAGED_CMK',
@@ -200,7 +200,7 @@ describe('DataStack: events, accounts and features', () => {
   );
 
   test('the sandbox database scales to zero and pauses, unprotected and without rotation', () => {
-    const { data } = appUnderTest('sandbox');
+    const { data } = recommenderApp('sandbox');
     data.hasResource('AWS::RDS::DBCluster', {
       Properties: Match.objectLike({
         Engine: 'aurora-postgresql',
@@ -217,7 +217,7 @@ describe('DataStack: events, accounts and features', () => {
   });
 
   test('the production database is multi-AZ, protected, snapshotted on deletion and rotates its credentials', () => {
-    const { data } = appUnderTest('production');
+    const { data } = recommenderApp('production');
     data.hasResource('AWS::RDS::DBCluster', {
       Properties: Match.objectLike({
         ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 16 },
@@ -233,7 +233,7 @@ describe('DataStack: events, accounts and features', () => {
   });
 
   test('the database admits nobody by itself and sits in isolated subnets', () => {
-    const { data } = appUnderTest('sandbox');
+    const { data } = recommenderApp('sandbox');
     data.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: 'Account database: admits only its clients',
       SecurityGroupIngress: Match.absent(),
@@ -244,7 +244,7 @@ describe('DataStack: events, accounts and features', () => {
   });
 
   test('the feature group keeps user features online and offline, encrypted with the data key', () => {
-    const { data } = appUnderTest('sandbox');
+    const { data } = recommenderApp('sandbox');
     data.hasResourceProperties('AWS::SageMaker::FeatureGroup', {
       RecordIdentifierFeatureName: 'user_id',
       EventTimeFeatureName: 'event_time',
@@ -259,5 +259,7 @@ describe('DataStack: events, accounts and features', () => {
     });
     const features = JSON.stringify(data.findResources('AWS::SageMaker::FeatureGroup'));
     expect(features).not.toMatch(/date_of_birth|dob|city/);
+    // AND the stack outputs its generated name for the scripts and operators that read it
+    data.hasOutput('UserFeaturesGroupName', { Value: { Ref: Match.stringLikeRegexp('^UserFeatures') } });
   });
 });

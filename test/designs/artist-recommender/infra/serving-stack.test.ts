@@ -1,14 +1,15 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import { PrivateNetwork } from '../../lib/platform/constructs/network/private-network';
-import { ServingStack } from '../../lib/platform/stacks/serving-stack';
-import { resolveAppConfig } from '../../lib/platform/config/app-config';
-import { DESIGNS } from '../../lib/designs';
-import { appUnderTest, newApp } from './app-under-test';
+import { resolveAppConfig } from '../../../../lib/platform/config/app-config';
+import { PrivateNetwork } from '../../../../lib/platform/constructs/network/private-network';
+import { CachedRanking } from '../../../../lib/platform/constructs/serving/cached-ranking/cached-ranking';
+import { metricsNamespace } from '../../../../lib/platform/stacks/serving-stack';
+import { DESIGNS } from '../../../../lib/designs';
+import { artistRecommender } from '../../../../lib/designs/artist-recommender/design';
+import { newApp, recommenderApp } from './app';
 
-describe('ServingStack: the cache', () => {
-  const { serving } = appUnderTest('sandbox');
+describe('ServingStack: the ranking cache', () => {
+  const { serving } = recommenderApp('sandbox');
 
   test('is ElastiCache Serverless for Valkey in the isolated subnets', () => {
     serving.hasResourceProperties('AWS::ElastiCache::ServerlessCache', {
@@ -32,8 +33,8 @@ describe('ServingStack: the cache', () => {
   test('admits only the recommendation function and the cache loader, on the Valkey ports', () => {
     const ingress = Object.values(serving.findResources('AWS::EC2::SecurityGroupIngress'));
     expect(ingress.map((rule) => rule.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([
-      expect.stringMatching(/^CacheLoader\w*SecurityGroup/),
-      expect.stringMatching(/^RecommendationsHandlerSecurityGroup/),
+      expect.stringMatching(/^RankingLoaderSecurityGroup/),
+      expect.stringMatching(/^RankingServingHandlerSecurityGroup/),
     ]);
     for (const rule of ingress) {
       expect(rule.Properties).toMatchObject({ FromPort: 6379, ToPort: 6380, IpProtocol: 'tcp' });
@@ -48,8 +49,8 @@ describe('ServingStack: the cache', () => {
   });
 });
 
-describe('ServingStack: the recommendation function', () => {
-  const { serving, config } = appUnderTest('sandbox');
+describe('ServingStack: the recommendation function of the Ranking construct', () => {
+  const { serving, config } = recommenderApp('sandbox');
 
   test('runs the bundled handler on arm64 and a current Node runtime, traced, in the VPC', () => {
     serving.hasResourceProperties('AWS::Lambda::Function', {
@@ -69,13 +70,13 @@ describe('ServingStack: the recommendation function', () => {
       Description: 'Serves GET /v1/users/{userId}/recommendations',
       Environment: {
         Variables: Match.objectLike({
-          CACHE_HOST: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cache'), 'Endpoint.Address'] },
-          CACHE_PORT: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cache'), 'Endpoint.Port'] },
+          CACHE_HOST: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RankingCache'), 'Endpoint.Address'] },
+          CACHE_PORT: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RankingCache'), 'Endpoint.Port'] },
           CACHE_COMMAND_TIMEOUT_MS: String(config.capacity.cacheCommandTimeoutMs),
           // The sandbox's serverless endpoint serves one variant, so every user is on it.
           MODEL_ENDPOINT_NAME: Match.objectLike({ 'Fn::GetStackOutput': Match.anyValue() }),
-          MODEL_TOP_K: String(config.design.requirements.topK),
-          SCORE_THRESHOLD: String(config.design.requirements.scoreThreshold),
+          MODEL_TOP_K: String(config.design.ranking.topK),
+          SCORE_THRESHOLD: String(config.design.ranking.scoreThreshold),
           AB_VARIANTS: JSON.stringify([{ name: 'champion', weight: 1 }]),
           POWERTOOLS_METRICS_NAMESPACE: 'ArtistRecommender',
           NODE_OPTIONS: '--enable-source-maps',
@@ -86,7 +87,7 @@ describe('ServingStack: the recommendation function', () => {
 
   test('may call nothing but the model endpoint and X-Ray', () => {
     const policies = serving.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^RecommendationsHandlerFunctionServiceRole') }] },
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^RankingServingHandlerFunctionServiceRole') }] },
     });
     const statements = Object.values(policies).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
@@ -102,20 +103,27 @@ describe('ServingStack: the recommendation function', () => {
   });
 
   test('may invoke exactly the given model endpoint and learns its variants', () => {
-    // GIVEN a serving stack wired to an endpoint
+    // GIVEN the recommender's cached ranking wired to an endpoint with the design's two variants
     const app = newApp();
     const networkStack = new Stack(app, 'Net');
     const network = new PrivateNetwork(networkStack, 'Network', { maxAzs: 2 });
-    const config = resolveAppConfig({}, DESIGNS);
-    const stack = new ServingStack(app, 'Serving', {
-      config,
+    const config = resolveAppConfig({ design: artistRecommender.id }, DESIGNS);
+    const stack = new Stack(app, 'Serving');
+    new CachedRanking(stack, 'Ranking', {
+      servingHandler: 'artist-recommender/recommendations',
+      loaderHandler: 'artist-recommender/cache-loader',
+      description: 'Serves GET /v1/users/{userId}/recommendations',
+      topK: artistRecommender.ranking.topK,
+      scoreThreshold: artistRecommender.ranking.scoreThreshold,
       network,
-      events: firehose.DeliveryStream.fromDeliveryStreamName(networkStack, 'Events', 'events'),
+      profile: config.profile,
+      capacity: config.capacity,
       modelEndpoint: {
         endpointName: 'recommender',
         endpointArn: 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/recommender',
-        variants: config.design.abVariants,
+        variants: artistRecommender.abVariants,
       },
+      metricsNamespace: metricsNamespace(artistRecommender.id),
     });
     // THEN
     const template = Template.fromStack(stack);
@@ -145,7 +153,7 @@ describe('ServingStack: the recommendation function', () => {
 });
 
 describe('ServingStack: the API', () => {
-  const { serving, config } = appUnderTest('sandbox');
+  const { serving, config } = recommenderApp('sandbox');
 
   test('routes GET /v1/users/{userId}/recommendations to the function with IAM auth and validation', () => {
     serving.hasResourceProperties('AWS::ApiGateway::Method', {
@@ -200,7 +208,7 @@ describe('ServingStack: the API', () => {
 
   test('leaves the account-wide logging role to the account stack, and deploys after it', () => {
     // GIVEN the app's stacks
-    const { stacks } = appUnderTest('sandbox');
+    const { stacks } = recommenderApp('sandbox');
     // THEN the serving stack neither sets nor deletes the account's API Gateway CloudWatch role
     serving.resourceCountIs('AWS::ApiGateway::Account', 0);
     expect(JSON.stringify(serving.findResources('AWS::IAM::Role'))).not.toContain(
@@ -233,48 +241,8 @@ describe('ServingStack: the API', () => {
   });
 });
 
-describe('AccountStack: account-wide settings shared by every design', () => {
-  test.each(['sandbox', 'production'] as const)(
-    'sets the API Gateway CloudWatch role, retained on destroy under a generated name (%s)',
-    (profile) => {
-      // GIVEN the account stack of either profile
-      const { stacks } = appUnderTest(profile);
-      const account = Template.fromStack(stacks.account);
-      // THEN one stack name serves every design and profile
-      expect(stacks.account.stackName).toBe('MlSystemBlueprint-account');
-      // AND the account setting points at a role API Gateway may assume, and both outlive the stack
-      account.hasResource('AWS::ApiGateway::Account', {
-        Properties: {
-          CloudWatchRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiGatewayCloudWatchRole'), 'Arn'] },
-        },
-        DeletionPolicy: 'Retain',
-        UpdateReplacePolicy: 'Retain',
-      });
-      account.hasResource('AWS::IAM::Role', {
-        Properties: Match.objectLike({
-          RoleName: Match.absent(),
-          AssumeRolePolicyDocument: Match.objectLike({
-            Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })],
-          }),
-          ManagedPolicyArns: [
-            {
-              'Fn::Join': [
-                '',
-                Match.arrayWith([Match.stringLikeRegexp('AmazonAPIGatewayPushToCloudWatchLogs')]),
-              ],
-            },
-          ],
-        }),
-        DeletionPolicy: 'Retain',
-      });
-      // AND it carries no design's tags, so deploying another design changes nothing in it
-      expect(JSON.stringify(account.toJSON())).not.toContain('blueprint:design');
-    },
-  );
-});
-
 describe('ServingStack in production', () => {
-  const { serving, config } = appUnderTest('production');
+  const { serving, config } = recommenderApp('production');
 
   test('reserves the derived concurrency and lifts the sandbox caps', () => {
     serving.hasResourceProperties('AWS::Lambda::Function', {
@@ -299,7 +267,7 @@ describe('ServingStack in production', () => {
 });
 
 describe('ServingStack: event ingestion', () => {
-  const { serving } = appUnderTest('sandbox');
+  const { serving } = recommenderApp('sandbox');
 
   test('POST /v1/events is validated by a schema and reaches a function outside the VPC that may only put records', () => {
     serving.hasResourceProperties('AWS::ApiGateway::Method', {

@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { appUnderTest } from './app-under-test';
+import { recommenderApp } from './app';
 
 /** `Fn::Select [0, Fn::Split ['-', Fn::Select [2, Fn::Split ['/', AWS::StackId]]]]`: new for every stack. */
 const STACK_SUFFIX = {
@@ -24,7 +24,7 @@ describe.each([
   ['sandbox', 7, 'Delete'],
   ['production', 90, 'Retain'],
 ] as const)('DataStack (%s): the database log and retained names', (profile, retentionDays, deletion) => {
-  const { data } = appUnderTest(profile);
+  const { data } = recommenderApp(profile);
 
   test('the exported PostgreSQL log group is the stack’s, created before the cluster, with the profile retention', () => {
     // GIVEN the cluster and its identifier
@@ -65,7 +65,7 @@ describe.each([
       DeletionPolicy: deletion,
     });
     // AND the ingest grant (in the ETL stack) names the same expression
-    const { etl } = appUnderTest(profile);
+    const { etl } = recommenderApp(profile);
     const statements = Object.values(etl.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>,
     );
@@ -77,7 +77,7 @@ describe.each([
 });
 
 describe('DataStack: the offline feature store may set the object ACL it writes with', () => {
-  const { data } = appUnderTest('sandbox');
+  const { data } = recommenderApp('sandbox');
 
   test('s3:PutObjectAcl on the offline prefix only, and the bucket keeps ACLs disabled', () => {
     // THEN the offline store role may set the ACL, on feature-store/* of the artefacts bucket only
@@ -112,7 +112,7 @@ describe('DataStack: the database users authenticate with IAM; the bootstrap cre
   test.each(['sandbox', 'production'] as const)(
     'the Data API is on and IAM authentication too (%s)',
     (profile) => {
-      appUnderTest(profile).data.hasResourceProperties('AWS::RDS::DBCluster', {
+      recommenderApp(profile).data.hasResourceProperties('AWS::RDS::DBCluster', {
         EnableHttpEndpoint: true,
         EnableIAMDatabaseAuthentication: true,
       });
@@ -120,7 +120,7 @@ describe('DataStack: the database users authenticate with IAM; the bootstrap cre
   );
 
   test('a custom resource creates the database user once the writer is up, from outside the VPC', () => {
-    const { data } = appUnderTest('sandbox');
+    const { data } = recommenderApp('sandbox');
     const writer = Object.keys(data.findResources('AWS::RDS::DBInstance'))[0];
     // THEN it names this cluster, its master secret, the database and the user, and waits for the writer
     data.hasResource('Custom::DatabaseUser', {
@@ -144,7 +144,7 @@ describe('DataStack: the database users authenticate with IAM; the bootstrap cre
   });
 
   test('the bootstrap function may run statements on this cluster and read its master secret, nothing more', () => {
-    const { data } = appUnderTest('sandbox');
+    const { data } = recommenderApp('sandbox');
     // GIVEN the bootstrap function's policy
     const [policy] = Object.values(
       data.findResources('AWS::IAM::Policy', {

@@ -45,7 +45,6 @@ const USER_GROUP = 'ad-click-bench-users';
 const SEGMENT_GROUP = 'ad-click-bench-segment-ctr';
 const CANDIDATES = 100;
 const USERS = 1000;
-const WARM_UP = 1000;
 /** Deadlines far above any answer here: a measured call must never become a fallback. */
 const TIMEOUT_MS = 5000;
 
@@ -53,6 +52,7 @@ interface Args {
   json: boolean;
   requests: number;
   block: number;
+  warmUp: number;
   answerMs: number;
   quiet: boolean;
 }
@@ -76,6 +76,7 @@ export function servingBenchCli(): Cli {
     .flag('--json', 'print one JSON object instead of the table')
     .option('--requests <count>', 'requests measured at concurrency 1, each side', integer(1, 10_000_000), 10_000)
     .option('--block <count>', 'requests per alternating block', integer(1, 1_000_000), 200)
+    .option('--warm-up <count>', 'unmeasured requests first, each side (JIT, connections)', integer(0, 1_000_000), 1000)
     .option(
       '--answer-ms <ms>',
       "the stub endpoint's fixed answer time, a busy wait (0: answer at once)",
@@ -265,9 +266,9 @@ async function latency(args: Args, progress: Progress) {
 
     await progress.track(
       'warm-up',
-      { total: WARM_UP * 3, unit: 'requests', redrawOnUpdate: true },
+      { total: args.warmUp * 3, unit: 'requests', redrawOnUpdate: true },
       async (stage) => {
-        for (let i = 0; i < WARM_UP; i++) {
+        for (let i = 0; i < args.warmUp; i++) {
           await callHandler(i);
           await callRaw(i);
           await callJson(i);
@@ -372,6 +373,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       noisy,
       requests: args.requests,
       block: args.block,
+      warmUp: args.warmUp,
       candidates: CANDIDATES,
       endpoint: { kind: 'in-process stub behind a local SageMaker runtime endpoint', answerMs: args.answerMs },
       handler,

@@ -17,7 +17,7 @@ const MAX_MESSAGE_LENGTH = 200;
 
 /**
  * Parses a JSON request body with `schema` (through Powertools' parser), and names the first field
- * at fault when it does not fit: `candidates`, `context.device`, `candidates[3].adId`, or the
+ * at fault when it does not fit: `candidates`, `context.device`, `items[3].id`, or the
  * unknown key itself. A body over `maxBytes` is refused before it is parsed.
  */
 export function parseJsonBody<S extends z.ZodType>(

@@ -1,3 +1,4 @@
+import type { GatePolicy } from '../../../lambda/platform/evaluation-gate/policy';
 import type { App, Stack } from 'aws-cdk-lib';
 import type { AppConfig } from './app-config';
 import type { Problems } from './config-error';
@@ -30,24 +31,8 @@ export interface Design {
   addStacks(app: App, config: AppConfig): readonly Stack[];
 }
 
-/** Which way a metric improves. */
-export type MetricDirection = 'higher-is-better' | 'lower-is-better';
-
-/** What a candidate must beat to be promoted. */
-export interface EvaluationGate {
-  /** The metric the entry point prints and the gate compares. */
-  readonly metric: string;
-  readonly direction: MetricDirection;
-  /** Values a sane candidate's metric lies in; anything outside, NaN or missing is rejected. @default - any finite value */
-  readonly range?: readonly [number, number];
-  /** The metric of the trivial model the run also evaluates (popularity, global CTR). */
-  readonly baselineMetric: string;
-  /** Improvement over the champion needed to replace it, in the metric's direction. */
-  readonly minImprovementOverChampion: number;
-  /** Improvement over the baseline needed at all, in the metric's direction. */
-  readonly minImprovementOverBaseline: number;
-}
-
+/** What a candidate must beat to be promoted: the evaluation gate's policy, checked at synth and at run time. */
+export type { GatePolicy as EvaluationGate, MetricDirection } from '../../../lambda/platform/evaluation-gate/policy';
 /** The design's model code and how the pipeline trains and judges it. */
 export interface ModelCode {
   /** Directory holding the model code's Python packages (`sagemaker/`). */
@@ -62,7 +47,7 @@ export interface ModelCode {
   readonly hyperparameters: Readonly<Record<string, string>>;
   /** Names the entry point prints as `metric: <name>=<value>`; SageMaker charts them. */
   readonly metricNames: readonly string[];
-  readonly gate: EvaluationGate;
+  readonly gate: GatePolicy;
   /**
    * The model served before the first training run: files of its `model.tar.gz` (path inside the
    * archive -> file on this machine), `code/inference.py` included. Called at synth time, where it

@@ -55,18 +55,22 @@ describe('resolveAppConfig', () => {
   });
 
   test('a design’s own checks run on the design itself', () => {
-    // GIVEN a design whose check reads one of its own settings
-    const deep = { ...fixtureDesign(), depth: 0 };
-    const withCheck = {
-      ...deep,
-      collectProblems(this: typeof deep, problems: Parameters<NonNullable<Design['collectProblems']>>[0]) {
+    // GIVEN a design with a setting of its own, which its check reads through `this`
+    interface DeepDesign extends Design {
+      readonly depth: number;
+    }
+    const withDepth = (depth: number): DeepDesign => ({
+      ...fixtureDesign(),
+      depth,
+      collectProblems(this: DeepDesign, problems) {
         problems.checkNumber('depth', this.depth, 1, 10, true);
       },
-    };
-    expect(problemsOf(() => resolveAppConfig({}, registry(withCheck)))).toEqual([
+    });
+    // THEN its problem is reported under the design's id, and a sound value passes
+    expect(problemsOf(() => resolveAppConfig({}, registry(withDepth(0))))).toEqual([
       'feed-ranking.depth: must be a number in [1, 10], got 0',
     ]);
-    expect(problemsOf(() => resolveAppConfig({}, registry({ ...withCheck, depth: 3 })))).toEqual([]);
+    expect(problemsOf(() => resolveAppConfig({}, registry(withDepth(3))))).toEqual([]);
   });
 
   test('an unknown design is named, with the designs there are', () => {

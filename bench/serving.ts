@@ -12,7 +12,8 @@ runMain('bench:serving', () =>
   dispatch(
     {
       name: 'bench:serving',
-      description: "What a design's serving function costs: its latency next to the raw call, and its bundle.",
+      description:
+        "What a design's serving function costs: its latency next to the raw call, and its bundle.",
       folder: 'bench',
       file: 'serving.ts',
     },

@@ -74,9 +74,19 @@ export function servingBenchCli(): Cli {
     exitCodes: { 1: 'the bench failed' },
   })
     .flag('--json', 'print one JSON object instead of the table')
-    .option('--requests <count>', 'requests measured at concurrency 1, each side', integer(1, 10_000_000), 10_000)
+    .option(
+      '--requests <count>',
+      'requests measured at concurrency 1, each side',
+      integer(1, 10_000_000),
+      10_000,
+    )
     .option('--block <count>', 'requests per alternating block', integer(1, 1_000_000), 200)
-    .option('--warm-up <count>', 'unmeasured requests first, each side (JIT, connections)', integer(0, 1_000_000), 1000)
+    .option(
+      '--warm-up <count>',
+      'unmeasured requests first, each side (JIT, connections)',
+      integer(0, 1_000_000),
+      1000,
+    )
     .option(
       '--answer-ms <ms>',
       "the stub endpoint's fixed answer time, a busy wait (0: answer at once)",
@@ -159,7 +169,10 @@ async function latency(args: Args, progress: Progress) {
   // A fixed answer: what the model's inference handler writes for 100 candidates.
   const answer = Buffer.from(
     JSON.stringify({
-      probabilities: Array.from({ length: CANDIDATES }, (_, i) => Math.round((0.01 + i * 0.0004) * 1e8) / 1e8),
+      probabilities: Array.from(
+        { length: CANDIDATES },
+        (_, i) => Math.round((0.01 + i * 0.0004) * 1e8) / 1e8,
+      ),
       model_version: 'ad-click-bench-1',
     }),
   );
@@ -184,7 +197,17 @@ async function latency(args: Args, progress: Progress) {
   const featureStore = mockClient(SageMakerFeatureStoreRuntimeClient);
   try {
     const placements = ['feed', 'sidebar', 'search', 'video_preroll', 'interstitial'];
-    const categories = ['travel', 'finance', 'retail', 'gaming', 'auto', 'health', 'beauty', 'food', 'education'];
+    const categories = [
+      'travel',
+      'finance',
+      'retail',
+      'gaming',
+      'auto',
+      'health',
+      'beauty',
+      'food',
+      'education',
+    ];
     const store = new FakeOnlineStore();
     const eventTime = '2026-12-01T00:00:00Z';
     const users = Array.from({ length: USERS }, (_, i) => `u${String(i).padStart(6, '0')}`);
@@ -225,7 +248,12 @@ async function latency(args: Args, progress: Progress) {
 
     const requests = users.map((userId, i) => ({
       userId,
-      context: { device: 'mobile', placement: placements[i % placements.length], hourOfDay: i % 24, dayOfWeek: 'tue' as const },
+      context: {
+        device: 'mobile',
+        placement: placements[i % placements.length],
+        hourOfDay: i % 24,
+        dayOfWeek: 'tue' as const,
+      },
       candidates: Array.from({ length: CANDIDATES }, (_, k) => ({
         adId: `ad${String((i * 7 + k) % 3000).padStart(5, '0')}`,
         advertiserId: `adv${String(k % 50).padStart(3, '0')}`,
@@ -234,7 +262,9 @@ async function latency(args: Args, progress: Progress) {
     }));
     // Built before the clock starts: the events as API Gateway sends them, and the model requests
     // the handler sends for them (the stored user features included).
-    const events = requests.map((request, i) => scoreEvent(request, { requestContext: { requestId: `bench-${i}` } as never }));
+    const events = requests.map((request, i) =>
+      scoreEvent(request, { requestContext: { requestId: `bench-${i}` } as never }),
+    );
     const modelRequests = requests.map((request) => {
       const user = store.groups.get(USER_GROUP)!.get(request.userId)!;
       return toModelRequest(request, { age_group: user.age_group, country: user.country });
@@ -244,7 +274,9 @@ async function latency(args: Args, progress: Progress) {
     const callHandler = async (i: number) => {
       const result = await handler(events[i % USERS], lambdaContext);
       if (result.statusCode !== 200 || !result.body.includes('"source":"model"'))
-        throw new Error(`the handler did not answer from the model: ${result.statusCode} ${result.body.slice(0, 300)}`);
+        throw new Error(
+          `the handler did not answer from the model: ${result.statusCode} ${result.body.slice(0, 300)}`,
+        );
     };
     const callRaw = async (i: number) => {
       const result = await raw.send(
@@ -259,7 +291,9 @@ async function latency(args: Args, progress: Progress) {
       if (!result.Body) throw new Error('the raw invoke got no body');
     };
     const callJson = async (i: number) => {
-      const parsed = ModelAnswer.safeParse(await json.invoke(modelRequests[i % USERS], { targetVariant: VARIANT }));
+      const parsed = ModelAnswer.safeParse(
+        await json.invoke(modelRequests[i % USERS], { targetVariant: VARIANT }),
+      );
       if (!parsed.success || parsed.data.probabilities.length !== CANDIDATES)
         throw new Error('the JSON invoke got an answer outside the model contract');
     };
@@ -361,7 +395,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const restoreStdout = silenceStdout();
   try {
     const measured = await latency(args, progress);
-    const built = await progress.track('bundle (esbuild)', {}, () => bundle(), (b) => `${b.kb} KB`);
+    const built = await progress.track(
+      'bundle (esbuild)',
+      {},
+      () => bundle(),
+      (b) => `${b.kb} KB`,
+    );
     const { handler, raw, json } = measured;
     const load = round(loadavg()[0], 2);
     // A loaded machine preempts the loop: the tail then measures the scheduler, not the code.
@@ -375,7 +414,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       block: args.block,
       warmUp: args.warmUp,
       candidates: CANDIDATES,
-      endpoint: { kind: 'in-process stub behind a local SageMaker runtime endpoint', answerMs: args.answerMs },
+      endpoint: {
+        kind: 'in-process stub behind a local SageMaker runtime endpoint',
+        answerMs: args.answerMs,
+      },
       handler,
       raw,
       rawPlusJson: json,

@@ -96,14 +96,19 @@ export function e2eCli(): Cli {
       "Prints each stage's counts and wall time, then its checks: every answer comes from the model, in",
       'candidate order, with probabilities in (0, 1); the mean predicted probability is within',
       `${CALIBRATION_Z} standard errors of the observed click rate of the test rows (the errors of that rate,`,
-      "of the calibration share of training and of the scored sample); with the model server stopped,",
-      'the next answer is a 200 from the fallback (the segments\' CTRs). The Feature Store client is',
+      'of the calibration share of training and of the scored sample); with the model server stopped,',
+      "the next answer is a 200 from the fallback (the segments' CTRs). The Feature Store client is",
       'mocked at the SDK boundary, its calls checked against the API model. Needs sagemaker/bin/py',
       '(torch); no AWS account.',
     ].join('\n'),
     exitCodes: { 1: 'a check failed, or a stage failed' },
   })
-    .option('--rows <count>', 'impressions to generate (a tenth are test rows)', integer(10_000, 10_000_000), 200_000)
+    .option(
+      '--rows <count>',
+      'impressions to generate (a tenth are test rows)',
+      integer(10_000, 10_000_000),
+      200_000,
+    )
     .option(
       '--requests <count>',
       `scoring requests of ${CANDIDATES} candidates (at most the test rows)`,
@@ -111,7 +116,13 @@ export function e2eCli(): Cli {
       1000,
     )
     .option('--seed <n>', 'seed of the generated data', integer(0, 2 ** 31), 1)
-    .option('--work <dir>', 'work directory, kept at the end', text('a directory'), undefined, 'a temporary one')
+    .option(
+      '--work <dir>',
+      'work directory, kept at the end',
+      text('a directory'),
+      undefined,
+      'a temporary one',
+    )
     .flag('--keep', 'keep the temporary work directory and print its path')
     .quietFlag();
 }
@@ -127,8 +138,14 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
     quiet: boolean;
   }>(argv, (options, problem) => {
     const testRows = Math.floor(options.rows * TEST_SHARE);
-    if (typeof options.rows === 'number' && typeof options.requests === 'number' && options.requests > testRows)
-      problem(`--requests ${options.requests} is more than the ${testRows} test rows of --rows ${options.rows}`);
+    if (
+      typeof options.rows === 'number' &&
+      typeof options.requests === 'number' &&
+      options.requests > testRows
+    )
+      problem(
+        `--requests ${options.requests} is more than the ${testRows} test rows of --rows ${options.rows}`,
+      );
   });
   return {
     rows: values.rows,
@@ -214,7 +231,9 @@ function startModelServer(modelDir: string): Promise<ModelServer> {
     let stderr = '';
     const fail = (why: string) => {
       clearTimeout(timer);
-      void stop().then(() => reject(new Error(`the model server ${why}${stderr ? `: ${stderr.trim().slice(-2000)}` : ''}`)));
+      void stop().then(() =>
+        reject(new Error(`the model server ${why}${stderr ? `: ${stderr.trim().slice(-2000)}` : ''}`)),
+      );
     };
     const timer = setTimeout(() => fail(`did not start within ${SERVER_START_MS / 1000} s`), SERVER_START_MS);
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -265,11 +284,13 @@ export async function runE2e(
 
   const { BatchGetRecordCommand, SageMakerFeatureStoreRuntimeClient } =
     await import('@aws-sdk/client-sagemaker-featurestore-runtime');
-  const { apiCheckedMockClient, takeRecordedProblems } = await import('../../test/support/aws-api-model/mock');
+  const { apiCheckedMockClient, takeRecordedProblems } =
+    await import('../../test/support/aws-api-model/mock');
   const { FakeOnlineStore, lambdaContext, scoreEvent } =
     await import('../../test/designs/ad-click/support/scoring-fixtures');
   const { startLocalEndpoint } = await import('../support/local-sagemaker-endpoint');
-  const { FALLBACK_MODEL_VERSION, ScoreResponse, segmentId } = await import('../../lib/designs/ad-click/contracts');
+  const { FALLBACK_MODEL_VERSION, ScoreResponse, segmentId } =
+    await import('../../lib/designs/ad-click/contracts');
   const { SCORING_ENV, featureGroupEnv } = await import('../../lambda/platform/realtime/function-contract');
   const { FEATURE_GROUP_KEYS, readScoringConfig } = await import('../../lambda/ad-click/score/config');
   const { createHandler } = await import('../../lambda/ad-click/score/handler');
@@ -296,7 +317,16 @@ export async function runE2e(
       'generate',
       async () => {
         const { code, output } = await run(
-          ['-m', 'ad_click.generate', '--out', data, '--rows', String(options.rows), '--seed', String(options.seed)],
+          [
+            '-m',
+            'ad_click.generate',
+            '--out',
+            data,
+            '--rows',
+            String(options.rows),
+            '--seed',
+            String(options.seed),
+          ],
           (output) => (says = lastLine(output)),
         );
         if (code !== 0) throw new Error(`generating failed (exit ${code}):\n${output.slice(-4000)}`);
@@ -362,7 +392,11 @@ export async function runE2e(
     });
 
     const endpoint = await stage('endpoint', async () => {
-      const e = await startLocalEndpoint({ endpointName: ENDPOINT, container: server.url, variants: [VARIANT] });
+      const e = await startLocalEndpoint({
+        endpointName: ENDPOINT,
+        container: server.url,
+        variants: [VARIANT],
+      });
       cleanups.push(() => e.close());
       // Read by the runtime client at its first call.
       process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME = e.url;
@@ -378,12 +412,19 @@ export async function runE2e(
         const [ids, ages, countries] = ['user_id', 'age_group', 'country'].map((name) => c.column(name));
         ids.forEach((id, i) => {
           if (store.groups.get(USER_GROUP)?.has(id)) return;
-          store.put(USER_GROUP, id, { user_id: id, age_group: ages[i], country: countries[i], event_time: eventTime });
+          store.put(USER_GROUP, id, {
+            user_id: id,
+            age_group: ages[i],
+            country: countries[i],
+            event_time: eventTime,
+          });
           users++;
         });
       }
       const train = readColumns(join(data, 'train', 'data.csv'));
-      const [labels, placements, categories] = ['label', 'placement', 'ad_category'].map((n) => train.column(n));
+      const [labels, placements, categories] = ['label', 'placement', 'ad_category'].map((n) =>
+        train.column(n),
+      );
       const segments = new Map<string, { impressions: number; clicks: number }>();
       labels.forEach((label, i) => {
         const id = segmentId(placements[i], categories[i]);
@@ -394,7 +435,8 @@ export async function runE2e(
       });
       const global = metrics.train_click_rate;
       for (const [id, s] of segments) {
-        const ctr = (s.clicks + SEGMENT_PRIOR_IMPRESSIONS * global) / (s.impressions + SEGMENT_PRIOR_IMPRESSIONS);
+        const ctr =
+          (s.clicks + SEGMENT_PRIOR_IMPRESSIONS * global) / (s.impressions + SEGMENT_PRIOR_IMPRESSIONS);
         store.put(SEGMENT_GROUP, id, {
           segment_id: id,
           ctr: String(ctr),
@@ -424,6 +466,10 @@ export async function runE2e(
     const handler = createHandler(config);
 
     const test = readColumns(join(data, 'test', 'data.csv'));
+    if (test.rows !== manifest.splits.test.rows)
+      throw new Error(
+        `test/data.csv holds ${test.rows} rows, the manifest says ${manifest.splits.test.rows}`,
+      );
     const column = Object.fromEntries(
       [
         'label',
@@ -437,7 +483,9 @@ export async function runE2e(
         'ad_category',
       ].map((name) => [name, test.column(name)]),
     );
-    const trueP = readColumns(join(data, 'true_p', 'test.csv')).column('true_p').map(Number);
+    const trueP = readColumns(join(data, 'true_p', 'test.csv'))
+      .column('true_p')
+      .map(Number);
     const requestOf = (i: number): ScoreRequest => ({
       userId: column.user_id[i],
       context: {
@@ -518,7 +566,9 @@ export async function runE2e(
       const answer = await score(request, 'e2e-fallback');
       const parsed = ScoreResponse.safeParse(answer.body);
       const expected = request.candidates.map((c) => {
-        const ctr = store.groups.get(SEGMENT_GROUP)?.get(segmentId(request.context.placement, c.adCategory))?.ctr;
+        const ctr = store.groups
+          .get(SEGMENT_GROUP)
+          ?.get(segmentId(request.context.placement, c.adCategory))?.ctr;
         return ctr === undefined ? config.globalPriorCtr : Number(ctr);
       });
       const ok =
@@ -526,7 +576,9 @@ export async function runE2e(
         parsed.success &&
         parsed.data.source === 'fallback' &&
         parsed.data.modelVersion === FALLBACK_MODEL_VERSION &&
-        parsed.data.scores.every((s, k) => s.adId === request.candidates[k].adId && s.probability === expected[k]);
+        parsed.data.scores.every(
+          (s, k) => s.adId === request.candidates[k].adId && s.probability === expected[k],
+        );
       const source = parsed.success ? parsed.data.source : 'none (an answer outside the contract)';
       return {
         value: { ok, statusCode: answer.statusCode, source, modelVersion: parsed.data?.modelVersion },
@@ -543,7 +595,8 @@ export async function runE2e(
     const spread = sampleVariance(requestMeans);
     const variance = observed * (1 - observed);
     const tolerance =
-      CALIBRATION_Z * Math.sqrt(variance / labels.length + variance / innerRows + spread / requestMeans.length);
+      CALIBRATION_Z *
+      Math.sqrt(variance / labels.length + variance / innerRows + spread / requestMeans.length);
     const difference = Math.abs(meanPredicted - observed);
 
     const checks = {

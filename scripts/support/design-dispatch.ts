@@ -60,7 +60,8 @@ export function parseDispatchArgs(argv: readonly string[], designs: readonly str
     let value: string | undefined;
     if (arg === '--design') {
       value = argv[i + 1];
-      if (value === undefined || value.startsWith('-')) throw new UsageError(`--design needs a value: ${choice.expects}`);
+      if (value === undefined || value.startsWith('-'))
+        throw new UsageError(`--design needs a value: ${choice.expects}`);
       i++;
     } else if (arg.startsWith('--design=')) {
       value = arg.slice('--design='.length);
@@ -77,7 +78,9 @@ export function parseDispatchArgs(argv: readonly string[], designs: readonly str
     }
   }
   if (chosen.length > 1) {
-    throw new UsageError(`--design is given ${chosen.length} times; give one, or none for every design in turn`);
+    throw new UsageError(
+      `--design is given ${chosen.length} times; give one, or none for every design in turn`,
+    );
   }
   return { design: chosen[0], rest, help, json };
 }
@@ -156,7 +159,11 @@ function jsonObject(text: string): unknown {
  * Runs the command line `argv` for the designs `designs` (ids, in order). Resolves to the exit code;
  * throws UsageError for a bad `--design`.
  */
-export async function dispatch(spec: DispatchSpec, designs: readonly string[], argv: readonly string[]): Promise<number> {
+export async function dispatch(
+  spec: DispatchSpec,
+  designs: readonly string[],
+  argv: readonly string[],
+): Promise<number> {
   const args = parseDispatchArgs(argv, designs);
   const scriptOf = (id: string) => join(ROOT, spec.folder, id, spec.file);
   const chosen = args.design ? [args.design] : designs.filter((id) => existsSync(scriptOf(id)));

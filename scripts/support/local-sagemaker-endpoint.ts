@@ -130,7 +130,11 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
         }
       }
       if (input.EndpointName !== options.endpointName) {
-        throw new Refusal(400, 'ValidationError', `Endpoint ${input.EndpointName} of account local not found.`);
+        throw new Refusal(
+          400,
+          'ValidationError',
+          `Endpoint ${input.EndpointName} of account local not found.`,
+        );
       }
       const variant = input.TargetVariant ?? options.variants?.[0] ?? 'AllTraffic';
       if (options.variants && !options.variants.includes(variant)) {

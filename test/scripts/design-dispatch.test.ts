@@ -47,7 +47,12 @@ describe('the --design option', () => {
       help: false,
       json: true,
     });
-    expect(parseDispatchArgs(['-h'], IDS)).toEqual({ design: undefined, rest: ['-h'], help: true, json: false });
+    expect(parseDispatchArgs(['-h'], IDS)).toEqual({
+      design: undefined,
+      rest: ['-h'],
+      help: true,
+      json: false,
+    });
     // After `--`, nothing is read: a --design there belongs to the design's script.
     expect(parseDispatchArgs(['--', '--design', 'x'], IDS).rest).toEqual(['--', '--design', 'x']);
   });
@@ -60,7 +65,9 @@ describe('the --design option', () => {
     expect(() => parseDispatchArgs(['--design=', '--json'], IDS)).toThrow(
       new UsageError(`--design must be ${choices}, got ""`),
     );
-    expect(() => parseDispatchArgs(['--design'], IDS)).toThrow(new UsageError(`--design needs a value: ${choices}`));
+    expect(() => parseDispatchArgs(['--design'], IDS)).toThrow(
+      new UsageError(`--design needs a value: ${choices}`),
+    );
     expect(() => parseDispatchArgs(['--design', '--json'], IDS)).toThrow(
       new UsageError(`--design needs a value: ${choices}`),
     );
@@ -83,11 +90,14 @@ describe.each([
     });
   }, 60_000);
 
-  it('--help without --design: its own help, then every design\'s own, in the registry\'s order', async () => {
+  it("--help without --design: its own help, then every design's own, in the registry's order", async () => {
     const run = await spawnScript(script, ['--help']);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(run.stdout).toMatch(
-      new RegExp(`^Usage: npm run ${name} -- \\[options\\]\n[\\s\\S]*^ {2}--design <id> +the design to run \\(default: every design in turn\\)$`, 'm'),
+      new RegExp(
+        `^Usage: npm run ${name} -- \\[options\\]\n[\\s\\S]*^ {2}--design <id> +the design to run \\(default: every design in turn\\)$`,
+        'm',
+      ),
     );
     const headings = [...run.stdout.matchAll(/^== (\S+) ==$/gm)].map((m) => m[1]);
     expect(headings).toEqual(IDS);
@@ -148,7 +158,10 @@ describe('a run of several designs', () => {
       alpha: { design: 'alpha', args: ['--json', '--x'] },
       beta: { design: 'beta', args: ['--json', '--x'] },
     });
-    expect(JSON.parse((await dispatched(['--json', '--silent'])).stdout)).toEqual({ alpha: null, beta: null });
+    expect(JSON.parse((await dispatched(['--json', '--silent'])).stdout)).toEqual({
+      alpha: null,
+      beta: null,
+    });
   }, 30_000);
 
   it('goes on after a design that fails, and exits with its code', async () => {

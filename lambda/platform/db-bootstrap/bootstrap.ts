@@ -62,6 +62,13 @@ export const DEFAULT_RETRY: RetryOptions = { deadlineMs: 120_000, baseDelayMs: 2
  * Errors of a database that is not ready yet: a paused Aurora Serverless v2 instance answers
  * DatabaseResumingException and resumes (https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html);
  * a writer still starting answers DatabaseUnavailableException.
+ *
+ * The SDK's retry cannot wait these out, so `runStatements` does. DatabaseResumingException is an
+ * HTTP 400 sender fault without the retryable trait (the pinned model,
+ * test/aws-api-models/rds-data), which the SDK never retries; DatabaseUnavailableException is a
+ * 504 that the SDK retries, but within its few attempts and sub-second to seconds backoff
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html), while a resume or
+ * a starting writer takes tens of seconds.
  */
 const NOT_READY = new Set(['DatabaseResumingException', 'DatabaseUnavailableException']);
 

@@ -3,15 +3,30 @@
  * user at deploy time, before any function connects.
  *
  * It runs outside the VPC and sends the SQL of ./bootstrap.ts through the RDS Data API, which reads
- * the master user's secret server-side: nothing in the VPC needs a route to Secrets Manager
- * (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html).
+ * the master user's secret server-side: this function never holds the password, and nothing in the
+ * VPC needs a route to Secrets Manager (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html).
  *
  * Properties: `ClusterArn`, `SecretArn` (the master secret), `Database`, `User`.
  * Create and Update run every statement (they are idempotent); Delete leaves the database as it is,
  * since the user goes with the cluster, and a retained cluster keeps working.
  */
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { z } from 'zod';
+import { customResourceEvent } from '../shared/custom-resource-event';
+import { fields, lambdaEntry, powertools } from '../shared/lambda-entry';
 import { bootstrapStatements, runStatements, type Execute } from './bootstrap';
+
+const tools = powertools();
+const { logger, tracer } = tools;
+
+export const BootstrapEvent = customResourceEvent(
+  fields.object({
+    ClusterArn: fields.text(),
+    SecretArn: fields.text(),
+    Database: fields.text(),
+    User: fields.text(),
+  }),
+);
+export type BootstrapEvent = z.output<typeof BootstrapEvent>;
 
 export interface DataApiTarget {
   readonly resourceArn: string;
@@ -20,25 +35,42 @@ export interface DataApiTarget {
 }
 
 interface RdsDataModule {
-  RDSDataClient: new (config: object) => {
-    send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-  };
+  RDSDataClient: new (config: object) => DataApi['client'];
   ExecuteStatementCommand: new (input: object) => unknown;
+}
+
+/** A Data API client and the command it sends. */
+export interface DataApi {
+  readonly client: { send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> };
+  readonly ExecuteStatementCommand: new (input: object) => unknown;
 }
 
 /** A Data API call can run at most 45 s on the server; give the round trip a little more. */
 const STATEMENT_DEADLINE_MS = 60_000;
 
 /**
- * Runs statements through the Data API client of the Lambda runtime's AWS SDK (service clients are
- * not bundled). `load` is the module loader, replaced in tests.
+ * The Data API client of the Lambda runtime's AWS SDK: the one SDK client this repository does not
+ * pin (@aws-sdk/client-rds-data is not a dependency), so it is loaded at run time and tested
+ * against the pinned API model instead. `load` is the module loader, replaced in tests.
+ *
+ * The SDK's standard retry covers throttling, dropped connections and 5xx answers, a
+ * DatabaseUnavailableException (504) among them, for a few attempts within seconds
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html); `runStatements`
+ * waits out the database states that last longer.
  */
-export function dataApiExecutor(target: DataApiTarget, load: (name: string) => unknown = require): Execute {
+export function loadDataApi(load: (name: string) => unknown = require): DataApi {
   const sdk = load('@aws-sdk/client-rds-data') as RdsDataModule;
-  const client = new sdk.RDSDataClient({});
+  return {
+    client: tracer.captureAWSv3Client(new sdk.RDSDataClient({ maxAttempts: 3, retryMode: 'standard' })),
+    ExecuteStatementCommand: sdk.ExecuteStatementCommand,
+  };
+}
+
+/** Runs statements on `target` through `api`, each within STATEMENT_DEADLINE_MS. */
+export function dataApiExecutor(target: DataApiTarget, api: DataApi): Execute {
   return async (sql) => {
-    await client.send(
-      new sdk.ExecuteStatementCommand({
+    await api.client.send(
+      new api.ExecuteStatementCommand({
         resourceArn: target.resourceArn,
         secretArn: target.secretArn,
         database: target.database,
@@ -55,27 +87,23 @@ export interface BootstrapResult {
 }
 
 export async function handleBootstrap(
-  event: CloudFormationCustomResourceEvent,
-  executor: (target: DataApiTarget) => Execute = (target) => dataApiExecutor(target),
+  event: BootstrapEvent,
+  executor: (target: DataApiTarget) => Execute,
 ): Promise<BootstrapResult> {
-  const props = event.ResourceProperties as Record<string, unknown>;
-  const missing = ['ClusterArn', 'SecretArn', 'Database', 'User'].filter(
-    (name) => typeof props[name] !== 'string' || !props[name],
-  );
-  if (missing.length > 0) throw new Error(`the resource properties ${missing.join(', ')} are required`);
-  const [clusterArn, secretArn, database, user] = ['ClusterArn', 'SecretArn', 'Database', 'User'].map(
-    (name) => props[name] as string,
-  );
+  const { ClusterArn: clusterArn, SecretArn: secretArn, Database: database, User: user } =
+    event.ResourceProperties;
   const result = { PhysicalResourceId: `${database}/${user}`, Data: { User: user } };
   if (event.RequestType === 'Delete') return result;
 
   const statements = bootstrapStatements({ user, database });
   await runStatements(executor({ resourceArn: clusterArn, secretArn, database }), statements);
-  console.log(
-    JSON.stringify({ message: 'database user ready', database, user, statements: statements.length }),
-  );
+  logger.info('database user ready', { database, user, statements: statements.length });
   return result;
 }
 
-export const handler = (event: CloudFormationCustomResourceEvent): Promise<BootstrapResult> =>
-  handleBootstrap(event);
+/** Built on the first invocation, once per container: a Delete never loads the SDK. */
+let dataApi: DataApi | undefined;
+
+export const handler = lambdaEntry(tools, BootstrapEvent, (event) =>
+  handleBootstrap(event, (target) => dataApiExecutor(target, (dataApi ??= loadDataApi()))),
+);

@@ -10,6 +10,14 @@
  * IAM authentication requires TLS: set DB_SSL=true (verified; on Lambda with
  * NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem, which holds the RDS certificate authorities).
  *
+ * Secrets and rotation: no function of the platform or the designs reads a secret. The functions
+ * hold no database password, only tokens signed from their role's credentials, so rotating the
+ * master secret cannot break a connection or a cached credential. The master secret is read only by
+ * the RDS Data API, server-side, when the deploy-time bootstrap (`../db-bootstrap`) creates the
+ * user, and the Data API reads its current version on every call. A function that comes to need a
+ * secret reads it through Powertools Parameters (`@aws-lambda-powertools/parameters/secrets`) with
+ * a `maxAge`, so a rotated value is picked up within that age instead of held for the container's life.
+ *
  * Locally and in tests: PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD (password authentication).
  *
  * DB_CONNECT_ATTEMPTS (default 6) bounds the retries, long enough for Aurora Serverless v2 to
@@ -17,6 +25,7 @@
  */
 import { Signer } from '@aws-sdk/rds-signer';
 import { Client, type ClientConfig } from 'pg';
+import { withDeadline } from '../shared/deadline';
 
 export interface ConnectOptions {
   attempts: number;
@@ -65,14 +74,6 @@ export function resetTokenCache(): void {
   cachedToken = undefined;
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
 /**
  * A password callback for pg: a token for `settings`, signed at most every TOKEN_REUSE_MS. pg calls
  * it on every connection attempt, so a retry after a pause or a long wait gets a token still valid.
@@ -91,7 +92,8 @@ export function iamTokenProvider(
       const entry: CachedToken = {
         key,
         signedAt: at,
-        token: withDeadline(sign(settings).getAuthToken(), timeoutMs, 'signing the database token').catch(
+        // The signer takes no abort signal: the deadline settles the wait, the signing is abandoned.
+        token: withDeadline('signing the database token', timeoutMs, () => sign(settings).getAuthToken()).catch(
           (error: Error) => {
             if (cachedToken === entry) cachedToken = undefined;
             throw new Error(
@@ -164,7 +166,11 @@ export function isTransient(error: unknown): boolean {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Connects, retrying transient failures with capped exponential backoff; permanent ones throw at once. */
+/**
+ * Connects, retrying transient failures with capped exponential backoff; permanent ones throw at once.
+ * This is a PostgreSQL connection, not an AWS SDK call: no SDK retry setting covers it, and a
+ * database resuming from a pause refuses connections for seconds.
+ */
 export async function connectWithRetry(
   config: ClientConfig,
   options: ConnectOptions = { attempts: 6, baseDelayMs: 500, maxDelayMs: 8000 },

@@ -85,12 +85,25 @@ describe('bench:serving --design ad-click', () => {
 
     for (const stage of ['endpoint stub', 'warm-up', 'latency, concurrency 1', 'bundle \\(esbuild\\)'])
       expect(run.stderr).toMatch(new RegExp(`^${stage}: .+ \\(\\d+\\.\\d s[^)]*\\)$`, 'm'));
-    expect(run.stderr).toContain('wrote .bench/serving/ad-click/index.js (the bundle measured) and its source map');
+    expect(run.stderr).toContain(
+      'wrote .bench/serving/ad-click/index.js (the bundle measured) and its source map',
+    );
     expect(run.stderr).not.toContain('\x1b');
   }, 90_000);
 
   it('the stub endpoint answers after --answer-ms on every call, of the handler and of the raw client', async () => {
-    const run = await bench(['--requests', '40', '--block', '20', '--warm-up', '5', '--answer-ms', '3', '--json', '--quiet']);
+    const run = await bench([
+      '--requests',
+      '40',
+      '--block',
+      '20',
+      '--warm-up',
+      '5',
+      '--answer-ms',
+      '3',
+      '--json',
+      '--quiet',
+    ]);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.endpoint.answerMs).toBe(3);

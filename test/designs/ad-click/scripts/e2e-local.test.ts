@@ -141,13 +141,23 @@ describe('npm run e2e:local -- --design ad-click (tiny)', () => {
     );
     // One Feature Store read per request, each valid for the API model; every model answer went
     // through the endpoint, and the stopped container was an error there.
-    expect(run.stdout).toMatch(/^feature store: 101 BatchGetRecord calls \(one per request\), 0 against the API model: ok$/m);
+    expect(run.stdout).toMatch(
+      /^feature store: 101 BatchGetRecord calls \(one per request\), 0 against the API model: ok$/m,
+    );
     expect(run.stdout).toMatch(
       /^endpoint: 100 invocations answered by the container, errors: ServiceUnavailable 1, 0 invalid requests: ok$/m,
     );
 
     // One table row and one progress line per stage.
-    const stages = ['generate', 'train (local)', 'model server', 'endpoint', 'feature store (mock)', 'score', 'fallback'];
+    const stages = [
+      'generate',
+      'train (local)',
+      'model server',
+      'endpoint',
+      'feature store (mock)',
+      'score',
+      'fallback',
+    ];
     for (const stage of stages) {
       expect(lines.some((line) => line.startsWith(`${stage} `))).toBe(true);
       const escaped = stage.replace(/[()]/g, '\\$&');

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tar from 'tar';
-import { packDeterministic } from '../../../lib/platform/constructs/ml/source-bundle';
+import { packDeterministic } from '../../../../lib/platform/constructs/ml/source-bundle';
 
 function tree(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-src-'));

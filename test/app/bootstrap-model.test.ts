@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Stack } from 'aws-cdk-lib';
 import * as tar from 'tar';
-import { BootstrapModel } from '../../../lib/platform/constructs/ml/bootstrap-model';
-import { DESIGNS } from '../../../lib/designs';
+import { BootstrapModel } from '../../lib/platform/constructs/ml/bootstrap-model';
+import { DESIGNS } from '../../lib/designs';
 
-const ROOT = path.join(__dirname, '..', '..', '..');
+const ROOT = path.join(__dirname, '..', '..');
 
 function entries(tarball: string): string[] {
   const found: string[] = [];

@@ -5,13 +5,13 @@
  * the default design's; its step after a promotion (if any) is answered generically here, and tested
  * with the design.
  */
-import { decide } from '../../lambda/platform/evaluation-gate/decide';
-import type { GateOutput } from '../../lambda/platform/evaluation-gate/handler';
-import { registryMetadata } from '../../lambda/platform/evaluation-gate/registry-metadata';
-import type { ProfileName } from '../../lib/platform/config/profile';
-import { DataStack } from '../../lib/platform/stacks/data-stack';
-import { MlStack } from '../../lib/platform/stacks/ml-stack';
-import { PipelineStack } from '../../lib/platform/stacks/pipeline-stack';
+import { decide } from '../../../lambda/platform/evaluation-gate/decide';
+import type { GateOutput } from '../../../lambda/platform/evaluation-gate/handler';
+import { registryMetadata } from '../../../lambda/platform/evaluation-gate/registry-metadata';
+import type { ProfileName } from '../../../lib/platform/config/profile';
+import { DataStack } from '../../../lib/platform/stacks/data-stack';
+import { MlStack } from '../../../lib/platform/stacks/ml-stack';
+import { PipelineStack } from '../../../lib/platform/stacks/pipeline-stack';
 import {
   deployedStateMachine,
   deployedValue,
@@ -25,7 +25,7 @@ import {
   type ExecutionResult,
   type Responder,
   type SynthesizedApp,
-} from '../support/asl';
+} from '../../support/asl';
 
 const PROFILES: ProfileName[] = ['sandbox', 'production'];
 

@@ -3,16 +3,16 @@
  * operation a resource calls, how a Distributed Map Run applies its failure threshold, and that a
  * run that never ends is stopped and reported.
  */
-import { CfnResolver } from '../support/asl/cfn';
-import { integrationOf } from '../support/asl/integrations';
-import { lowerDefinition } from '../support/asl/lowering';
+import { CfnResolver } from '../../support/asl/cfn';
+import { integrationOf } from '../../support/asl/integrations';
+import { lowerDefinition } from '../../support/asl/lowering';
 import {
   lambdaFunctionError,
   runStateMachine,
   type AslDefinition,
   type DeployedStateMachine,
   type Responder,
-} from '../support/asl';
+} from '../../support/asl';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:Work-Function-1A2B3C4D5E6F';
 

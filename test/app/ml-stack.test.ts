@@ -2,8 +2,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { dlcRegistryAccounts } from '../../lib/platform/constructs/ml/dlc-image';
 import { MlStack } from '../../lib/platform/stacks/ml-stack';
 import { validateRequest } from '../support/aws-api-model';
-import { appUnderTest, DESIGN_IDS } from '../app/app-under-test';
-import { builtForCollection } from '../app/collect';
+import { appUnderTest, DESIGN_IDS } from './app-under-test';
+import { builtForCollection } from './collect';
 import type { ProfileName } from '../../lib/platform/config/profile';
 
 /** The templates and config of one design's app, or undefined (one failing test) when it does not build. */

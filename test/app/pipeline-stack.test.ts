@@ -2,8 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { gateEnvironment } from '../../lambda/platform/evaluation-gate/policy';
-import { appUnderTest, DESIGNS_AND_PROFILES } from '../app/app-under-test';
-import { builtForCollection } from '../app/collect';
+import { appUnderTest, DESIGNS_AND_PROFILES } from './app-under-test';
+import { builtForCollection } from './collect';
 
 interface State {
   Type: string;

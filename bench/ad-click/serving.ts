@@ -33,6 +33,7 @@
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
+import type { BuildOptions } from 'esbuild';
 import { Cli, EXIT, decimal, integer, runMain } from '../../scripts/support/cli';
 import { Progress, type Stage } from '../../scripts/support/progress';
 
@@ -355,7 +356,7 @@ async function bundle() {
   const outfile = join(OUT_DIR, 'index.js');
   // What the platform's BundledFunction asks NodejsFunction for: minify, source map, CJS, node24,
   // the runtime's AWS SDK left out.
-  const options = {
+  const options: BuildOptions = {
     entryPoints: [ENTRY],
     bundle: true,
     platform: 'node',
@@ -364,9 +365,10 @@ async function bundle() {
     minify: true,
     external: ['@aws-sdk/*'],
     logLevel: 'silent',
-  } as const;
+  };
   await esbuild.build({ ...options, sourcemap: 'external', outfile });
   const { metafile } = await esbuild.build({ ...options, write: false, metafile: true });
+  if (!metafile) throw new Error('esbuild wrote no metafile');
   const byPackage = new Map<string, number>();
   for (const [path, { bytesInOutput }] of Object.entries(Object.values(metafile.outputs)[0].inputs)) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);

@@ -14,37 +14,45 @@
  * Environment: ACCOUNTS_MAX_BAD_FRACTION (default 0.01), ACCOUNTS_MAX_BAD_LINE_SAMPLES (default 20),
  * SQL_DIR (see `../shared/sql-dir.ts`), and the database settings of
  * `../../platform/shared-db/connection.ts`.
+ * Metrics: AccountsUpserted, BadRows.
  */
-import { join } from 'node:path';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import type { z } from 'zod';
 import { migrate, readMigrations } from '../../platform/db-migrate/migrate';
 import { EnvReader } from '../../platform/shared/env-reader';
+import { fields, lambdaEntry, powertools } from '../../platform/shared/lambda-entry';
 import { openObject } from '../../platform/shared/s3-object';
+import { SDK_RETRY } from '../../platform/shared/sdk-retry';
 import {
   connectOptionsFromEnv,
   connectWithRetry,
   resolveClientConfig,
 } from '../../platform/shared-db/connection';
 import { designSqlDir } from '../shared/sql-dir';
-import { DEFAULT_IMPORT_OPTIONS, importAccounts, type ImportResult } from './import';
+import { DEFAULT_IMPORT_OPTIONS, TooManyBadRowsError, importAccounts, type ImportResult } from './import';
 
-export interface AccountsImportEvent {
-  bucket: string;
-  key: string;
-}
+const tools = powertools();
+const { logger, metrics, tracer } = tools;
+
+/** Built once per container, on the first invocation that needs it. */
+let s3: S3Client | undefined;
+const defaultS3 = (): S3Client => (s3 ??= tracer.captureAWSv3Client(new S3Client(SDK_RETRY.standard)));
+
+/** The object to import, as an operator or a script invokes the function with it. */
+export const AccountsImportEvent = fields.object({ bucket: fields.text(), key: fields.text() });
+export type AccountsImportEvent = z.output<typeof AccountsImportEvent>;
 
 export type { ImportResult } from './import';
 
 export async function handleAccountsImport(
   event: AccountsImportEvent,
   env: NodeJS.ProcessEnv = process.env,
-  s3: S3Client = new S3Client({}),
+  s3: S3Client = defaultS3(),
   now: () => number = Date.now,
 ): Promise<ImportResult> {
-  const bucket = event?.bucket;
-  const key = event?.key;
-  if (typeof bucket !== 'string' || !bucket || typeof key !== 'string' || !key)
-    throw new Error('the event must name the accounts object: { bucket, key }');
+  const { bucket, key } = event;
   const read = new EnvReader(env);
   const options = {
     maxBadFraction: read.number('ACCOUNTS_MAX_BAD_FRACTION', 0, 1, DEFAULT_IMPORT_OPTIONS.maxBadFraction),
@@ -62,8 +70,12 @@ export async function handleAccountsImport(
     await migrate(client, readMigrations(join(designSqlDir(env), 'migrations')));
     const { body } = await openObject(s3, bucket, key);
     try {
-      const result = await importAccounts(client, body, options);
-      console.log(JSON.stringify({ message: 'accounts imported', bucket, key, ...result }));
+      const result = await importAccounts(client, body, options).catch((error: unknown) => {
+        if (error instanceof TooManyBadRowsError) count(error.result);
+        throw error;
+      });
+      count(result);
+      logger.info('accounts imported', { bucket, key, ...result });
       return result;
     } finally {
       body.destroy();
@@ -73,4 +85,9 @@ export async function handleAccountsImport(
   }
 }
 
-export const handler = (event: AccountsImportEvent): Promise<ImportResult> => handleAccountsImport(event);
+function count(result: ImportResult): void {
+  metrics.addMetric('AccountsUpserted', MetricUnit.Count, result.upserted);
+  metrics.addMetric('BadRows', MetricUnit.Count, result.badLines);
+}
+
+export const handler = lambdaEntry(tools, AccountsImportEvent, (event) => handleAccountsImport(event));

@@ -13,19 +13,42 @@
  *
  * Environment: RAW_BUCKET (optional), QUARANTINE_BUCKET (default: the raw bucket), QUARANTINE_PREFIX
  * (default `quarantine/`), MAX_LINE_BYTES (65536), MAX_EVENT_AGE_DAYS (365),
- * MAX_FUTURE_SKEW_SECONDS (300), and the database settings of `../shared-db/connection.ts`.
+ * MAX_FUTURE_SKEW_SECONDS (300), and the database settings of
+ * `../../platform/shared-db/connection.ts`.
+ * Metrics: EventsRead, EventsLoaded, EventsDuplicate, EventsQuarantined.
  */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+import { fields, lambdaEntry, powertools } from '../../platform/shared/lambda-entry';
+import { SDK_RETRY } from '../../platform/shared/sdk-retry';
 import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../../platform/shared-db/connection';
 import type { TransformCounts } from './classify';
 import { transformObject } from './transform';
 
-export interface TransformEvent {
-  bucket?: string;
-  key?: string;
-  Key?: string;
-}
+const tools = powertools();
+const { logger, metrics, tracer } = tools;
+
+/** Built once per container, on the first invocation that needs it. */
+let s3: S3Client | undefined;
+const defaultS3 = (): S3Client => (s3 ??= tracer.captureAWSv3Client(new S3Client(SDK_RETRY.standard)));
+
+/**
+ * The Distributed Map's item: `{ bucket, key }` from its item selector, or the item reader's own
+ * `{ Key }` when the map passes the item as it is.
+ */
+export const TransformEvent = fields
+  .object({
+    bucket: fields.text().optional(),
+    key: fields.text().optional(),
+    Key: fields.text().optional(),
+  })
+  .refine((event) => event.key !== undefined || event.Key !== undefined, {
+    error: 'is missing',
+    path: ['key'],
+  });
+export type TransformEvent = z.output<typeof TransformEvent>;
 
 export interface TransformResult extends TransformCounts {
   bucket: string;
@@ -46,7 +69,7 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
 export async function handleTransform(
   event: TransformEvent,
   env: NodeJS.ProcessEnv = process.env,
-  s3: S3Client = new S3Client({}),
+  s3: S3Client = defaultS3(),
   now: () => number = Date.now,
 ): Promise<TransformResult> {
   const bucket = event.bucket ?? env.RAW_BUCKET;
@@ -82,11 +105,15 @@ export async function handleTransform(
       );
       result.quarantineKey = quarantineKey;
     }
-    console.log(JSON.stringify({ message: 'transformed', ...result }));
+    metrics.addMetric('EventsRead', MetricUnit.Count, counts.input);
+    metrics.addMetric('EventsLoaded', MetricUnit.Count, counts.loaded);
+    metrics.addMetric('EventsDuplicate', MetricUnit.Count, counts.duplicates);
+    metrics.addMetric('EventsQuarantined', MetricUnit.Count, counts.quarantined);
+    logger.info('transformed', { ...result });
     return result;
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-export const handler = (event: TransformEvent): Promise<TransformResult> => handleTransform(event);
+export const handler = lambdaEntry(tools, TransformEvent, (event) => handleTransform(event));

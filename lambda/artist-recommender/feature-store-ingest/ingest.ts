@@ -10,7 +10,7 @@ export interface BadLineSample {
 export interface IngestResult {
   /** Records the Feature Store accepted. */
   records: number;
-  /** Valid records it still refused after the retries. */
+  /** Valid records it still refused after the client's retries. */
   failed: number;
   /** Lines that are not a valid record (never sent). */
   badLines: number;
@@ -18,22 +18,14 @@ export interface IngestResult {
 }
 
 export interface IngestOptions {
+  /** PutRecord calls in flight at once. */
   concurrency: number;
-  /** Tries per record, the first included. */
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
   /** Bad lines (and failed records) kept with their numbers. */
   maxSamples: number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
 }
 
 export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
   concurrency: 16,
-  maxAttempts: 8,
-  baseDelayMs: 100,
-  maxDelayMs: 5000,
   maxSamples: 20,
 };
 
@@ -72,56 +64,6 @@ export function parseRecord(text: string): ParsedRecord {
   return { ok: true, record };
 }
 
-const RETRYABLE_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InternalFailure',
-  'InternalServerError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-]);
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN']);
-
-/** Throttling, 5xx and dropped connections pass; a validation or access error does not. */
-export function isRetryable(error: unknown): boolean {
-  const e = error as {
-    name?: string;
-    code?: string;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: number };
-  };
-  if (e.$retryable) return true;
-  if (e.name && RETRYABLE_NAMES.has(e.name)) return true;
-  if (e.code && RETRYABLE_CODES.has(e.code)) return true;
-  const status = e.$metadata?.httpStatusCode;
-  return status === 429 || (status !== undefined && status >= 500);
-}
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Sends one record, retrying transient failures with capped exponential backoff and full jitter. */
-export async function putWithRetry(
-  put: () => Promise<unknown>,
-  options: Pick<IngestOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random'>,
-): Promise<void> {
-  const sleep = options.sleep ?? defaultSleep;
-  const random = options.random ?? Math.random;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await put();
-      return;
-    } catch (error) {
-      if (attempt >= options.maxAttempts || !isRetryable(error)) throw error;
-      const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-      await sleep(random() * ceiling);
-    }
-  }
-}
-
 function describe(error: unknown): string {
   const e = error as { name?: string; message?: string };
   return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`.slice(0, 300);
@@ -147,8 +89,10 @@ export class IngestFailedError extends Error {
 /**
  * Puts every valid line, at most `concurrency` at a time, as the lines stream in: the reader waits
  * for a free slot, so memory holds one input chunk and the records in flight whatever the file size.
- * Bad lines are counted with their numbers. Throws IngestFailedError (after every line was tried)
- * when any valid record was still refused, so the caller's retry policy sees the failure.
+ * Bad lines are counted with their numbers. `put` is one PutRecord, retried by the SDK client's own
+ * settings only; a record still refused after them is counted with its line, and the other records
+ * go on. Throws IngestFailedError (after every line was tried) when any valid record was refused,
+ * so the caller's retry policy (the pipeline's) sees the failure.
  */
 export async function ingestLines(
   batches: AsyncIterable<Line[]>,
@@ -183,7 +127,7 @@ export async function ingestLines(
         continue;
       }
       while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-      const task: Promise<void> = putWithRetry(() => put(parsed.record), options)
+      const task: Promise<void> = put(parsed.record)
         .then(
           () => {
             result.records++;

@@ -1,7 +1,7 @@
 /**
  * Exports a training snapshot (an ETL step after the feature build).
  *
- * Event: `{ cutoff: string (ISO-8601), validationEnd?: string, k?: number }`.
+ * Event: `{ cutoff, validationEnd?, k? }`: ISO-8601 timestamps with a zone and a positive integer.
  * Result: the manifest (`{ cutoff, validationEnd, k, files: { <path>: { rows, bytes, sha256 } },
  * suppressedUsers }`) plus `{ localDir, s3Prefix?, featuresKey?, publishedPrefix? }`.
  *
@@ -19,20 +19,34 @@
  *
  * Environment: K_ANONYMITY (default 10), SNAPSHOT_BUCKET, SNAPSHOT_PREFIX (default `snapshots/`),
  * SNAPSHOT_PUBLISH_PREFIX, SNAPSHOT_WORK_DIR, and the database settings of
- * `../shared-db/connection.ts`.
+ * `../../platform/shared-db/connection.ts`.
+ * Metrics: SnapshotRows (the rows of every file), SuppressedUsers.
  */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createReadStream, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { z } from 'zod';
+import { fields, lambdaEntry, powertools } from '../../platform/shared/lambda-entry';
+import { SDK_RETRY } from '../../platform/shared/sdk-retry';
 import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../../platform/shared-db/connection';
 import { exportSnapshot, FEATURES_FILE, SNAPSHOT_FILES, type SnapshotManifest } from './export';
 import { publishSnapshot } from './publish';
 
-export interface SnapshotEvent {
-  cutoff: string;
-  validationEnd?: string;
-  k?: number;
-}
+const tools = powertools();
+const { logger, metrics, tracer } = tools;
+
+/** Built once per container, on the first invocation that needs it. */
+let s3: S3Client | undefined;
+const defaultS3 = (): S3Client => (s3 ??= tracer.captureAWSv3Client(new S3Client(SDK_RETRY.standard)));
+
+/** What the pipeline's ExportSnapshot state sends: `{ cutoff, validationEnd, k }`. */
+export const SnapshotEvent = fields.object({
+  cutoff: fields.timestamp(),
+  validationEnd: fields.timestamp().optional(),
+  k: fields.positiveInteger().optional(),
+});
+export type SnapshotEvent = z.output<typeof SnapshotEvent>;
 
 export interface SnapshotResult extends SnapshotManifest {
   localDir: string;
@@ -43,21 +57,13 @@ export interface SnapshotResult extends SnapshotManifest {
   publishedPrefix?: string;
 }
 
-function parseDate(value: string | undefined, name: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new Error(`${name} must be an ISO-8601 timestamp`);
-  return date;
-}
-
 export async function handleSnapshot(
   event: SnapshotEvent,
   env: NodeJS.ProcessEnv = process.env,
-  s3: S3Client = new S3Client({}),
+  s3: S3Client = defaultS3(),
 ): Promise<SnapshotResult> {
-  const cutoff = parseDate(event.cutoff, 'cutoff');
-  if (!cutoff) throw new Error('cutoff is required');
-  const validationEnd = parseDate(event.validationEnd, 'validationEnd');
+  const cutoff = new Date(event.cutoff);
+  const validationEnd = event.validationEnd === undefined ? undefined : new Date(event.validationEnd);
   const k = event.k ?? Number(env.K_ANONYMITY ?? 10);
   if (env.SNAPSHOT_PUBLISH_PREFIX && !env.SNAPSHOT_BUCKET)
     throw new Error('SNAPSHOT_PUBLISH_PREFIX needs SNAPSHOT_BUCKET: only an uploaded snapshot is published');
@@ -104,7 +110,17 @@ export async function handleSnapshot(
       result.publishedPrefix = `s3://${env.SNAPSHOT_BUCKET}/${publishPrefix}`;
     }
   }
+  const rows = Object.values(manifest.files).reduce((sum, file) => sum + file.rows, 0);
+  metrics.addMetric('SnapshotRows', MetricUnit.Count, rows);
+  metrics.addMetric('SuppressedUsers', MetricUnit.Count, manifest.suppressedUsers);
+  logger.info('snapshot exported', {
+    cutoff: manifest.cutoff,
+    rows,
+    suppressedUsers: manifest.suppressedUsers,
+    s3Prefix: result.s3Prefix,
+    publishedPrefix: result.publishedPrefix,
+  });
   return result;
 }
 
-export const handler = (event: SnapshotEvent): Promise<SnapshotResult> => handleSnapshot(event);
+export const handler = lambdaEntry(tools, SnapshotEvent, (event) => handleSnapshot(event));

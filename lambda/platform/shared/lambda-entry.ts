@@ -70,15 +70,27 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown): z.ou
   }
 }
 
-/** Messages that read after a field's name in the parser's error. */
+/** Says "is missing" for an absent field, else `otherwise`. */
+const missingOr =
+  (otherwise: string) =>
+  (issue: { input?: unknown }): string =>
+    issue.input === undefined ? 'is missing' : otherwise;
+
+/** Schemas of event fields whose messages read after the field's name in the parser's error. */
 export const fields = {
-  /** A required, non-empty string. */
-  text: () =>
-    z
-      .string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be a string') })
-      .min(1, { error: 'must not be empty' }),
-  /** The root of an event: an object. */
+  /** The root of an event, or an object inside it. */
   object: <T extends z.core.$ZodLooseShape>(shape: T) => z.object(shape, { error: 'must be an object' }),
+  /** A non-empty string. */
+  text: () => z.string({ error: missingOr('must be a string') }).min(1, { error: 'must not be empty' }),
+  /** An ISO-8601 date and time with a zone, e.g. `2026-02-15T00:00:00.000Z`, kept as text. */
+  timestamp: () =>
+    z.iso.datetime({ offset: true, error: missingOr('must be an ISO-8601 timestamp with a zone') }),
+  /** An integer of at least 1. */
+  positiveInteger: () => z.int({ error: missingOr('must be an integer') }).min(1, { error: 'must be at least 1' }),
+  /** A finite number above 0. */
+  positiveNumber: () => z.number({ error: missingOr('must be a number') }).positive({ error: 'must be above 0' }),
+  /** A boolean. */
+  boolean: () => z.boolean({ error: missingOr('must be a boolean') }),
 };
 
 /**

@@ -54,18 +54,13 @@ export function addAdClickStacks(app: App, config: AppConfig, design: AdClickDes
     eventsHandler: 'ad-click/events',
     eventsRequestModel: EVENTS_REQUEST_MODEL,
   });
-  const onlineGroup = (groupId: string) => ({
-    featureGroupName: data.featureGroups[groupId].featureGroupName,
-    featureGroupArn: data.featureGroups[groupId].featureGroupArn,
-    onlineStoreKey: data.key,
-  });
   const scoring = new RealtimeScoring(serving, 'Scoring', {
     handlerFolder: 'ad-click/score',
     description: 'Serves POST /v1/ads/score',
     endpoint: ml.endpoint,
     featureGroups: {
-      [FEATURE_GROUP_KEYS.user]: onlineGroup('UserFeatures'),
-      [FEATURE_GROUP_KEYS.segmentCtr]: onlineGroup('SegmentCtr'),
+      [FEATURE_GROUP_KEYS.user]: data.featureGroups.UserFeatures,
+      [FEATURE_GROUP_KEYS.segmentCtr]: data.featureGroups.SegmentCtr,
     },
     featureTimeoutMs: capacity.featureReadTimeoutMs,
     modelTimeoutMs: capacity.modelTimeoutMs,

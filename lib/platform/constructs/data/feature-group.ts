@@ -12,6 +12,19 @@ export interface FeatureDefinition {
   readonly type: 'String' | 'Integral' | 'Fractional';
 }
 
+/** A feature group whose online store a function can read: built here, or imported by name. */
+export interface IOnlineFeatureGroup {
+  readonly featureGroupName: string;
+  /**
+   * Lets `grantee` read records from the online store: GetRecord and BatchGetRecord on this group
+   * (BatchGetRecord is authorised per group it names,
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html),
+   * and decryption with the store's key when it has a customer managed one
+   * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_OnlineStoreSecurityConfig.html).
+   */
+  grantReadOnline(grantee: iam.IGrantable): iam.Grant;
+}
+
 export interface FeatureGroupProps {
   /** What the group holds; changing it replaces the group. */
   readonly description: string;
@@ -30,13 +43,35 @@ export interface FeatureGroupProps {
  * A SageMaker Feature Store group: an online store for lookups at inference time and an offline
  * store in S3 for training, both encrypted with the data key.
  */
-export class FeatureGroup extends Construct {
+export class FeatureGroup extends Construct implements IOnlineFeatureGroup {
+  /**
+   * A group this app did not build, by name.
+   * @param onlineStoreKey its online store's customer managed key; omit it for an AWS owned key
+   */
+  public static fromFeatureGroupName(
+    scope: Construct,
+    featureGroupName: string,
+    onlineStoreKey?: kms.IKey,
+  ): IOnlineFeatureGroup {
+    const featureGroupArn = Stack.of(scope).formatArn({
+      service: 'sagemaker',
+      resource: 'feature-group',
+      resourceName: featureGroupName,
+    });
+    return {
+      featureGroupName,
+      grantReadOnline: (grantee) => readOnlineGrant(grantee, featureGroupArn, onlineStoreKey),
+    };
+  }
+
   public readonly featureGroup: sagemaker.CfnFeatureGroup;
   public readonly featureGroupName: string;
   public readonly featureGroupArn: string;
+  private readonly onlineStoreKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: FeatureGroupProps) {
     super(scope, id);
+    this.onlineStoreKey = props.key;
     const names = props.features.map((f) => f.name);
     for (const required of [props.recordIdentifier, props.eventTime]) {
       if (!names.includes(required)) {
@@ -103,15 +138,16 @@ export class FeatureGroup extends Construct {
     });
   }
 
-  /**
-   * Lets `grantee` read records from the online store. BatchGetRecord is authorised per group it
-   * names (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html).
-   */
   public grantReadOnline(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['sagemaker:GetRecord', 'sagemaker:BatchGetRecord'],
-      resourceArns: [this.featureGroupArn],
-    });
+    return readOnlineGrant(grantee, this.featureGroupArn, this.onlineStoreKey);
   }
+}
+
+function readOnlineGrant(grantee: iam.IGrantable, featureGroupArn: string, key?: kms.IKey): iam.Grant {
+  const grant = iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['sagemaker:GetRecord', 'sagemaker:BatchGetRecord'],
+    resourceArns: [featureGroupArn],
+  });
+  return key ? grant.combine(key.grantDecrypt(grantee)) : grant;
 }

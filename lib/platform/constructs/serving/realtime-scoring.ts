@@ -1,11 +1,11 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { IOnlineFeatureGroup } from '../data/feature-group';
+import type { IModelEndpoint } from '../ml/model-endpoint-base';
 import {
   FEATURE_GROUP_KEY_PATTERN,
   SCORING_ENV,
@@ -13,32 +13,8 @@ import {
   featureGroupEnv,
 } from '../../../../lambda/platform/realtime/function-contract';
 import { VARIANT_NAME_PATTERN } from '../../../../lambda/platform/realtime/variant';
-import type { AbVariant } from '../../config/design';
 import { Problems } from '../../config/config-error';
 import { BundledFunction } from '../compute/bundled-function';
-
-/**
- * The model endpoint the function invokes: what a ModelEndpoint (or an imported endpoint) exposes.
- * Structural, so any endpoint with a name, an ARN and its variants fits.
- */
-export interface ScoringEndpoint {
-  readonly endpointName: string;
-  readonly endpointArn: string;
-  /** Production variants and their share of users; the function assigns each user to one. */
-  readonly variants: readonly AbVariant[];
-}
-
-/** A feature group whose online store the function reads. */
-export interface OnlineFeatureGroup {
-  readonly featureGroupName: string;
-  readonly featureGroupArn: string;
-  /**
-   * The customer managed key of its online store: every read must be allowed to decrypt with it
-   * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_OnlineStoreSecurityConfig.html).
-   * @default - the store uses an AWS owned key, and no key grant is needed
-   */
-  readonly onlineStoreKey?: kms.IKey;
-}
 
 export type ScoringMetricName = (typeof SCORING_METRICS)[keyof typeof SCORING_METRICS];
 
@@ -47,12 +23,13 @@ export interface RealtimeScoringProps {
   readonly handlerFolder: string;
   /** @default - 'Scores candidates in real time' */
   readonly description?: string;
-  readonly endpoint: ScoringEndpoint;
+  /** The endpoint the function invokes, on the user's A/B variant. */
+  readonly endpoint: IModelEndpoint;
   /**
    * The feature groups the handler reads, by the key it knows each by (lower camelCase: `user` is
    * passed as `FEATURE_GROUP_USER`). The function may read exactly these and no other.
    */
-  readonly featureGroups: Readonly<Record<string, OnlineFeatureGroup>>;
+  readonly featureGroups: Readonly<Record<string, IOnlineFeatureGroup>>;
   /** Deadline of the online feature read, in ms. */
   readonly featureTimeoutMs: number;
   /** Deadline of the endpoint call, in ms; past it the fallback answers. */
@@ -133,23 +110,9 @@ export class RealtimeScoring extends Construct {
     });
     this.function = handler.function;
 
-    // Explicit statements on exactly the endpoint and the groups: the handler calls InvokeEndpoint and
-    // BatchGetRecord. GetRecord goes with BatchGetRecord, as in AWS's own read-only grant of a feature
-    // group (AWSRAMPermissionFeatureGroupReadOnly,
-    // https://docs.aws.amazon.com/sagemaker/latest/dg/feature-store-cross-account-access.html); actions:
-    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [endpoint.endpointArn] }),
-    );
-    const groups = Object.values(props.featureGroups);
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['sagemaker:BatchGetRecord', 'sagemaker:GetRecord'],
-        resources: groups.map((g) => g.featureGroupArn),
-      }),
-    );
-    const keys = new Set(groups.flatMap((g) => (g.onlineStoreKey ? [g.onlineStoreKey] : [])));
-    for (const key of keys) key.grantDecrypt(this.function);
+    // Exactly the endpoint and the groups, through their own grants.
+    endpoint.grantInvoke(this.function);
+    for (const group of Object.values(props.featureGroups)) group.grantReadOnline(this.function);
   }
 
   /** A metric the handler emits (a count per period), with the function's namespace and service. */
@@ -209,8 +172,9 @@ function validate(props: RealtimeScoringProps): void {
       problems.add(`featureGroups.${key}`, `the key must match ${FEATURE_GROUP_KEY_PATTERN}`);
     }
   }
-  const arns = Object.values(props.featureGroups).map((g) => g.featureGroupArn);
-  if (new Set(arns).size !== arns.length) problems.add('featureGroups', 'names the same feature group twice');
+  const names = Object.values(props.featureGroups).map((g) => g.featureGroupName);
+  if (new Set(names).size !== names.length)
+    problems.add('featureGroups', 'names the same feature group twice');
 
   const variants = props.endpoint.variants;
   if (variants.length === 0) problems.add('endpoint.variants', 'must hold at least one variant');

@@ -5,6 +5,8 @@ import {
   RealtimeScoring,
   type RealtimeScoringProps,
 } from '../../../../lib/platform/constructs/serving/realtime-scoring';
+import { FeatureGroup } from '../../../../lib/platform/constructs/data/feature-group';
+import { ModelEndpoint } from '../../../../lib/platform/constructs/ml/model-endpoint';
 
 /**
  * Any handler folder will do: what the construct promises is the function's environment, its IAM and
@@ -16,28 +18,18 @@ function build(overrides: Partial<RealtimeScoringProps> = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Scoring', { env: { account: '123456789012', region: 'eu-west-1' } });
   const key = new kms.Key(stack, 'OnlineStoreKey');
-  const arn = (resource: string, name: string) =>
-    stack.formatArn({ service: 'sagemaker', resource, resourceName: name });
   const scoring = new RealtimeScoring(stack, 'Scoring', {
     handlerFolder: HANDLER_FOLDER,
-    endpoint: {
+    endpoint: ModelEndpoint.fromEndpointAttributes(stack, 'Endpoint', {
       endpointName: 'ranker-endpoint',
-      endpointArn: arn('endpoint', 'ranker-endpoint'),
       variants: [
         { name: 'champion', weight: 0.9 },
         { name: 'challenger', weight: 0.1 },
       ],
-    },
+    }),
     featureGroups: {
-      profile: {
-        featureGroupName: 'profiles',
-        featureGroupArn: arn('feature-group', 'profiles'),
-        onlineStoreKey: key,
-      },
-      segmentPrior: {
-        featureGroupName: 'segment-priors',
-        featureGroupArn: arn('feature-group', 'segment-priors'),
-      },
+      profile: FeatureGroup.fromFeatureGroupName(stack, 'profiles', key),
+      segmentPrior: FeatureGroup.fromFeatureGroupName(stack, 'segment-priors'),
     },
     featureTimeoutMs: 40,
     modelTimeoutMs: 150,
@@ -90,10 +82,16 @@ describe('RealtimeScoring', () => {
     });
     const scoped = [
       { Action: 'sagemaker:InvokeEndpoint', Effect: 'Allow', Resource: arn('endpoint/ranker-endpoint') },
+      // One statement per group, from each group's own grantReadOnline.
       {
-        Action: ['sagemaker:BatchGetRecord', 'sagemaker:GetRecord'],
+        Action: ['sagemaker:GetRecord', 'sagemaker:BatchGetRecord'],
         Effect: 'Allow',
-        Resource: [arn('feature-group/profiles'), arn('feature-group/segment-priors')],
+        Resource: arn('feature-group/profiles'),
+      },
+      {
+        Action: ['sagemaker:GetRecord', 'sagemaker:BatchGetRecord'],
+        Effect: 'Allow',
+        Resource: arn('feature-group/segment-priors'),
       },
       {
         Action: 'kms:Decrypt',
@@ -138,14 +136,13 @@ describe('RealtimeScoring', () => {
         reservedConcurrency: 0,
         metricsNamespace: '',
         featureGroups: {
-          'bad key': {
-            featureGroupName: 'g',
-            featureGroupArn: 'arn:aws:sagemaker:eu-west-1:123456789012:feature-group/g',
-          },
+          'bad key': FeatureGroup.fromFeatureGroupName(new Stack(), 'g'),
         },
         endpoint: {
-          endpointName: 'e',
-          endpointArn: 'arn:aws:sagemaker:eu-west-1:123456789012:endpoint/e',
+          ...ModelEndpoint.fromEndpointAttributes(new Stack(), 'E', {
+            endpointName: 'e',
+            variants: [{ name: 'champion', weight: 1 }],
+          }),
           variants: [{ name: 'under_score', weight: 0 }],
         },
       });
@@ -169,10 +166,7 @@ describe('RealtimeScoring', () => {
 
   test('refuses no feature groups, and the same group under two keys', () => {
     expect(() => build({ featureGroups: {} })).toThrow(/featureGroups: must name at least one/);
-    const group = {
-      featureGroupName: 'g',
-      featureGroupArn: 'arn:aws:sagemaker:eu-west-1:123456789012:feature-group/g',
-    };
+    const group = FeatureGroup.fromFeatureGroupName(new Stack(), 'g');
     expect(() => build({ featureGroups: { a: group, b: group } })).toThrow(
       /names the same feature group twice/,
     );

@@ -13,26 +13,24 @@ import { buildSync } from 'esbuild';
 import { FEATURE_GROUP_KEYS, readScoringConfig } from '../../../../../lambda/ad-click/score/config';
 import { RealtimeScoring } from '../../../../../lib/platform/constructs/serving/realtime-scoring';
 import { SCORING_ENVIRONMENT, scoreEvent, scoreRequest } from '../../support/scoring-fixtures';
+import { FeatureGroup } from '../../../../../lib/platform/constructs/data/feature-group';
+import { ModelEndpoint } from '../../../../../lib/platform/constructs/ml/model-endpoint';
 
 const ROOT = path.join(__dirname, '..', '..', '..', '..', '..');
 
 test('the construct writes an environment the handler reads without a problem', () => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Serving', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const group = (name: string) => ({
-    featureGroupName: name,
-    featureGroupArn: `arn:aws:sagemaker:eu-west-1:123456789012:feature-group/${name}`,
-  });
+  const group = (name: string) => FeatureGroup.fromFeatureGroupName(stack, name);
   new RealtimeScoring(stack, 'Scoring', {
     handlerFolder: 'ad-click/score',
-    endpoint: {
+    endpoint: ModelEndpoint.fromEndpointAttributes(stack, 'Endpoint', {
       endpointName: 'ad-click-endpoint',
-      endpointArn: 'arn:aws:sagemaker:eu-west-1:123456789012:endpoint/ad-click-endpoint',
       variants: [
         { name: 'champion', weight: 0.9 },
         { name: 'challenger', weight: 0.1 },
       ],
-    },
+    }),
     featureGroups: {
       [FEATURE_GROUP_KEYS.user]: group('users'),
       [FEATURE_GROUP_KEYS.segmentCtr]: group('segment-ctr'),

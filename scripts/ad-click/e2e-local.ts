@@ -24,7 +24,7 @@
  * check holds, 1 otherwise, 2 on bad usage. The model server and the endpoint are stopped at the end
  * and on errors; the work directory (a temporary one unless --work) is removed unless --keep.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -137,12 +137,10 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
     keep: boolean;
     quiet: boolean;
   }>(argv, (options, problem) => {
+    // A bad --rows or --requests is already named; only two good values are compared.
+    if (typeof options.rows !== 'number' || typeof options.requests !== 'number') return;
     const testRows = Math.floor(options.rows * TEST_SHARE);
-    if (
-      typeof options.rows === 'number' &&
-      typeof options.requests === 'number' &&
-      options.requests > testRows
-    )
+    if (options.requests > testRows)
       problem(
         `--requests ${options.requests} is more than the ${testRows} test rows of --rows ${options.rows}`,
       );
@@ -204,7 +202,7 @@ const lastLine = (output: string) => {
 
 interface ModelServer {
   readonly url: string;
-  readonly process: ChildProcess;
+  /** Stops it (SIGTERM, then SIGKILL after SERVER_STOP_MS) and waits until it has exited. */
   stop(): Promise<void>;
 }
 
@@ -227,7 +225,8 @@ function startModelServer(modelDir: string): Promise<ModelServer> {
     clearTimeout(timer);
   };
   return new Promise((resolve, reject) => {
-    let stdout = '';
+    /** What it printed until it said where it listens; undefined after. */
+    let stdout: string | undefined = '';
     let stderr = '';
     const fail = (why: string) => {
       clearTimeout(timer);
@@ -237,16 +236,21 @@ function startModelServer(modelDir: string): Promise<ModelServer> {
     };
     const timer = setTimeout(() => fail(`did not start within ${SERVER_START_MS / 1000} s`), SERVER_START_MS);
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const early = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`exited (${signal ?? `exit ${code}`}) before it listened`);
     child.stdout.on('data', (chunk: Buffer) => {
+      if (stdout === undefined) return;
       stdout += chunk.toString();
       const url = /^listening on (http:\/\/\S+)$/m.exec(stdout)?.[1];
       if (url) {
+        stdout = undefined;
         clearTimeout(timer);
-        resolve({ url, process: child, stop });
+        child.removeListener('exit', early);
+        resolve({ url, stop });
       }
     });
     child.once('error', (error) => fail(`could not start (${error.message})`));
-    child.once('exit', (code, signal) => fail(`exited (${signal ?? `exit ${code}`}) before it listened`));
+    child.once('exit', early);
   });
 }
 

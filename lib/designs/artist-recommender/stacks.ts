@@ -75,11 +75,7 @@ export function addArtistRecommenderStacks(
     network: network.network,
     profile,
     capacity,
-    modelEndpoint: {
-      endpointName: ml.endpoint.endpointName,
-      endpointArn: ml.endpoint.endpointArn,
-      variants: ml.endpoint.variants,
-    },
+    modelEndpoint: ml.endpoint,
     metricsNamespace: metricsNamespace(design.id),
     logRetention: profile.logRetention,
     logRemovalPolicy: profile.removalPolicy,

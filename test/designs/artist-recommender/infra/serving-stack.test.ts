@@ -7,6 +7,7 @@ import { metricsNamespace } from '../../../../lib/platform/stacks/serving-stack'
 import { DESIGNS } from '../../../../lib/designs';
 import { artistRecommender } from '../../../../lib/designs/artist-recommender/design';
 import { newApp, recommenderApp } from './app';
+import { ModelEndpoint } from '../../../../lib/platform/constructs/ml/model-endpoint';
 
 describe('ServingStack: the ranking cache', () => {
   const { serving } = recommenderApp('sandbox');
@@ -118,11 +119,11 @@ describe('ServingStack: the recommendation function of the Ranking construct', (
       network,
       profile: config.profile,
       capacity: config.capacity,
-      modelEndpoint: {
+      modelEndpoint: ModelEndpoint.fromEndpointAttributes(stack, 'Endpoint', {
         endpointName: 'recommender',
         endpointArn: 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/recommender',
         variants: artistRecommender.abVariants,
-      },
+      }),
       metricsNamespace: metricsNamespace(artistRecommender.id),
     });
     // THEN

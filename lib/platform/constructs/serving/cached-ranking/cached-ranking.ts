@@ -7,7 +7,8 @@ import type { Profile } from '../../../config/profile';
 import type { PrivateNetwork } from '../../network/private-network';
 import { CacheLoaderFunction } from './cache-loader-function';
 import { RankingCache } from './ranking-cache';
-import { RankingFunction, type ScoringEndpointRef } from './ranking-function';
+import type { IModelEndpoint } from '../../ml/model-endpoint-base';
+import { RankingFunction } from './ranking-function';
 
 /** What a cached-ranking design decides: its lists and who serves and loads them. */
 export interface CachedRankingOptions {
@@ -28,7 +29,7 @@ export interface CachedRankingProps extends CachedRankingOptions {
   readonly profile: Pick<Profile, 'cache'>;
   readonly capacity: Capacity;
   /** @default - no endpoint: misses are answered from the fallback list */
-  readonly modelEndpoint?: ScoringEndpointRef;
+  readonly modelEndpoint?: IModelEndpoint;
   readonly metricsNamespace: string;
   /** @default - one week */
   readonly logRetention?: logs.RetentionDays;

@@ -1,20 +1,11 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { AbVariant } from '../../../config/design';
+import type { IModelEndpoint } from '../../ml/model-endpoint-base';
 import { BundledFunction } from '../../compute/bundled-function';
 import type { RankingCache } from './ranking-cache';
-
-/** The model endpoint a serving function calls, with its A/B variants. */
-export interface ScoringEndpointRef {
-  readonly endpointName: string;
-  readonly endpointArn: string;
-  /** Production variants and their share of users. */
-  readonly variants: readonly AbVariant[];
-}
 
 export interface RankingFunctionProps {
   /** The design's serving handler: a folder under `lambda/` whose `handler.ts` exports `handler`. */
@@ -29,7 +20,7 @@ export interface RankingFunctionProps {
    * @default - none: a miss is answered from the fallback list, and every user is on the single
    *   `champion` variant whose lists the batch loader writes
    */
-  readonly modelEndpoint?: ScoringEndpointRef;
+  readonly modelEndpoint?: IModelEndpoint;
   /** Items scoring below this cosine similarity are dropped, in [-1, 1]. */
   readonly scoreThreshold: number;
   /** Items the model is asked for, and the default `limit`'s ceiling. */
@@ -96,10 +87,6 @@ export class RankingFunction extends Construct {
     });
     this.function = handler.function;
     props.cache.allowFrom(this.function);
-    if (endpoint) {
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: [endpoint.endpointArn] }),
-      );
-    }
+    endpoint?.grantInvoke(this.function);
   }
 }

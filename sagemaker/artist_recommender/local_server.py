@@ -40,6 +40,9 @@ def load_handler(model_dir: str):
 def make_handler(module, model):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes: with Nagle's algorithm on, a kept-alive client
+        # waits for the delayed ACK (about 40 ms) before it sees the body of every answer.
+        disable_nagle_algorithm = True
 
         def _send(self, status: int, body, content_type: str = "application/json") -> None:
             data = body.encode() if isinstance(body, str) else bytes(body)

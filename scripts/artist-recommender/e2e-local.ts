@@ -347,7 +347,7 @@ export async function runE2e(
       const result = await ingestLines(
         splitLines(createReadStream(join(snapshotDir, FEATURES_FILE))),
         async () => undefined,
-        { concurrency: 16, maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxSamples: 5 },
+        { concurrency: 16, maxSamples: 5 },
       );
       return {
         value: result,

@@ -127,7 +127,8 @@ export async function ingestLines(
         continue;
       }
       while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-      const task: Promise<void> = put(parsed.record)
+      const task: Promise<void> = Promise.resolve()
+        .then(() => put(parsed.record))
         .then(
           () => {
             result.records++;

@@ -22,8 +22,27 @@ export interface Powertools {
   readonly tracer: Tracer;
 }
 
+/** How the metrics library's warning about a flush with nothing stored begins. */
+const EMPTY_FLUSH_WARNING = 'No application metrics to publish';
+
+/**
+ * The logger, and metrics that write their own warnings through it. A custom resource's create
+ * and update store no metric, and the flush would warn about it on every such invocation: that
+ * warning, and only that one, is not logged.
+ */
 export function powertools(): Powertools {
-  return { logger: new Logger(), metrics: new Metrics(), tracer: new Tracer() };
+  const logger = new Logger();
+  const metrics = new Metrics({
+    logger: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message: unknown, ...rest: unknown[]) => {
+        if (!String(message).startsWith(EMPTY_FLUSH_WARNING)) logger.warn(String(message), ...(rest as []));
+      },
+      error: (message: unknown, ...rest: unknown[]) => logger.error(String(message), ...(rest as [])),
+    },
+  });
+  return { logger, metrics, tracer: new Tracer() };
 }
 
 /** Counted once for an invocation whose event does not match the handler's schema. */

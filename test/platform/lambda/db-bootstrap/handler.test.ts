@@ -1,7 +1,15 @@
+import { captureStdout, lambdaContext, type StdoutCapture } from '../support/invocation';
+import { ParseError } from '@aws-lambda-powertools/parser';
 import { validateRequest } from '../../../support/aws-api-model';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { bootstrapStatements, runStatements } from '../../../../lambda/platform/db-bootstrap/bootstrap';
-import { dataApiExecutor, handleBootstrap, type DataApiTarget } from '../../../../lambda/platform/db-bootstrap/handler';
+import {
+  dataApiExecutor,
+  handleBootstrap,
+  handler,
+  loadDataApi,
+  type BootstrapEvent,
+  type DataApiTarget,
+} from '../../../../lambda/platform/db-bootstrap/handler';
 
 const PROPS = {
   ServiceToken: 'arn:aws:lambda:us-east-1:111122223333:function:provider',
@@ -16,7 +24,7 @@ function event(type: 'Create' | 'Update' | 'Delete', props: Record<string, unkno
     RequestType: type,
     ResourceProperties: props,
     PhysicalResourceId: 'recommender/etl',
-  } as unknown as CloudFormationCustomResourceEvent;
+  } as BootstrapEvent;
 }
 
 function dataApiError(name: string): Error {
@@ -52,9 +60,21 @@ describe('the bootstrap custom resource', () => {
   });
 
   it('names every missing property, and refuses identifiers it would have to escape', async () => {
-    await expect(handleBootstrap(event('Create', { ServiceToken: 'x', User: 'etl' }))).rejects.toThrow(
-      'the resource properties ClusterArn, SecretArn, Database are required',
-    );
+    // The Lambda entry parses the event: a property missing is named before any SQL is built.
+    const stdout: StdoutCapture = captureStdout();
+    try {
+      const error = await handler(
+        { RequestType: 'Create', ResourceProperties: { ServiceToken: 'x', User: 'etl' } },
+        lambdaContext('bootstrap-1'),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ParseError);
+      expect((error as Error).message).toBe(
+        'invalid event: ResourceProperties.ClusterArn is missing; ResourceProperties.SecretArn is missing; ' +
+          'ResourceProperties.Database is missing',
+      );
+    } finally {
+      stdout.restore();
+    }
     await expect(
       handleBootstrap(
         event('Create', { ...PROPS, User: 'etl"; DROP TABLE accounts; --' }),
@@ -131,17 +151,28 @@ describe('the Data API client boundary', () => {
       }
     }
     const loaded: string[] = [];
+    const configs: unknown[] = [];
     const execute = dataApiExecutor(
       { resourceArn: PROPS.ClusterArn, secretArn: PROPS.SecretArn, database: 'recommender' },
-      (name) => {
+      loadDataApi((name) => {
         loaded.push(name);
-        return { RDSDataClient, ExecuteStatementCommand };
-      },
+        return {
+          RDSDataClient: class extends RDSDataClient {
+            constructor(config: unknown) {
+              super();
+              configs.push(config);
+            }
+          },
+          ExecuteStatementCommand,
+        };
+      }),
     );
     // WHEN a statement runs
     await execute('GRANT rds_iam TO "etl"');
     // THEN exactly one ExecuteStatement went out, bounded in time
     expect(loaded).toEqual(['@aws-sdk/client-rds-data']);
+    // AND the client retries as the SDK's standard mode does, no loop of ours around it
+    expect(configs).toEqual([{ maxAttempts: 3, retryMode: 'standard' }]);
     expect(sent).toHaveLength(1);
     expect(sent[0].input).toEqual({
       resourceArn: PROPS.ClusterArn,

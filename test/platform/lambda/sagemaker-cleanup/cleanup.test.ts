@@ -1,3 +1,4 @@
+import { captureStdout, lambdaContext, logLines, metricsLines } from '../support/invocation';
 import {
   CloudWatchLogsClient,
   DeleteLogStreamCommand,
@@ -163,12 +164,32 @@ describe('the custom resource handler', () => {
   test('does nothing on create and update', async () => {
     givenAccount();
     await expect(
-      handler(event('Create', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' })),
+      handler(event('Create', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' }), lambdaContext('c-1')),
     ).resolves.toEqual({
       PhysicalResourceId: `cleanup-${PREFIX}`,
     });
-    await handler(event('Update', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' }));
+    await handler(event('Update', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' }), lambdaContext('c-2'));
     expect(sagemakerMock.calls()).toHaveLength(0);
+  });
+
+  test('on delete, reports what it removed in the log of that request and in its metrics', async () => {
+    givenAccount();
+    const stdout = captureStdout();
+    try {
+      const result = await handler(
+        event('Delete', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' }),
+        lambdaContext('delete-1'),
+      );
+      expect(result).toMatchObject({ PhysicalResourceId: `cleanup-${PREFIX}`, Data: { models: 2 } });
+      const line = logLines(stdout).find((l) => l.message === 'cleaned up run-time resources');
+      expect(line).toMatchObject({ function_request_id: 'delete-1', report: { models: 2 } });
+      expect(metricsLines(stdout).find((l) => l.names.includes('ModelsDeleted'))?.values).toMatchObject({
+        ModelsDeleted: 2,
+        ModelPackagesDeleted: 0,
+      });
+    } finally {
+      stdout.restore();
+    }
   });
 
   test('names the bad property instead of deleting with a prefix that could match anything', () => {

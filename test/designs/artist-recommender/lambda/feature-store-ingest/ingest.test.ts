@@ -1,3 +1,10 @@
+import {
+  captureStdout,
+  lambdaContext,
+  logLines,
+  metricsLines,
+} from '../../../../platform/lambda/support/invocation';
+import { ParseError } from '@aws-lambda-powertools/parser';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   PutRecordCommand,
@@ -9,16 +16,12 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import {
   handleIngest,
+  handler,
   parseIngestEvent,
   readIngestConfig,
   type IngestConfig,
 } from '../../../../../lambda/artist-recommender/feature-store-ingest/handler';
-import {
-  IngestFailedError,
-  isRetryable,
-  parseRecord,
-  putWithRetry,
-} from '../../../../../lambda/artist-recommender/feature-store-ingest/ingest';
+import { IngestFailedError, parseRecord } from '../../../../../lambda/artist-recommender/feature-store-ingest/ingest';
 
 const s3mock = apiCheckedMockClient(S3Client);
 const fsmock = apiCheckedMockClient(SageMakerFeatureStoreRuntimeClient);
@@ -26,21 +29,9 @@ const clients = {
   s3: new S3Client({ region: 'us-east-1' }),
   featureStore: new SageMakerFeatureStoreRuntimeClient({ region: 'us-east-1' }),
 };
-const delays: number[] = [];
 const config = (overrides: Partial<IngestConfig['options']> = {}): IngestConfig => {
   const base = readIngestConfig({ FEATURE_GROUP_NAME: 'user-features' });
-  return {
-    ...base,
-    maxLineBytes: 4096,
-    options: {
-      ...base.options,
-      sleep: async (ms) => {
-        delays.push(ms);
-      },
-      random: () => 1,
-      ...overrides,
-    },
-  };
+  return { ...base, maxLineBytes: 4096, options: { ...base.options, ...overrides } };
 };
 
 function record(i: number): Record<string, unknown> {
@@ -71,8 +62,6 @@ const throttled = () =>
     name: 'ThrottlingException',
     $metadata: { httpStatusCode: 400 },
   });
-const serverError = () =>
-  Object.assign(new Error('boom'), { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } });
 const invalid = () =>
   Object.assign(new Error('Feature nope is not defined'), {
     name: 'ValidationError',
@@ -82,7 +71,6 @@ const invalid = () =>
 beforeEach(() => {
   s3mock.reset();
   fsmock.reset();
-  delays.length = 0;
 });
 afterAll(() => {
   s3mock.restore();
@@ -137,56 +125,17 @@ describe('parseRecord', () => {
   });
 });
 
-describe('retries', () => {
-  it('classifies throttling, 5xx and dropped connections as retryable, validation errors not', () => {
-    expect(isRetryable(throttled())).toBe(true);
-    expect(isRetryable(serverError())).toBe(true);
-    expect(isRetryable(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true);
-    expect(isRetryable(Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } }))).toBe(true);
-    expect(isRetryable(invalid())).toBe(false);
-    expect(isRetryable(new Error('plain'))).toBe(false);
-  });
-
-  it('backs off exponentially up to the cap', async () => {
-    const seen: number[] = [];
-    let calls = 0;
-    await expect(
-      putWithRetry(
-        async () => {
-          calls++;
-          throw throttled();
-        },
-        {
-          maxAttempts: 6,
-          baseDelayMs: 100,
-          maxDelayMs: 1000,
-          sleep: async (ms) => void seen.push(ms),
-          random: () => 1,
-        },
-      ),
-    ).rejects.toThrow('Rate exceeded');
-    expect(calls).toBe(6);
-    expect(seen).toEqual([100, 200, 400, 800, 1000]);
-  });
-});
-
 describe('handleIngest', () => {
-  it('retries throttling and 5xx until the records are written', async () => {
+  it('writes every record once, through the one client, to the feature group', async () => {
     serveObject([1, 2, 3].map((i) => JSON.stringify(record(i))).join('\n') + '\n');
-    fsmock
-      .on(PutRecordCommand)
-      .rejectsOnce(throttled())
-      .rejectsOnce(serverError())
-      .rejectsOnce(throttled())
-      .resolves({});
+    fsmock.on(PutRecordCommand).resolves({});
     const result = await handleIngest(
       { bucket: 'b', key: 'features/user_features.jsonl' },
       config(),
       clients,
     );
     expect(result).toEqual({ records: 3, failed: 0, badLines: 0, badLineSamples: [] });
-    expect(fsmock.commandCalls(PutRecordCommand)).toHaveLength(6);
-    expect(delays.length).toBe(3);
+    expect(fsmock.commandCalls(PutRecordCommand)).toHaveLength(3);
     const users = fsmock
       .commandCalls(PutRecordCommand)
       .map((c) => c.args[0].input.Record?.find((f) => f.FeatureName === 'user_id')?.ValueAsString);
@@ -203,11 +152,9 @@ describe('handleIngest', () => {
       if (user === 'u4') throw invalid();
       return {};
     });
-    const error = await handleIngest(
-      { bucket: 'b', key: 'k.jsonl' },
-      config({ maxAttempts: 4 }),
-      clients,
-    ).catch((e: unknown) => e);
+    const error = await handleIngest({ bucket: 'b', key: 'k.jsonl' }, config(), clients).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(IngestFailedError);
     const failure = error as IngestFailedError;
     expect(failure.result).toMatchObject({ records: 2, failed: 2, badLines: 0 });
@@ -218,8 +165,8 @@ describe('handleIngest', () => {
       ]),
     );
     expect(failure.message).toMatch(/2 record\(s\) were refused after retries/);
-    // Throttling is retried to the limit; a validation error is not retried at all.
-    expect(fsmock.commandCalls(PutRecordCommand)).toHaveLength(1 + 4 + 1 + 1);
+    // A record the client still refuses after its own retries is not sent again by the handler.
+    expect(fsmock.commandCalls(PutRecordCommand)).toHaveLength(4);
   });
 
   it('counts bad lines with their numbers and sends the rest', async () => {
@@ -309,9 +256,9 @@ describe('handleIngest', () => {
 
 describe('configuration and event', () => {
   it('reads the environment with defaults and refuses bad values', () => {
-    expect(readIngestConfig({ FEATURE_GROUP_NAME: 'g' }).options).toMatchObject({
-      concurrency: 16,
+    expect(readIngestConfig({ FEATURE_GROUP_NAME: 'g' })).toMatchObject({
       maxAttempts: 8,
+      options: { concurrency: 16 },
     });
     expect(() => readIngestConfig({})).toThrow('FEATURE_GROUP_NAME is required');
     expect(() => readIngestConfig({ FEATURE_GROUP_NAME: 'g', INGEST_CONCURRENCY: '0' })).toThrow(
@@ -322,6 +269,59 @@ describe('configuration and event', () => {
   it('requires bucket and key', () => {
     expect(parseIngestEvent({ bucket: 'b', key: 'k' })).toEqual({ bucket: 'b', key: 'k' });
     expect(() => parseIngestEvent({ bucket: 'b' })).toThrow(/key is missing/);
-    expect(() => parseIngestEvent(null)).toThrow(/bucket is missing/);
+    expect(() => parseIngestEvent({ key: 'k' })).toThrow(/bucket is missing/);
+    expect(() => parseIngestEvent(null)).toThrow(/the event must be an object/);
+  });
+});
+
+describe('the Lambda entry', () => {
+  const previous = process.env.FEATURE_GROUP_NAME;
+  beforeAll(() => {
+    process.env.FEATURE_GROUP_NAME = 'user-features';
+  });
+  afterAll(() => {
+    process.env.FEATURE_GROUP_NAME = previous;
+  });
+
+  it("refuses the pipeline's event without a features key, naming the field", async () => {
+    // What IngestFeatures sends when the snapshot was not uploaded: no featuresKey to read.
+    const error = await handler({ bucket: 'artifacts', key: null }, lambdaContext('ingest-0')).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ParseError);
+    expect((error as Error).message).toBe('invalid event: key must be a string');
+    expect(s3mock.calls()).toHaveLength(0);
+  });
+
+  it('logs each invocation with its request id and flushes its counts after it', async () => {
+    const stdout = captureStdout();
+    try {
+      // GIVEN a file of two records, then one whose second record the store refuses
+      serveObject([1, 2].map((i) => JSON.stringify(record(i))).join('\n'));
+      fsmock.on(PutRecordCommand).resolves({});
+      // WHEN the function is invoked for each
+      await handler({ bucket: 'b', key: 'one.jsonl' }, lambdaContext('ingest-1'));
+      serveObject([3, 4, 'bad'].map((i) => (i === 'bad' ? '{' : JSON.stringify(record(i as number)))).join('\n'));
+      fsmock.on(PutRecordCommand).callsFake((input: { Record: FeatureValue[] }) => {
+        if (input.Record.some((f) => f.FeatureName === 'user_id' && f.ValueAsString === 'u4')) throw invalid();
+        return {};
+      });
+      await expect(handler({ bucket: 'b', key: 'two.jsonl' }, lambdaContext('ingest-2'))).rejects.toThrow(
+        IngestFailedError,
+      );
+      // THEN the summary line carries the first request's id
+      const done = logLines(stdout).filter((line) => line.message === 'features ingested');
+      expect(done).toEqual([expect.objectContaining({ function_request_id: 'ingest-1', records: 2 })]);
+      // AND each invocation flushed its own counts, the failed one included
+      const counts = metricsLines(stdout)
+        .filter((line) => line.names.includes('RecordsWritten'))
+        .map((line) => line.values);
+      expect(counts).toEqual([
+        { RecordsWritten: 2, RecordsFailed: 0, BadLines: 0 },
+        { RecordsWritten: 1, RecordsFailed: 1, BadLines: 1 },
+      ]);
+    } finally {
+      stdout.restore();
+    }
   });
 });

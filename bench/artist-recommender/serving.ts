@@ -253,7 +253,7 @@ async function latencyAndThroughput(args: Args, progress: Progress) {
   const { startRedisCluster } = await import('../../test/support/redis-cluster');
   const fixtures = await import('../../test/designs/artist-recommender/support/serving-fixtures');
   const { createHandler } = await import('../../lambda/artist-recommender/recommendations/handler');
-  const { assignVariant } = await import('../../lambda/artist-recommender/recommendations/variant');
+  const { assignVariant } = await import('../../lambda/platform/realtime/variant');
   const { decodeList, userKey } = await import('../../lambda/artist-recommender/shared/cache-layout');
   const { selectItems } = await import('../../lambda/artist-recommender/recommendations/recommend');
   const { createCacheClient } = await import('../../lambda/platform/shared/cache-client');

@@ -1,12 +1,13 @@
 import { Aspects, Tags, Validations, type App, type Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { AppConfig } from './config/app-config';
+import { METRICS_NAMESPACE_CONTEXT } from './constructs/compute/bundled-function';
 import { FunctionLogGroups } from './constructs/compute/function-log-groups';
 import { acknowledgeGrantWildcards } from './nag/acknowledge-grant-wildcards';
 import { BLUEPRINT_WILDCARDS } from './nag/blueprint-wildcards';
 import { BlueprintRulesPlugin } from './rules';
 import { AccountStack } from './stacks/account-stack';
-import { ServingStack } from './stacks/serving-stack';
+import { ServingStack, metricsNamespace } from './stacks/serving-stack';
 
 /** The stack of account-wide settings every design and profile shares. */
 export const ACCOUNT_STACK_ID = 'MlSystemBlueprint-Account';
@@ -17,6 +18,7 @@ export const ACCOUNT_STACK_ID = 'MlSystemBlueprint-Account';
  * cdk-nag and the blueprint's own rules.
  */
 export function addBlueprintStacks(app: App, config: AppConfig): readonly Stack[] {
+  app.node.setContext(METRICS_NAMESPACE_CONTEXT, metricsNamespace(config.design.id));
   const designStacks = config.design.addStacks(app, config);
   // Account-wide settings, shared by every design and profile (API Gateway's logging role).
   const account = new AccountStack(app, ACCOUNT_STACK_ID, {

@@ -27,7 +27,7 @@ import {
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { errorResponse } from '../../lambda/artist-recommender/recommendations/http';
+import { errorResponse } from '../../lambda/platform/realtime/http';
 import type { LocalRedisCluster } from '../../test/support/redis-cluster';
 import { Cli, describeFailure, integer, runMain, text, type Value } from '../support/cli';
 

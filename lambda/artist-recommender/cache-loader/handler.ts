@@ -6,7 +6,7 @@
  * Event (`CacheLoadEvent`): the two files as objects (`recommendationsKey`, `popularityKey`), or as
  * members of the training job's `output.tar.gz` (`archiveKey`, `recommendationsMember`,
  * `popularityMember`), with `bucket`, `variant`, and optionally `version` and `onlyIfEmpty`.
- * Result: the load's summary (`./load.ts`). Metrics: UsersLoaded, BadLines.
+ * Result: the load's summary (`./load.ts`). Metrics: UsersLoaded, BadLines, LoadsFailed.
  * Environment: see `./config.ts`.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -99,6 +99,7 @@ export function createHandler(
       logger.info('cache loaded', { ...summary });
       return summary;
     } catch (error) {
+      metrics.addMetric('LoadsFailed', MetricUnit.Count, 1);
       logger.error('cache load failed', { request, error: error as Error });
       throw error;
     } finally {

@@ -23,7 +23,11 @@ import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { fields, lambdaEntry, powertools } from '../../platform/shared/lambda-entry';
 import { SDK_RETRY } from '../../platform/shared/sdk-retry';
-import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../../platform/shared-db/connection';
+import {
+  connectOptionsFromEnv,
+  connectWithRetry,
+  resolveClientConfig,
+} from '../../platform/shared-db/connection';
 import type { TransformCounts } from './classify';
 import { transformObject } from './transform';
 

@@ -1,6 +1,5 @@
-import { KEY_PART_PATTERN } from '../shared/cache-layout';
+import { readVariants, type WeightedVariant } from '../../platform/realtime/variant';
 import { EnvReader } from '../../platform/shared/env-reader';
-import type { WeightedVariant } from './variant';
 
 /** Everything the function needs, read once from its environment at cold start. */
 export interface ServingConfig {
@@ -38,7 +37,8 @@ export function readServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
     modelEndpointName: env.MODEL_ENDPOINT_NAME || undefined,
     modelTimeoutMs: read.number('MODEL_TIMEOUT_MS', 10, 60_000, 1000),
     modelAnswerTtlSeconds: read.number('MODEL_ANSWER_TTL_SECONDS', 1, 7 * 86_400, 3600),
-    variants: readVariants(env.AB_VARIANTS, read),
+    // SageMaker's variant names are valid cache key parts too (cache-layout's KEY_PART_PATTERN).
+    variants: env.AB_VARIANTS ? readVariants(read, env, 'AB_VARIANTS') : [{ name: 'champion', weight: 1 }],
     scoreThreshold: read.number('SCORE_THRESHOLD', -1, 1, 0),
     defaultLimit: read.number('DEFAULT_LIMIT', 1, 100, 10),
     modelTopK: read.number('MODEL_TOP_K', 1, 100, 100),
@@ -46,32 +46,4 @@ export function readServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
   };
   read.done('serving configuration');
   return config;
-}
-
-function readVariants(raw: string | undefined, read: EnvReader): WeightedVariant[] {
-  if (!raw) return [{ name: 'champion', weight: 1 }];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    read.problem('AB_VARIANTS must be JSON');
-    return [];
-  }
-  const valid =
-    Array.isArray(parsed) &&
-    parsed.length > 0 &&
-    parsed.every(
-      (v) =>
-        typeof v?.name === 'string' &&
-        KEY_PART_PATTERN.test(v.name) &&
-        typeof v?.weight === 'number' &&
-        Number.isFinite(v.weight) &&
-        v.weight >= 0,
-    ) &&
-    parsed.some((v) => v.weight > 0);
-  if (!valid) {
-    read.problem('AB_VARIANTS must be a non-empty array of {name, weight >= 0} with a positive weight');
-    return [];
-  }
-  return parsed as WeightedVariant[];
 }

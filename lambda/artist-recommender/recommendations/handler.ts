@@ -1,22 +1,49 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+/**
+ * `GET /v1/users/{userId}/recommendations` (API Gateway REST proxy integration): the user's list
+ * from the cache, else the model's answer, else the popularity list (`./recommend.ts`).
+ *
+ * The request is checked by `./request.ts`, which answers 405 for a method other than GET and 400
+ * naming `userId` or `limit`: that is the HTTP contract of the resource, so the event is not put
+ * through an envelope schema that would answer a malformed one differently.
+ * Metrics: ServedFromModel, ServedFromFallback, Unavailable, BadRequest, UnexpectedError and the
+ * degradations (CacheError, CacheWriteError, ModelError, NoRecommendationSet); a cache hit writes none.
+ * Environment: see `./config.ts`.
+ */
+import type { LambdaInterface } from '@aws-lambda-powertools/commons/types';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { errorResponse, jsonResponse } from '../../platform/realtime/http';
 import { SharedCacheClient } from '../../platform/shared/cache-client';
+import { powertools } from '../../platform/shared/lambda-entry';
 import { readServingConfig, type ServingConfig } from './config';
-import { errorResponse, jsonResponse } from './http';
-import { SageMakerModelClient } from './model-client';
+import { SageMakerModelClient, createRuntimeClient } from './model-client';
 import { recommend, type Degradation, type RecommendDependencies, type Source } from './recommend';
 import { CacheRecommendationStore } from './recommendation-store';
 import { BadRequestError, parseRecommendationRequest } from './request';
 
-const logger = new Logger();
-const metrics = new Metrics();
+/**
+ * Metrics are written as EMF log lines, flushed by the library after every invocation that stored
+ * one. A cache hit, the common case, stores none, so it writes no line (and no warning about it):
+ * at the design's peak a line per request would cost more in log ingestion than the function
+ * itself. Hits are Lambda's Invocations minus the outcomes counted here, so the cache hit ratio is
+ * a metric-math expression over them.
+ */
+const { logger, metrics, tracer } = powertools();
+
+/** What the handling reads of the Lambda context; tests and local runs pass only the request id. */
+export type ServingContext = Pick<Context, 'awsRequestId'>;
+
+export type ServingHandler = ((
+  event: APIGatewayProxyEvent,
+  context: ServingContext,
+) => Promise<APIGatewayProxyResult>) & { close(): void };
 
 /**
  * Builds the function's long-lived parts: one cache client and one model client per container,
- * reused by every invocation. Exported for tests and local runs, which pass their own environment.
+ * reused by every invocation, and the handler that logs with the Lambda context, flushes its
+ * metrics and is traced. Exported for tests and local runs, which pass their own environment.
  */
-export function createHandler(config: ServingConfig, options: { cacheCa?: string } = {}) {
+export function createHandler(config: ServingConfig, options: { cacheCa?: string } = {}): ServingHandler {
   const cache = new SharedCacheClient({
     host: config.cacheHost,
     port: config.cachePort,
@@ -28,7 +55,9 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
   const deps: RecommendDependencies = {
     store: new CacheRecommendationStore(() => cache.get(), config.pointerTtlMs),
     model: config.modelEndpointName
-      ? new SageMakerModelClient(config.modelEndpointName, config.modelTimeoutMs)
+      ? new SageMakerModelClient(config.modelEndpointName, config.modelTimeoutMs, async () =>
+          tracer.captureAWSv3Client(await createRuntimeClient()),
+        )
       : undefined,
     variants: config.variants,
     scoreThreshold: config.scoreThreshold,
@@ -37,58 +66,55 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
     onDegradation: reportDegradation,
   };
 
-  const handle = async (event: APIGatewayProxyEvent, context: Pick<Context, 'awsRequestId'>) => {
-    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
-    try {
-      const request = parseRecommendationRequest(event, config.defaultLimit);
-      const answer = await recommend(deps, request);
-      if (!answer) {
-        count('Unavailable');
-        return errorResponse(
-          503,
-          'Unavailable',
-          'no recommendation source is reachable; retry later',
-          undefined,
-          {
-            'retry-after': String(config.retryAfterSeconds),
-          },
-        );
+  class RecommendationsFunction implements LambdaInterface {
+    @tracer.captureLambdaHandler({ captureResponse: false })
+    @logger.injectLambdaContext()
+    @metrics.logMetrics()
+    public async handler(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+      const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+      try {
+        const request = parseRecommendationRequest(event, config.defaultLimit);
+        const answer = await recommend(deps, request);
+        if (!answer) {
+          count('Unavailable');
+          return errorResponse(
+            503,
+            'Unavailable',
+            'no recommendation source is reachable; retry later',
+            undefined,
+            {
+              'retry-after': String(config.retryAfterSeconds),
+            },
+          );
+        }
+        if (answer.source !== 'cache') count(servedMetric[answer.source]);
+        return jsonResponse(200, { userId: request.userId, requestId, ...answer });
+      } catch (error) {
+        if (error instanceof BadRequestError) {
+          count('BadRequest');
+          // A 405 names the methods the resource allows (RFC 9110, section 15.5.6).
+          const allow = error.statusCode === 405 ? { Allow: 'GET' } : undefined;
+          return errorResponse(error.statusCode, 'BadRequest', error.message, error.field, allow);
+        }
+        logger.error('unexpected failure', { requestId, error: error as Error });
+        count('UnexpectedError');
+        return errorResponse(503, 'Unavailable', 'the request could not be served; retry later', undefined, {
+          'retry-after': String(config.retryAfterSeconds),
+        });
       }
-      if (answer.source !== 'cache') count(servedMetric[answer.source]);
-      return jsonResponse(200, { userId: request.userId, requestId, ...answer });
-    } catch (error) {
-      if (error instanceof BadRequestError) {
-        count('BadRequest');
-        // A 405 names the methods the resource allows (RFC 9110, section 15.5.6).
-        const allow = error.statusCode === 405 ? { Allow: 'GET' } : undefined;
-        return errorResponse(error.statusCode, 'BadRequest', error.message, error.field, allow);
-      }
-      logger.error('unexpected failure', { requestId, error: error as Error });
-      count('UnexpectedError');
-      return errorResponse(503, 'Unavailable', 'the request could not be served; retry later', undefined, {
-        'retry-after': String(config.retryAfterSeconds),
-      });
-    } finally {
-      if (metricsPending) metrics.publishStoredMetrics();
-      metricsPending = false;
     }
-  };
+  }
 
+  const entry = new RecommendationsFunction();
+  const handle = entry.handler.bind(entry) as (
+    event: APIGatewayProxyEvent,
+    context: ServingContext,
+  ) => Promise<APIGatewayProxyResult>;
   return Object.assign(handle, { close: () => cache.close() });
 }
 
-/**
- * Metrics are written as EMF log lines. A cache hit, the common case, writes none: at the design's
- * peak a line per request would cost more in log ingestion than the function itself, and add a
- * synchronous write to the hot path. Hits are Lambda's Invocations minus the outcomes counted here
- * (`ServedFromModel`, `ServedFromFallback`, `Unavailable`, `BadRequest`, `UnexpectedError`), so the
- * cache hit ratio is a metric-math expression over them.
- */
-let metricsPending = false;
-
 function count(name: string): void {
   metrics.addMetric(name, MetricUnit.Count, 1);
-  metricsPending = true;
 }
 
 function reportDegradation(kind: Degradation, error?: unknown): void {
@@ -108,7 +134,7 @@ const metricName: Record<Degradation, string> = {
   'no-version': 'NoRecommendationSet',
 };
 
-let deployed: ((event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) | undefined;
+let deployed: ServingHandler | undefined;
 
 /** The Lambda entry point. */
 export const handler = (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {

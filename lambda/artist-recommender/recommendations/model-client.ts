@@ -1,4 +1,6 @@
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { JsonEndpoint } from '../../platform/realtime/json-endpoint';
+import { SDK_RETRY } from '../../platform/shared/sdk-retry';
 import { isScoredItem, type RecommendationList } from '../shared/cache-layout';
 
 export interface ModelClient {
@@ -15,75 +17,46 @@ export class ModelResponseError extends Error {
 }
 
 /**
- * Calls the SageMaker endpoint through the runtime API. The SDK is loaded on the first miss, not at
- * cold start: most requests are cache hits and never need it.
+ * The recommender's model behind a SageMaker endpoint, spoken to through the platform's
+ * `JsonEndpoint` (a deadline on every call: a late answer fails with DeadlineExceededError, an
+ * answer that is not JSON with EndpointAnswerError). The SDK and the endpoint client are loaded
+ * on the first miss, not at cold start: most requests are cache hits and never need them.
  */
 export class SageMakerModelClient implements ModelClient {
-  private client?: Promise<SageMakerRuntimeClient>;
+  private endpoint?: Promise<JsonEndpoint>;
 
   constructor(
     private readonly endpointName: string,
     private readonly timeoutMs: number,
-    private readonly createClient: () => Promise<SageMakerRuntimeClient> = defaultClient,
+    private readonly createClient: () => Promise<SageMakerRuntimeClient> = createRuntimeClient,
   ) {}
 
   async recommend(userId: string, variant: string, k: number): Promise<RecommendationList> {
-    this.client ??= this.createClient();
-    const client = await this.client;
-    const { InvokeEndpointCommand } = await import('@aws-sdk/client-sagemaker-runtime');
-    const abortSignal = AbortSignal.timeout(this.timeoutMs);
-    // The signal aborts the HTTP exchange; the race also bounds what the SDK does around it, so the
-    // latency budget holds whatever stage the call is stuck in.
-    const response = await withDeadline(
-      client.send(
-        new InvokeEndpointCommand({
-          EndpointName: this.endpointName,
-          TargetVariant: variant,
-          ContentType: 'application/json',
-          Accept: 'application/json',
-          Body: JSON.stringify({ user_id: userId, k }),
-        }),
-        { abortSignal },
-      ),
-      abortSignal,
-      this.timeoutMs,
-    );
-    return parseModelAnswer(new TextDecoder().decode(response.Body));
+    this.endpoint ??= this.connect();
+    const answer = await (await this.endpoint).invoke({ user_id: userId, k }, { targetVariant: variant });
+    return checkModelAnswer(answer);
+  }
+
+  private async connect(): Promise<JsonEndpoint> {
+    const [client, { JsonEndpoint }] = await Promise.all([
+      this.createClient(),
+      import('../../platform/realtime/json-endpoint'),
+    ]);
+    return new JsonEndpoint(client, this.endpointName, this.timeoutMs);
   }
 }
 
-/** Thrown when the endpoint has not answered within the timeout. */
-export class ModelTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`model endpoint did not answer within ${timeoutMs} ms`);
-    this.name = 'ModelTimeoutError';
-  }
-}
-
-function withDeadline<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
-  if (signal.aborted) return Promise.reject(new ModelTimeoutError(timeoutMs));
-  let onAbort: () => void = () => undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new ModelTimeoutError(timeoutMs));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([work, deadline]).finally(() => signal.removeEventListener('abort', onAbort));
-}
-
-async function defaultClient(): Promise<SageMakerRuntimeClient> {
+/**
+ * The runtime client, made once per container by the first miss. One attempt: a slow or failing
+ * endpoint is answered by the fallback, not retried into the latency budget.
+ */
+export async function createRuntimeClient(): Promise<SageMakerRuntimeClient> {
   const { SageMakerRuntimeClient } = await import('@aws-sdk/client-sagemaker-runtime');
-  // One attempt: a slow endpoint is answered by the fallback, not retried into the latency budget.
-  return new SageMakerRuntimeClient({ maxAttempts: 1 });
+  return new SageMakerRuntimeClient(SDK_RETRY.once);
 }
 
-/** Parses `{ model_version, items: [{ artistId, score }] }`, the inference handler's answer. */
-export function parseModelAnswer(body: string): RecommendationList {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    throw new ModelResponseError('model answer is not JSON');
-  }
+/** Checks `{ model_version, items: [{ artistId, score }] }`, the inference handler's answer. */
+export function checkModelAnswer(value: unknown): RecommendationList {
   const { model_version: modelVersion, items } = (value ?? {}) as {
     model_version?: unknown;
     items?: unknown;

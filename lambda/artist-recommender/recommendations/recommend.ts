@@ -2,7 +2,7 @@ import type { ScoredItem } from '../shared/cache-layout';
 import type { ModelClient } from './model-client';
 import type { RecommendationStore } from './recommendation-store';
 import type { RecommendationRequest } from './request';
-import { assignVariant, type WeightedVariant } from './variant';
+import { assignVariant, type WeightedVariant } from '../../platform/realtime/variant';
 
 export type Source = 'cache' | 'model' | 'fallback';
 

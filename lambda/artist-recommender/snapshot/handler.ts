@@ -29,7 +29,11 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import { fields, lambdaEntry, powertools } from '../../platform/shared/lambda-entry';
 import { SDK_RETRY } from '../../platform/shared/sdk-retry';
-import { connectOptionsFromEnv, connectWithRetry, resolveClientConfig } from '../../platform/shared-db/connection';
+import {
+  connectOptionsFromEnv,
+  connectWithRetry,
+  resolveClientConfig,
+} from '../../platform/shared-db/connection';
 import { exportSnapshot, FEATURES_FILE, SNAPSHOT_FILES, type SnapshotManifest } from './export';
 import { publishSnapshot } from './publish';
 

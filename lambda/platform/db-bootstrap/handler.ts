@@ -13,6 +13,7 @@
 import type { z } from 'zod';
 import { customResourceEvent } from '../shared/custom-resource-event';
 import { fields, lambdaEntry, powertools } from '../shared/lambda-entry';
+import { SDK_RETRY } from '../shared/sdk-retry';
 import { bootstrapStatements, runStatements, type Execute } from './bootstrap';
 
 const tools = powertools();
@@ -61,7 +62,7 @@ const STATEMENT_DEADLINE_MS = 60_000;
 export function loadDataApi(load: (name: string) => unknown = require): DataApi {
   const sdk = load('@aws-sdk/client-rds-data') as RdsDataModule;
   return {
-    client: tracer.captureAWSv3Client(new sdk.RDSDataClient({ maxAttempts: 3, retryMode: 'standard' })),
+    client: tracer.captureAWSv3Client(new sdk.RDSDataClient({ ...SDK_RETRY.standard })),
     ExecuteStatementCommand: sdk.ExecuteStatementCommand,
   };
 }
@@ -90,8 +91,12 @@ export async function handleBootstrap(
   event: BootstrapEvent,
   executor: (target: DataApiTarget) => Execute,
 ): Promise<BootstrapResult> {
-  const { ClusterArn: clusterArn, SecretArn: secretArn, Database: database, User: user } =
-    event.ResourceProperties;
+  const {
+    ClusterArn: clusterArn,
+    SecretArn: secretArn,
+    Database: database,
+    User: user,
+  } = event.ResourceProperties;
   const result = { PhysicalResourceId: `${database}/${user}`, Data: { User: user } };
   if (event.RequestType === 'Delete') return result;
 

@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { customResourceEvent } from '../shared/custom-resource-event';
 import { fields, lambdaEntry, powertools } from '../shared/lambda-entry';
+import { SDK_RETRY } from '../shared/sdk-retry';
 import { invokeOrThrow } from './invoke';
 
 const tools = powertools();
@@ -19,7 +20,7 @@ const { logger, tracer } = tools;
  * target may have run, so the functions invoked at deploy are idempotent (the bootstrap cache load
  * runs with `onlyIfEmpty`). All attempts stay within the deadline `invokeOrThrow` sets.
  */
-const client = tracer.captureAWSv3Client(new LambdaClient({ maxAttempts: 3, retryMode: 'standard' }));
+const client = tracer.captureAWSv3Client(new LambdaClient(SDK_RETRY.standard));
 
 /** Time kept back to report the outcome to CloudFormation before this function's own timeout. */
 const REPORT_MARGIN_MS = 10_000;

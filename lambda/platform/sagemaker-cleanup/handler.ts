@@ -12,18 +12,18 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 import { customResourceEvent } from '../shared/custom-resource-event';
 import { fields, lambdaEntry, parseEvent, powertools } from '../shared/lambda-entry';
+import { SDK_RETRY } from '../shared/sdk-retry';
 import { cleanup, type CleanupClients, type CleanupScope } from './cleanup';
 
 const tools = powertools();
 const { logger, metrics, tracer } = tools;
 
 /**
- * Adaptive retry: a delete lists and deletes one resource at a time against SageMaker's control
+ * Adaptive retry: a delete lists and deletes one resource after another against SageMaker's control
  * plane, whose request rates are low, so the client slows itself down on throttling instead of
- * spending its attempts (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
- * Every call, its retries included, stays within cleanup's per-call deadline.
+ * spending its attempts. Every call, its retries included, stays within cleanup's per-call deadline.
  */
-const RETRY = { maxAttempts: 5, retryMode: 'adaptive' } as const;
+const RETRY = SDK_RETRY.adaptive(5);
 const clients: CleanupClients = {
   sagemaker: tracer.captureAWSv3Client(new SageMakerClient(RETRY)),
   logs: tracer.captureAWSv3Client(new CloudWatchLogsClient(RETRY)),
@@ -46,14 +46,12 @@ export const CleanupProperties = fields
     ModelsAndEndpointConfigs: flag,
     TrainingLogStreams: flag,
   })
-  .transform(
-    (p): CleanupScope => ({
-      namePrefix: p.NamePrefix,
-      modelPackageGroupName: p.ModelPackageGroupName || undefined,
-      modelsAndEndpointConfigs: p.ModelsAndEndpointConfigs,
-      trainingLogStreams: p.TrainingLogStreams,
-    }),
-  );
+  .transform((p): CleanupScope => ({
+    namePrefix: p.NamePrefix,
+    modelPackageGroupName: p.ModelPackageGroupName || undefined,
+    modelsAndEndpointConfigs: p.ModelsAndEndpointConfigs,
+    trainingLogStreams: p.TrainingLogStreams,
+  }));
 
 export const CleanupEvent = customResourceEvent(CleanupProperties);
 export type CleanupEvent = z.output<typeof CleanupEvent>;

@@ -93,14 +93,14 @@ export function iamTokenProvider(
         key,
         signedAt: at,
         // The signer takes no abort signal: the deadline settles the wait, the signing is abandoned.
-        token: withDeadline('signing the database token', timeoutMs, () => sign(settings).getAuthToken()).catch(
-          (error: Error) => {
-            if (cachedToken === entry) cachedToken = undefined;
-            throw new Error(
-              `cannot sign an IAM database token for ${settings.username}@${settings.hostname}: ${error.message}`,
-            );
-          },
-        ),
+        token: withDeadline('signing the database token', timeoutMs, () =>
+          sign(settings).getAuthToken(),
+        ).catch((error: Error) => {
+          if (cachedToken === entry) cachedToken = undefined;
+          throw new Error(
+            `cannot sign an IAM database token for ${settings.username}@${settings.hostname}: ${error.message}`,
+          );
+        }),
       };
       cachedToken = entry;
     }

@@ -1,11 +1,12 @@
 /**
- * The Lambda entry of the task and custom resource handlers (Step Functions tasks, CloudFormation
- * custom resources, direct invocations): Powertools' parser checks the event against the handler's
- * schema, and a bad one fails with a ParseError that names every bad field; the logger adds the
- * Lambda context (request id, function, cold start) to every line; the metrics are flushed by the
- * library after every invocation, failed ones included, with a cold start metric; the invocation
- * is traced (every BundledFunction has active tracing). What the handler does stays a plain
- * function that tests and local runs call without the wrapping.
+ * A function's Powertools utilities (`powertools`), and the Lambda entry of the task and custom
+ * resource handlers (Step Functions tasks, CloudFormation custom resources, direct invocations):
+ * Powertools' parser checks the event against the handler's schema, and a bad one fails with a
+ * ParseError that names every bad field; the logger adds the Lambda context (request id, function,
+ * cold start) to every line; the metrics are flushed by the library after every invocation, failed
+ * ones included, with a cold start metric; the invocation is traced (every BundledFunction has
+ * active tracing). What the handler does stays a plain function that tests and local runs call
+ * without the wrapping.
  */
 import type { LambdaInterface } from '@aws-lambda-powertools/commons/types';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -26,9 +27,9 @@ export interface Powertools {
 const EMPTY_FLUSH_WARNING = 'No application metrics to publish';
 
 /**
- * The logger, and metrics that write their own warnings through it. A custom resource's create
- * and update store no metric, and the flush would warn about it on every such invocation: that
- * warning, and only that one, is not logged.
+ * The logger, and metrics that write their own warnings through it. Some invocations store no
+ * metric (a custom resource's create, the serving function's cache hit), and the flush would warn
+ * about it on every one of them: that warning, and only that one, is not logged.
  */
 export function powertools(): Powertools {
   const logger = new Logger();
@@ -60,7 +61,10 @@ function fieldName(path: readonly PropertyKey[]): string {
  * `onlyIfEmpty must be a boolean`). Of the branches of a union, the one closest to the event
  * (fewest problems) is described: the event meant that shape.
  */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): string[] {
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
@@ -105,9 +109,11 @@ export const fields = {
   timestamp: () =>
     z.iso.datetime({ offset: true, error: missingOr('must be an ISO-8601 timestamp with a zone') }),
   /** An integer of at least 1. */
-  positiveInteger: () => z.int({ error: missingOr('must be an integer') }).min(1, { error: 'must be at least 1' }),
+  positiveInteger: () =>
+    z.int({ error: missingOr('must be an integer') }).min(1, { error: 'must be at least 1' }),
   /** A finite number above 0. */
-  positiveNumber: () => z.number({ error: missingOr('must be a number') }).positive({ error: 'must be above 0' }),
+  positiveNumber: () =>
+    z.number({ error: missingOr('must be a number') }).positive({ error: 'must be above 0' }),
   /** A boolean. */
   boolean: () => z.boolean({ error: missingOr('must be a boolean') }),
 };

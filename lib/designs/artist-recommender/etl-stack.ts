@@ -7,6 +7,7 @@ import { EtlPipeline } from '../../platform/constructs/data/etl-pipeline';
 import { ARTIFACT_PREFIXES } from '../../platform/constructs/ml/artifact-layout';
 import type { PrivateNetwork } from '../../platform/constructs/network/private-network';
 import type { AccountDatabase } from '../../platform/constructs/data/account-database';
+import { DatabaseFunction } from '../../platform/constructs/data/database-function';
 import type { FeatureGroup } from '../../platform/constructs/data/feature-group';
 import type { DataStack } from '../../platform/stacks/data-stack';
 import type { DataPolicy } from './design';
@@ -28,7 +29,7 @@ export interface EtlStackProps extends StackProps {
 export class EtlStack extends Stack {
   public readonly pipeline: EtlPipeline;
   public readonly notifications: sns.Topic;
-  public readonly accountsImport: BundledFunction;
+  public readonly accountsImport: DatabaseFunction;
 
   constructor(scope: Construct, id: string, props: EtlStackProps) {
     super(scope, id, props);
@@ -39,72 +40,58 @@ export class EtlStack extends Stack {
     const network = { vpc: props.network.vpc, subnets: props.network.isolatedSubnets };
     const common = { logRetention: profile.logRetention, logRemovalPolicy: profile.removalPolicy };
 
-    /** A function that talks to the account database from inside the VPC. */
-    const databaseFunction = (
-      id: string,
-      folder: string,
-      description: string,
-      environment: Record<string, string>,
-      ephemeralStorage?: Size,
-    ) => {
-      const fn = new BundledFunction(this, id, {
-        ephemeralStorage,
-        handlerFolder: folder,
-        description,
-        network,
-        timeout: Duration.minutes(15),
-        memorySizeMb: 1024,
-        assetFolders: { sql: 'sql/artist-recommender' },
-        // lambda/shared-db signs IAM database tokens with @aws-sdk/rds-signer.
-        bundleAwsSdkLibraries: true,
-        environment: {
-          ...database.clientEnvironment(),
-          POWERTOOLS_SERVICE_NAME: folder.split('/').pop()!,
-          ...environment,
-        },
-        ...common,
-      });
-      database.allowFrom(fn.function);
-      database.grantConnect(fn.function);
-      return fn;
+    // What every ETL function that talks to the account database shares: the design's SQL beside it.
+    const inDatabase = {
+      database,
+      network,
+      timeout: Duration.minutes(15),
+      memorySizeMb: 1024,
+      assetFolders: { sql: 'sql/artist-recommender' },
+      ...common,
     };
-
-    const migrate = databaseFunction('Migrate', 'platform/db-migrate', 'Applies the versioned SQL schema', {});
-    const transform = databaseFunction(
-      'Transform',
-      'artist-recommender/event-transform',
-      'Validates, normalises and loads one raw object',
-      {
-        RAW_BUCKET: data.rawEvents.bucket.bucketName,
-        QUARANTINE_PREFIX: 'quarantine/',
-      },
-    );
+    const migrate = new DatabaseFunction(this, 'Migrate', {
+      ...inDatabase,
+      handlerFolder: 'platform/db-migrate',
+      description: 'Applies the versioned SQL schema',
+      environment: {},
+    });
+    const transform = new DatabaseFunction(this, 'Transform', {
+      ...inDatabase,
+      handlerFolder: 'artist-recommender/event-transform',
+      description: 'Validates, normalises and loads one raw object',
+      environment: { RAW_BUCKET: data.rawEvents.bucket.bucketName, QUARANTINE_PREFIX: 'quarantine/' },
+    });
     data.rawEvents.bucket.grantRead(transform.function, 'raw/*');
     data.rawEvents.bucket.grantPut(transform.function, 'quarantine/*');
-    const features = databaseFunction('Features', 'artist-recommender/features', 'Rebuilds the feature tables in SQL', {
-      K_ANONYMITY: String(policy.kAnonymity),
-      HALF_LIFE_DAYS: String(policy.favouritesHalfLifeDays),
+    const features = new DatabaseFunction(this, 'Features', {
+      ...inDatabase,
+      handlerFolder: 'artist-recommender/features',
+      description: 'Rebuilds the feature tables in SQL',
+      environment: {
+        K_ANONYMITY: String(policy.kAnonymity),
+        HALF_LIFE_DAYS: String(policy.favouritesHalfLifeDays),
+      },
     });
-    const snapshot = databaseFunction(
-      'Snapshot',
-      'artist-recommender/snapshot',
-      'Exports the k-anonymous training snapshot',
-      {
+    const snapshot = new DatabaseFunction(this, 'Snapshot', {
+      ...inDatabase,
+      handlerFolder: 'artist-recommender/snapshot',
+      description: 'Exports the k-anonymous training snapshot',
+      environment: {
         K_ANONYMITY: String(policy.kAnonymity),
         SNAPSHOT_BUCKET: artifacts.bucketName,
         SNAPSHOT_PREFIX: ARTIFACT_PREFIXES.snapshots,
         SNAPSHOT_PUBLISH_PREFIX: ARTIFACT_PREFIXES.trainChannel.replace(/train\/$/, ''),
       },
       // The snapshot's files are written to /tmp before they are uploaded.
-      Size.gibibytes(profile.name === 'production' ? 10 : 2),
-    );
+      ephemeralStorage: Size.gibibytes(profile.name === 'production' ? 10 : 2),
+    });
     artifacts.grantReadWrite(snapshot.function, 'training/*');
-    this.accountsImport = databaseFunction(
-      'AccountsImport',
-      'artist-recommender/accounts-import',
-      'Upserts an accounts CSV',
-      {},
-    );
+    this.accountsImport = new DatabaseFunction(this, 'AccountsImport', {
+      ...inDatabase,
+      handlerFolder: 'artist-recommender/accounts-import',
+      description: 'Upserts an accounts CSV',
+      environment: {},
+    });
     data.rawEvents.bucket.grantRead(this.accountsImport.function, 'accounts/*');
     for (const fn of [transform, snapshot, this.accountsImport]) data.key.grantEncryptDecrypt(fn.function);
 

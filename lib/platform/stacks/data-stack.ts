@@ -78,7 +78,30 @@ export class DataStack extends Stack {
       removalPolicy: profile.removalPolicy,
     });
 
-    if (props.accountDatabase) this.database = this.addAccountDatabase(props);
+    if (props.accountDatabase) {
+      const db = profile.data.database;
+      // Database clients sign IAM tokens locally and never call Secrets Manager. Only the rotation
+      // function, which runs in the VPC, does: the endpoint ($7.30 per AZ-month) exists where rotation is on.
+      if (db.rotateCredentials) {
+        props.network.addInterfaceEndpoint(
+          'SecretsManager',
+          ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+        );
+      }
+      this.database = new AccountDatabase(this, 'Accounts', {
+        vpc: props.network.vpc,
+        subnets: props.network.isolatedSubnets,
+        key: this.key,
+        minCapacityAcu: db.minCapacityAcu,
+        maxCapacityAcu: db.maxCapacityAcu,
+        multiAz: db.multiAz,
+        rotateCredentials: db.rotateCredentials,
+        backupRetention: Duration.days(db.backupRetentionDays),
+        protect: db.protect,
+        logRetention: profile.logRetention,
+        logRemovalPolicy: profile.removalPolicy,
+      });
+    }
     const groups: Record<string, FeatureGroup> = {};
     for (const spec of props.featureGroups ?? []) {
       groups[spec.id] = new FeatureGroup(this, spec.id, {
@@ -98,31 +121,5 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'RawEventsBucketName', { value: this.rawEvents.bucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifacts.bucket.bucketName });
     new CfnOutput(this, 'DeliveryStreamName', { value: this.ingestion.deliveryStream.deliveryStreamName });
-  }
-
-  private addAccountDatabase(props: DataStackProps): AccountDatabase {
-    const { profile } = props;
-    const db = profile.data.database;
-    // Database clients sign IAM tokens locally and never call Secrets Manager. Only the rotation
-    // function, which runs in the VPC, does: the endpoint ($7.30 per AZ-month) exists where rotation is on.
-    if (db.rotateCredentials) {
-      props.network.addInterfaceEndpoint(
-        'SecretsManager',
-        ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-      );
-    }
-    return new AccountDatabase(this, 'Accounts', {
-      vpc: props.network.vpc,
-      subnets: props.network.isolatedSubnets,
-      key: this.key,
-      minCapacityAcu: db.minCapacityAcu,
-      maxCapacityAcu: db.maxCapacityAcu,
-      multiAz: db.multiAz,
-      rotateCredentials: db.rotateCredentials,
-      backupRetention: Duration.days(db.backupRetentionDays),
-      protect: db.protect,
-      logRetention: profile.logRetention,
-      logRemovalPolicy: profile.removalPolicy,
-    });
   }
 }

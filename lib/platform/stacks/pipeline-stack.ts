@@ -2,12 +2,10 @@ import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { gateEnvironment, policyProblems } from '../../../lambda/platform/evaluation-gate/policy';
 import type { AppConfig } from '../config/app-config';
-import { BundledFunction } from '../constructs/compute/bundled-function';
 import type { PrivateNetwork } from '../constructs/network/private-network';
-import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
 import { DlcImage } from '../constructs/ml/dlc-image';
+import { EvaluationGate } from '../constructs/ml/evaluation-gate';
 import { SourceBundle } from '../constructs/ml/source-bundle';
 import { TrainingPipeline, type AfterPromotion } from '../constructs/ml/training-pipeline';
 import type { DataStack } from './data-stack';
@@ -36,7 +34,7 @@ export interface PipelineStackProps extends StackProps {
 export class PipelineStack extends Stack {
   public readonly pipeline: TrainingPipeline;
   public readonly notifications: sns.Topic;
-  public readonly gate: BundledFunction;
+  public readonly gate: EvaluationGate;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -44,35 +42,21 @@ export class PipelineStack extends Stack {
     const { model } = design;
     const { vpc, isolatedSubnets } = props.network;
     const artifacts = props.data.artifacts.bucket;
-    const problems = policyProblems(model.gate).map((problem) => `gate.${problem}`);
-    for (const name of [model.gate.metric, model.gate.baselineMetric]) {
-      if (!model.metricNames.includes(name)) {
-        problems.push(`metricNames: must include ${name}, which the gate judges`);
-      }
-    }
-    if (problems.length > 0) {
-      throw new Error(`Invalid ${design.id}.model:\n  - ${problems.join('\n  - ')}`);
-    }
 
     this.notifications = new sns.Topic(this, 'Notifications', {
       displayName: `${design.id} training pipeline`,
       masterKey: props.data.key,
       enforceSSL: true,
     });
-
-    this.gate = new BundledFunction(this, 'EvaluationGate', {
-      handlerFolder: 'platform/evaluation-gate',
-      description: 'Decides whether a trained candidate replaces the champion',
+    this.gate = new EvaluationGate(this, 'EvaluationGate', {
+      policy: model.gate,
+      metricNames: model.metricNames,
+      artifacts,
+      encryptionKey: props.data.key,
       network: { vpc, subnets: isolatedSubnets },
-      timeout: Duration.minutes(2),
-      environment: { ...gateEnvironment(model.gate), POWERTOOLS_SERVICE_NAME: 'evaluation-gate' },
       logRetention: profile.logRetention,
       logRemovalPolicy: profile.removalPolicy,
     });
-    artifacts.grantRead(this.gate.function, `${ARTIFACT_PREFIXES.models}*`);
-    artifacts.grantRead(this.gate.function, `${ARTIFACT_PREFIXES.champion}*`);
-    props.data.key.grantDecrypt(this.gate.function);
-
     this.pipeline = new TrainingPipeline(this, 'Training', {
       namePrefix: props.config.runNamePrefix,
       artifacts,

@@ -1,9 +1,12 @@
 import * as path from 'node:path';
-import { CustomResource, type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CustomResource, type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeCdkProviderRuntime } from '../../nag/acknowledge-cdk-provider-runtime';
+import { acknowledgeLambdaBasicExecution } from '../../nag/acknowledge-lambda-basic-execution';
+import { acknowledgeProviderInvokesHandler } from '../../nag/acknowledge-provider-invokes-handler';
 import { BundledFunction } from './bundled-function';
 
 export interface CustomResourceHandlerProps {
@@ -46,14 +49,9 @@ export class CustomResourceHandler extends Construct {
       onEventHandler: this.handler.function,
       logGroup: logGroup('ProviderLogs'),
     });
-    Validations.of(this.provider).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The provider framework function writes its own logs and nothing else.',
-    });
-    Validations.of(this.provider).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'The provider framework runtime is chosen by aws-cdk-lib.',
-    });
+    acknowledgeLambdaBasicExecution(this.provider);
+    acknowledgeCdkProviderRuntime(this.provider);
+    acknowledgeProviderInvokesHandler(this.provider, this.handler.function);
   }
 
   /** The role of the handler, for the grants its work needs. */

@@ -2,11 +2,13 @@ import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations 
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeCdkProviderRuntime } from '../../nag/acknowledge-cdk-provider-runtime';
+import { acknowledgeLambdaBasicExecution } from '../../nag/acknowledge-lambda-basic-execution';
+import { acknowledgeProviderInvokesHandler } from '../../nag/acknowledge-provider-invokes-handler';
 import { BundledFunction } from '../compute/bundled-function';
 import { uniqueRetainedName } from './stack-unique-suffix';
 
@@ -163,21 +165,9 @@ export class AccountDatabase extends Construct implements ec2.IConnectable {
         removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
       }),
     });
-    const frameworkFunction = provider.node.findChild('framework-onEvent');
-    const handlerId = Stack.of(this).getLogicalId(fn.function.node.defaultChild as lambda.CfnFunction);
-    Validations.of(frameworkFunction).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${handlerId}.Arn>:*]`,
-      reason:
-        'The provider framework invokes the bootstrap function and its versions (ARN:*), as aws-cdk-lib grants it.',
-    });
-    Validations.of(frameworkFunction).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The provider framework function writes its own logs and nothing else.',
-    });
-    Validations.of(frameworkFunction).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'The provider framework runtime is chosen by aws-cdk-lib; it runs only during deployments.',
-    });
+    acknowledgeLambdaBasicExecution(provider);
+    acknowledgeCdkProviderRuntime(provider);
+    acknowledgeProviderInvokesHandler(provider, fn.function);
     const resource = new CustomResource(this, 'BootstrapUser', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::DatabaseUser',

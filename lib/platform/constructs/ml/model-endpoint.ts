@@ -1,5 +1,5 @@
 import type { DataCaptureConfig, DeploymentConfig } from '@aws-sdk/client-sagemaker';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -27,6 +27,7 @@ import {
   type ModelEndpointAttributes,
 } from './model-endpoint-base';
 import { uniqueRetainedName } from '../data/stack-unique-suffix';
+import { acknowledgeActionsWithoutResourceTypes } from '../../nag/acknowledge-actions-without-resource-types';
 
 export type { EndpointHosting, SageMakerInstanceType } from './endpoint-hosting';
 export {
@@ -286,10 +287,10 @@ export class ModelEndpoint extends ModelEndpointBase {
 }
 
 function grantModelLogs(role: iam.IRole, logGroup: logs.ILogGroup): void {
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by a namespace condition) take no resource ARN.',
+  acknowledgeActionsWithoutResourceTypes(role, {
+    actions: ['ecr:GetAuthorizationToken', 'cloudwatch:PutMetricData'],
+    purpose:
+      'SageMaker signs in to ECR to pull the inference image, and the container publishes metrics, limited to the SageMaker namespaces by a condition',
   });
   // One stream per instance and container, named by SageMaker at run time.
   logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');

@@ -1,9 +1,11 @@
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { acknowledgeVendedLogDelivery } from '../../nag/acknowledge-vended-log-delivery';
+import { acknowledgeXrayWrites } from '../../nag/acknowledge-xray-writes';
 
 export interface PipelineStateMachineProps {
   readonly definition: sfn.IChainable;
@@ -41,10 +43,8 @@ export function createPipelineStateMachine(
       includeExecutionData: props.logExecutionData,
     },
   });
-  Validations.of(stateMachine.role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'X-Ray tracing of the state machine: PutTraceSegments and GetSampling* take no resource ARN.',
-  });
+  acknowledgeXrayWrites(stateMachine.role);
+  acknowledgeVendedLogDelivery(stateMachine.role);
   const schedule = new scheduler.Schedule(scope, 'Schedule', {
     description: props.scheduleDescription,
     schedule: props.schedule,

@@ -14,8 +14,11 @@ import {
   type RecommendationList,
   type ScoredItem,
 } from '../../../../lambda/artist-recommender/shared/cache-layout';
-import { readServingConfig, type ServingConfig } from '../../../../lambda/artist-recommender/recommendations/config';
-import type { WeightedVariant } from '../../../../lambda/artist-recommender/recommendations/variant';
+import {
+  readServingConfig,
+  type ServingConfig,
+} from '../../../../lambda/artist-recommender/recommendations/config';
+import type { WeightedVariant } from '../../../../lambda/platform/realtime/variant';
 
 export interface CacheEndpoint {
   readonly host: string;

@@ -1,4 +1,4 @@
-import { captureStdout, lambdaContext, type StdoutCapture } from '../support/invocation';
+import { captureOutput, lambdaContext, type StdoutCapture } from '../support/invocation';
 import { ParseError } from '@aws-lambda-powertools/parser';
 import { validateRequest } from '../../../support/aws-api-model';
 import { bootstrapStatements, runStatements } from '../../../../lambda/platform/db-bootstrap/bootstrap';
@@ -19,12 +19,8 @@ const PROPS = {
   User: 'etl',
 };
 
-function event(type: 'Create' | 'Update' | 'Delete', props: Record<string, unknown> = PROPS) {
-  return {
-    RequestType: type,
-    ResourceProperties: props,
-    PhysicalResourceId: 'recommender/etl',
-  } as BootstrapEvent;
+function event(type: 'Create' | 'Update' | 'Delete', props: typeof PROPS = PROPS): BootstrapEvent {
+  return { RequestType: type, ResourceProperties: props };
 }
 
 function dataApiError(name: string): Error {
@@ -61,7 +57,7 @@ describe('the bootstrap custom resource', () => {
 
   it('names every missing property, and refuses identifiers it would have to escape', async () => {
     // The Lambda entry parses the event: a property missing is named before any SQL is built.
-    const stdout: StdoutCapture = captureStdout();
+    const stdout: StdoutCapture = captureOutput();
     try {
       const error = await handler(
         { RequestType: 'Create', ResourceProperties: { ServiceToken: 'x', User: 'etl' } },

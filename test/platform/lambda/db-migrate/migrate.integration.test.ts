@@ -1,8 +1,10 @@
+import { captureOutput, lambdaContext, logLines, metricsLines } from '../support/invocation';
+import { ParseError } from '@aws-lambda-powertools/parser';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { handleMigrate } from '../../../../lambda/platform/db-migrate/handler';
+import { handleMigrate, handler } from '../../../../lambda/platform/db-migrate/handler';
 import { migrate, readMigrations } from '../../../../lambda/platform/db-migrate/migrate';
 import { startPostgres, type LocalPostgres } from '../../../support/postgres';
 
@@ -86,6 +88,41 @@ describe('migrations', () => {
       expect(() => readMigrations(dir)).toThrow(/without gaps/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the Lambda entry (the pipeline's Migrate state)", () => {
+  const saved = { ...process.env };
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it('refuses an event that is not an object, naming it', async () => {
+    const error = await handler('migrate', lambdaContext('m-0')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ParseError);
+    expect((error as Error).message).toBe('invalid event: the event must be an object');
+  });
+
+  it('logs each run with its request id and flushes the count it applied after each', async () => {
+    await pg.createDatabase('entry');
+    Object.assign(process.env, handlerEnv('entry'));
+    const output = captureOutput();
+    try {
+      await handler({}, lambdaContext('m-1'));
+      await handler({}, lambdaContext('m-2'));
+      const runs = logLines(output).filter((line) => line.message === 'schema migrated');
+      expect(runs.map((line) => [line.function_request_id, line.applied])).toEqual([
+        ['m-1', readMigrations(MIGRATIONS).map((m) => m.version)],
+        ['m-2', []],
+      ]);
+      const applied = metricsLines(output).filter((line) => line.names.includes('MigrationsApplied'));
+      expect(applied.map((line) => line.values.MigrationsApplied)).toEqual([
+        readMigrations(MIGRATIONS).length,
+        0,
+      ]);
+    } finally {
+      output.restore();
     }
   });
 });

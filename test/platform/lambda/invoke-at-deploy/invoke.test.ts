@@ -1,4 +1,6 @@
+import { captureOutput, lambdaContext, logLines } from '../support/invocation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { handler } from '../../../../lambda/platform/invoke-at-deploy/handler';
 import { InvokedFunctionError, invokeOrThrow } from '../../../../lambda/platform/invoke-at-deploy/invoke';
 import { apiCheckedMockClient } from '../../../support/aws-api-model/mock';
 
@@ -54,5 +56,41 @@ describe('invoke at deploy', () => {
     const started = Date.now();
     await expect(invokeOrThrow({ functionName: 'loader', payload: '{}' }, client, 200)).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('the custom resource', () => {
+  const event = (RequestType: string, ResourceProperties: Record<string, string>) => ({
+    RequestType,
+    ResourceProperties: {
+      ServiceToken: 'arn:aws:lambda:us-east-1:111122223333:function:provider',
+      ...ResourceProperties,
+    },
+  });
+
+  test('refuses a payload that is not JSON before invoking anything, naming the property', async () => {
+    await expect(
+      handler(event('Create', { FunctionName: 'loader', Payload: '{oops' }), lambdaContext('i-0')),
+    ).rejects.toThrow('invalid event: ResourceProperties.Payload must be the event as JSON text');
+    expect(lambda.calls()).toHaveLength(0);
+  });
+
+  test('invokes on create only, and logs the result with the request id', async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: encode({ loaded: 3 }) });
+    const output = captureOutput();
+    try {
+      const props = { FunctionName: 'loader', Payload: '{"onlyIfEmpty":true}' };
+      await expect(handler(event('Create', props), lambdaContext('i-1'))).resolves.toEqual({
+        PhysicalResourceId: 'invoke-loader',
+      });
+      await handler(event('Update', props), lambdaContext('i-2'));
+      await handler(event('Delete', props), lambdaContext('i-3'));
+      expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1);
+      expect(logLines(output).filter((l) => l.message === 'invoked at deploy')).toEqual([
+        expect.objectContaining({ function_request_id: 'i-1', result: { loaded: 3 } }),
+      ]);
+    } finally {
+      output.restore();
+    }
   });
 });

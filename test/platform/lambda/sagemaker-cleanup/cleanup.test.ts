@@ -1,4 +1,4 @@
-import { captureStdout, lambdaContext, logLines, metricsLines } from '../support/invocation';
+import { captureOutput, lambdaContext, logLines, metricsLines } from '../support/invocation';
 import {
   CloudWatchLogsClient,
   DeleteLogStreamCommand,
@@ -164,17 +164,23 @@ describe('the custom resource handler', () => {
   test('does nothing on create and update', async () => {
     givenAccount();
     await expect(
-      handler(event('Create', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' }), lambdaContext('c-1')),
+      handler(
+        event('Create', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' }),
+        lambdaContext('c-1'),
+      ),
     ).resolves.toEqual({
       PhysicalResourceId: `cleanup-${PREFIX}`,
     });
-    await handler(event('Update', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' }), lambdaContext('c-2'));
+    await handler(
+      event('Update', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' }),
+      lambdaContext('c-2'),
+    );
     expect(sagemakerMock.calls()).toHaveLength(0);
   });
 
   test('on delete, reports what it removed in the log of that request and in its metrics', async () => {
     givenAccount();
-    const stdout = captureStdout();
+    const stdout = captureOutput();
     try {
       const result = await handler(
         event('Delete', { NamePrefix: PREFIX, ModelsAndEndpointConfigs: 'true' }),

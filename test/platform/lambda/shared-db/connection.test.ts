@@ -88,7 +88,9 @@ describe('database settings with IAM authentication', () => {
     const fake = fakeSigner(() => new Promise<string>(() => undefined));
     const config = await resolveClientConfig(IAM_ENV, { signer: fake.signer, signTimeoutMs: 50 });
     // WHEN pg asks for the password THEN it fails instead of hanging the function
-    await expect((config.password as PasswordFn)()).rejects.toThrow(/signing the database token did not answer within 50 ms/);
+    await expect((config.password as PasswordFn)()).rejects.toThrow(
+      /signing the database token did not answer within 50 ms/,
+    );
   });
 
   it('names every missing setting, and refuses IAM authentication without TLS', async () => {

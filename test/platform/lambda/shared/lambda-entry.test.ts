@@ -1,5 +1,5 @@
 import {
-  captureStdout,
+  captureOutput,
   lambdaContext,
   logLines,
   metricsLines,
@@ -22,7 +22,7 @@ const Event = fields.object({ bucket: fields.text(), count: fields.positiveInteg
 
 let stdout: StdoutCapture;
 beforeEach(() => {
-  stdout = captureStdout();
+  stdout = captureOutput();
 });
 afterEach(() => stdout.restore());
 
@@ -75,6 +75,17 @@ describe('the Lambda entry', () => {
     expect(metricsLines(stdout).flatMap((line) => line.names)).toContain(INVALID_EVENT_METRIC);
   });
 
+  it('writes nothing for an invocation that stored no metric: no empty metrics line, no warning', async () => {
+    // GIVEN an entry whose handling (a custom resource's create) stores no metric
+    const quiet = lambdaEntry(tools, Event, async () => ({ done: true }));
+    // WHEN it is invoked twice (the second is no cold start)
+    await quiet({ bucket: 'b', count: 1 }, lambdaContext('request-6'));
+    const before = stdout.lines.length;
+    await quiet({ bucket: 'b', count: 1 }, lambdaContext('request-7'));
+    // THEN the library's flush wrote nothing, not even its warning about the empty flush
+    expect(stdout.lines.slice(before)).toEqual([]);
+  });
+
   it('says what the event is when it is not an object at all', async () => {
     const { handler } = entry();
     await expect(handler(null, lambdaContext('request-5'))).rejects.toThrow(
@@ -89,7 +100,9 @@ describe('event messages', () => {
       fields.object({ archiveKey: fields.text(), member: fields.text() }),
       fields.object({ key: fields.text() }),
     ]);
-    expect(() => parseEvent(Location, { archiveKey: 'a.tar.gz' })).toThrow('invalid event: member is missing');
+    expect(() => parseEvent(Location, { archiveKey: 'a.tar.gz' })).toThrow(
+      'invalid event: member is missing',
+    );
     expect(() => parseEvent(Location, { key: 7 })).toThrow('invalid event: key must be a string');
   });
 

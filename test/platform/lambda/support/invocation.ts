@@ -4,12 +4,36 @@
  * and the entries' log lines are INFO.
  */
 import type { Context } from 'aws-lambda';
-import { captureStdout, type StdoutCapture } from '../../../support/powertools-env';
+import { captureStdout as captureStream, type StdoutCapture } from '../../../support/powertools-env';
 
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'BlueprintTest';
 process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
 
-export { captureStdout, type StdoutCapture };
+export type { StdoutCapture };
+
+/**
+ * Keeps what Powertools writes: its metrics and INFO lines on stdout, its WARN and ERROR lines on
+ * stderr, as one capture in the order written.
+ */
+export function captureOutput(): StdoutCapture {
+  const stdout = captureStream();
+  const stream = process.stderr;
+  const original = stream.write;
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stdout.lines.push(...String(chunk).split('\n').filter(Boolean));
+    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    callback?.();
+    return true;
+  }) as typeof stream.write;
+  return {
+    lines: stdout.lines,
+    metricNames: () => stdout.metricNames(),
+    restore: () => {
+      stream.write = original;
+      stdout.restore();
+    },
+  };
+}
 
 /** The context Lambda passes, for a function named `functionName`. */
 export function lambdaContext(awsRequestId: string, functionName = 'task-under-test'): Context {

@@ -1,5 +1,5 @@
 import type { Channel, CreateTrainingJobRequest, TrainingInstanceType } from '@aws-sdk/client-sagemaker';
-import { ArnFormat, Aws, type Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, type Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { TRAINING_JOB_LOG_GROUP } from '../../../../../lambda/platform/sagemaker-cleanup/names';
+import { acknowledgeActionsWithoutResourceTypes } from '../../../nag/acknowledge-actions-without-resource-types';
 import { sdkParameters, type TaskParameters } from '../../workflow/sdk-parameters';
 import { ARTIFACT_PREFIXES } from '../artifact-layout';
 import type { DlcImage } from '../dlc-image';
@@ -256,9 +257,17 @@ function grantTrainingJobNeeds(
     ],
     ['*'],
   );
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'EC2 Describe actions, ecr:GetAuthorizationToken and cloudwatch:PutMetricData (limited by a namespace condition) take no resource ARN.',
+  acknowledgeActionsWithoutResourceTypes(role, {
+    actions: [
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeVpcs',
+      'ec2:DescribeDhcpOptions',
+      'ec2:DescribeSubnets',
+      'ec2:DescribeSecurityGroups',
+      'ecr:GetAuthorizationToken',
+      'cloudwatch:PutMetricData',
+    ],
+    purpose:
+      "SageMaker reads the job's network before creating its interfaces in the VPC, signs in to ECR to pull the training image, and the job publishes metrics, limited to the SageMaker namespaces by a condition",
   });
 }

@@ -1,3 +1,4 @@
+import { lambdaContext } from '../../../../platform/lambda/support/invocation';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { apiCheckedMockClient } from '../../../../support/aws-api-model/mock';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -6,8 +7,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { Client } from 'pg';
-import { handleAccountsImport } from '../../../../../lambda/artist-recommender/accounts-import/handler';
-import { InvalidFileError, TooManyBadRowsError } from '../../../../../lambda/artist-recommender/accounts-import/import';
+import {
+  handleAccountsImport,
+  handler,
+} from '../../../../../lambda/artist-recommender/accounts-import/handler';
+import {
+  InvalidFileError,
+  TooManyBadRowsError,
+} from '../../../../../lambda/artist-recommender/accounts-import/import';
 import { migrate, readMigrations } from '../../../../../lambda/platform/db-migrate/migrate';
 import { generateData } from '../../../../../scripts/artist-recommender/generate-data';
 import { startPostgres, type LocalPostgres } from '../../../../support/postgres';
@@ -257,7 +264,11 @@ describe('accounts import', () => {
     });
   });
 
-  it('needs bucket and key', async () => {
-    await expect(run({ bucket: 'data' } as never)).rejects.toThrow(/\{ bucket, key \}/);
+  it('needs bucket and key: the Lambda entry names the missing one before touching anything', async () => {
+    const sent = s3mock.calls().length;
+    await expect(handler({ bucket: 'data' }, lambdaContext('import-0'))).rejects.toThrow(
+      'invalid event: key is missing',
+    );
+    expect(s3mock.calls()).toHaveLength(sent);
   });
 });

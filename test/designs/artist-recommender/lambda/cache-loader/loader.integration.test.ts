@@ -731,7 +731,7 @@ describe('users with nothing to serve', () => {
       }
       const asked = sageMaker
         .commandCalls(InvokeEndpointCommand)
-        .map((call) => JSON.parse(String(call.args[0].input.Body)).user_id);
+        .map((call) => JSON.parse(new TextDecoder().decode(call.args[0].input.Body as Uint8Array)).user_id);
       expect(asked).toEqual([userIdOf(7), userIdOf(8)]);
     } finally {
       withModel.close();

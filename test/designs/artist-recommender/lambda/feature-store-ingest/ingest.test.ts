@@ -1,5 +1,5 @@
 import {
-  captureStdout,
+  captureOutput,
   lambdaContext,
   logLines,
   metricsLines,
@@ -21,7 +21,10 @@ import {
   readIngestConfig,
   type IngestConfig,
 } from '../../../../../lambda/artist-recommender/feature-store-ingest/handler';
-import { IngestFailedError, parseRecord } from '../../../../../lambda/artist-recommender/feature-store-ingest/ingest';
+import {
+  IngestFailedError,
+  parseRecord,
+} from '../../../../../lambda/artist-recommender/feature-store-ingest/ingest';
 
 const s3mock = apiCheckedMockClient(S3Client);
 const fsmock = apiCheckedMockClient(SageMakerFeatureStoreRuntimeClient);
@@ -294,16 +297,19 @@ describe('the Lambda entry', () => {
   });
 
   it('logs each invocation with its request id and flushes its counts after it', async () => {
-    const stdout = captureStdout();
+    const stdout = captureOutput();
     try {
       // GIVEN a file of two records, then one whose second record the store refuses
       serveObject([1, 2].map((i) => JSON.stringify(record(i))).join('\n'));
       fsmock.on(PutRecordCommand).resolves({});
       // WHEN the function is invoked for each
       await handler({ bucket: 'b', key: 'one.jsonl' }, lambdaContext('ingest-1'));
-      serveObject([3, 4, 'bad'].map((i) => (i === 'bad' ? '{' : JSON.stringify(record(i as number)))).join('\n'));
+      serveObject(
+        [3, 4, 'bad'].map((i) => (i === 'bad' ? '{' : JSON.stringify(record(i as number)))).join('\n'),
+      );
       fsmock.on(PutRecordCommand).callsFake((input: { Record: FeatureValue[] }) => {
-        if (input.Record.some((f) => f.FeatureName === 'user_id' && f.ValueAsString === 'u4')) throw invalid();
+        if (input.Record.some((f) => f.FeatureName === 'user_id' && f.ValueAsString === 'u4'))
+          throw invalid();
         return {};
       });
       await expect(handler({ bucket: 'b', key: 'two.jsonl' }, lambdaContext('ingest-2'))).rejects.toThrow(

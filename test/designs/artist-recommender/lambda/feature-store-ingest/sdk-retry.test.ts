@@ -52,7 +52,10 @@ const put = new PutRecordCommand({
 describe('the Feature Store client of the ingestion', () => {
   it('retries throttling and a 5xx itself until the record is written', async () => {
     // GIVEN a store that throttles, then fails, then accepts
-    answers = [{ status: 400, errorType: 'ThrottlingException' }, { status: 500, errorType: 'InternalFailure' }];
+    answers = [
+      { status: 400, errorType: 'ThrottlingException' },
+      { status: 500, errorType: 'InternalFailure' },
+    ];
     // WHEN one record is put
     await client(8).send(put);
     // THEN the one send made three requests, all to the feature group

@@ -7,7 +7,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { apiCheckedMockClient } from '../../../../support/aws-api-model/mock';
 import type { Cluster } from 'iovalkey';
 import { createHandler } from '../../../../../lambda/artist-recommender/recommendations/handler';
-import { assignVariant } from '../../../../../lambda/artist-recommender/recommendations/variant';
+import { assignVariant } from '../../../../../lambda/platform/realtime/variant';
 import { POINTER_KEY, userKey } from '../../../../../lambda/artist-recommender/shared/cache-layout';
 import {
   settleWithin,
@@ -41,6 +41,9 @@ interface Answer {
 const sageMaker = apiCheckedMockClient(SageMakerRuntimeClient);
 const modelBody = (modelVersion: string, items: { artistId: string; score: number }[]) =>
   new TextEncoder().encode(JSON.stringify({ model_version: modelVersion, items })) as never;
+/** The JSON request the function sent the endpoint, from its bytes. */
+const sentBody = (input: { Body?: unknown }) =>
+  JSON.parse(new TextDecoder().decode(input.Body as Uint8Array)) as { user_id: string; k: number };
 
 let redis: LocalRedisCluster;
 let admin: Cluster;
@@ -161,7 +164,7 @@ describe('cache miss', () => {
     expect(calls).toHaveLength(1);
     const input = calls[0].args[0].input;
     expect(input).toMatchObject({ EndpointName: 'recommender', TargetVariant: variant });
-    expect(JSON.parse(String(input.Body))).toEqual({ user_id: userId, k: 50 });
+    expect(sentBody(input)).toEqual({ user_id: userId, k: 50 });
 
     const second = await get(handler, userId, 10);
     expect(second.body).toMatchObject({ source: 'cache', variant, modelVersion: 'model-live' });
@@ -341,7 +344,7 @@ describe('cache restart with requests in flight', () => {
     // The endpoint answers users with an even number and fails the others, so that while the cache is
     // down both documented answers are given: the model's, and 503 with Retry-After.
     sageMaker.on(InvokeEndpointCommand).callsFake(async (input: { Body?: unknown }) => {
-      const userId = String(JSON.parse(String(input.Body)).user_id);
+      const userId = String(sentBody(input).user_id);
       if (Number(userId.split('-')[1]) % 2 === 1) throw new Error('endpoint down too');
       return { Body: modelBody('model-live', [{ artistId: `live-${userId}`, score: 0.9 }]) };
     });

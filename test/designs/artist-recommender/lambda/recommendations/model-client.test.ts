@@ -2,16 +2,19 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { apiCheckedMockClient } from '../../../../support/aws-api-model/mock';
 import {
   ModelResponseError,
-  ModelTimeoutError,
   SageMakerModelClient,
-  parseModelAnswer,
+  checkModelAnswer,
 } from '../../../../../lambda/artist-recommender/recommendations/model-client';
+import { EndpointAnswerError } from '../../../../../lambda/platform/realtime/json-endpoint';
+import { DeadlineExceededError } from '../../../../../lambda/platform/shared/deadline';
 
-describe('parseModelAnswer', () => {
+describe('checkModelAnswer', () => {
   it('reads the inference contract', () => {
     expect(
-      parseModelAnswer(
-        '{"model_version":"m1","items":[{"artistId":"a","score":0.5},{"artistId":"b","score":-0.2}]}',
+      checkModelAnswer(
+        JSON.parse(
+          '{"model_version":"m1","items":[{"artistId":"a","score":0.5},{"artistId":"b","score":-0.2}]}',
+        ),
       ),
     ).toEqual({
       modelVersion: 'm1',
@@ -23,12 +26,10 @@ describe('parseModelAnswer', () => {
   });
 
   it('accepts an empty list', () => {
-    expect(parseModelAnswer('{"model_version":"m1","items":[]}')).toEqual({ modelVersion: 'm1', items: [] });
+    expect(checkModelAnswer({ model_version: 'm1', items: [] })).toEqual({ modelVersion: 'm1', items: [] });
   });
 
   it.each([
-    ['not JSON', '<html>502</html>'],
-    ['empty', ''],
     ['null', 'null'],
     ['an array', '[]'],
     ['camelCase modelVersion', '{"modelVersion":"m1","items":[]}'],
@@ -37,7 +38,7 @@ describe('parseModelAnswer', () => {
     ['an item without id', '{"model_version":"m1","items":[{"score":0.1}]}'],
     ['a numeric artist id', '{"model_version":"m1","items":[{"artistId":7,"score":0.1}]}'],
   ])('refuses an answer that is %s', (_name, body) => {
-    expect(() => parseModelAnswer(body)).toThrow(ModelResponseError);
+    expect(() => checkModelAnswer(JSON.parse(body))).toThrow(ModelResponseError);
   });
 });
 
@@ -67,7 +68,10 @@ describe('SageMakerModelClient', () => {
       ContentType: 'application/json',
       Accept: 'application/json',
     });
-    expect(JSON.parse(String(input.Body))).toEqual({ user_id: 'user-1', k: 25 });
+    expect(JSON.parse(new TextDecoder().decode(input.Body as Uint8Array))).toEqual({
+      user_id: 'user-1',
+      k: 25,
+    });
   });
 
   it('passes an abort signal that fires at the timeout', async () => {
@@ -88,12 +92,20 @@ describe('SageMakerModelClient', () => {
   it('gives up at the timeout even when the call ignores the signal', async () => {
     sageMaker.send.callsFake(() => new Promise(() => undefined));
     const started = Date.now();
-    await expect(client().recommend('user-1', 'champion', 10)).rejects.toThrow(ModelTimeoutError);
+    await expect(client().recommend('user-1', 'champion', 10)).rejects.toThrow(DeadlineExceededError);
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('refuses an answer off the contract', async () => {
     sageMaker.on(InvokeEndpointCommand).resolves({ Body: body({ predictions: [] }) });
     await expect(client().recommend('user-1', 'champion', 10)).rejects.toThrow(ModelResponseError);
+  });
+
+  it.each([
+    ['not JSON', '<html>502</html>'],
+    ['empty', ''],
+  ])('refuses an answer that is %s', async (_name, text) => {
+    sageMaker.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode(text) as never });
+    await expect(client().recommend('user-1', 'champion', 10)).rejects.toThrow(EndpointAnswerError);
   });
 });

@@ -25,7 +25,7 @@
  *    Powertools writes to stdout as in production; those writes go to /dev/null, so their cost stays
  *    in the measured path and stdout stays clean for the report.
  * 2. The bundle, built with esbuild the way the platform's BundledFunction builds it (platform node,
- *    cjs, minify, `@aws-sdk/*` external): its size and its largest parts.
+ *    cjs, minify, the SDK clients bundled as the function bundles them): its size and its largest parts.
  *
  * Each step shows its progress on stderr (scripts/support/progress.ts; --quiet: none). The measured
  * step is redrawn only between blocks, never from a timer inside a timed call.
@@ -363,7 +363,7 @@ async function bundle() {
     target: 'node24',
     format: 'cjs',
     minify: true,
-    external: ['@aws-sdk/*'],
+    external: [],
     logLevel: 'silent',
   };
   await esbuild.build({ ...options, sourcemap: 'external', outfile });

@@ -10,7 +10,7 @@
  *    Powertools writes one EMF line (and any log line) to stdout per invocation: those writes are
  *    sent to /dev/null, so their cost stays in the measured path and stdout stays clean for the table.
  * 2. The bundle, built with esbuild the way the CDK NodejsFunction builds it (platform node, cjs,
- *    minify, external source map, `@aws-sdk/*` external): its size, and the init time it adds to a
+ *    minify, external source map, the SDK clients bundled as the function bundles them): its size, and the init time it adds to a
  *    fresh node process that requires it (median over fresh processes, minus an empty script's).
  *
  * Each step shows its progress on stderr (scripts/support/progress.ts; --quiet: none). The measured
@@ -425,7 +425,7 @@ async function bundle() {
     format: 'cjs',
     minify: true,
     sourcemap: 'external',
-    external: ['@aws-sdk/*'],
+    external: [],
     outfile,
     logLevel: 'silent',
   });
@@ -436,7 +436,7 @@ async function bundle() {
     target: 'node22',
     format: 'cjs',
     minify: true,
-    external: ['@aws-sdk/*'],
+    external: [],
     write: false,
     metafile: true,
     logLevel: 'silent',

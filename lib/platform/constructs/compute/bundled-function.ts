@@ -1,10 +1,13 @@
 import * as path from 'node:path';
-import { type Duration, RemovalPolicy, type Size, Validations } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, type Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeLambdaBasicExecution } from '../../nag/acknowledge-lambda-basic-execution';
+import { acknowledgeLambdaVpcAccess } from '../../nag/acknowledge-lambda-vpc-access';
+import { acknowledgeXrayWrites } from '../../nag/acknowledge-xray-writes';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..', '..', '..');
 
@@ -146,19 +149,9 @@ export class BundledFunction extends Construct {
     this.securityGroup?.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs via VPC endpoints');
 
     const role = this.function.role!;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The AWS managed policy grants exactly log stream creation and writes for the function.',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason:
-        'The AWS managed policy grants the ENI actions Lambda needs to run in the VPC; they take no resource ARN.',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
-    });
+    acknowledgeLambdaBasicExecution(role);
+    if (props.network) acknowledgeLambdaVpcAccess(role);
+    acknowledgeXrayWrites(role);
   }
 }
 

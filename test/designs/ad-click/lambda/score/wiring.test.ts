@@ -100,7 +100,7 @@ test('the bundled handler loads in Node and answers a bad request without callin
       platform: 'node',
       format: 'cjs',
       target: `node${process.versions.node.split('.')[0]}`,
-      external: ['@aws-sdk/*'],
+      external: [],
       outfile,
       logLevel: 'silent',
       tsconfig: path.join(ROOT, 'tsconfig.json'),

@@ -78,7 +78,8 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 /** Writes a generated `recommendations.jsonl` chunk by chunk, waiting on the disk as it goes. */
 async function writeSetFile(progress: Progress, path: string, users: number, items: number): Promise<void> {
-  const { recommendationChunks } = await import('../../test/designs/artist-recommender/support/cache-loader-fixtures');
+  const { recommendationChunks } =
+    await import('../../test/designs/artist-recommender/support/cache-loader-fixtures');
   const linesPerChunk = 500;
   await progress.track(
     `write a ${count(users)}-user set`,
@@ -105,7 +106,8 @@ async function writeSetFile(progress: Progress, path: string, users: number, ite
 
 async function throughput(args: Args, setFile: string, progress: Progress) {
   const { startRedisCluster } = await import('../../test/support/redis-cluster');
-  const { popularityObject } = await import('../../test/designs/artist-recommender/support/cache-loader-fixtures');
+  const { popularityObject } =
+    await import('../../test/designs/artist-recommender/support/cache-loader-fixtures');
   const { createCacheClient } = await import('../../lambda/platform/shared/cache-client');
   const { readLoaderConfig } = await import('../../lambda/artist-recommender/cache-loader/config');
   const { loadCache } = await import('../../lambda/artist-recommender/cache-loader/load');
@@ -271,7 +273,8 @@ async function rssChild(mode: string, input: string, host: string, port: number,
 }
 
 async function peakRss(args: Args, redis: { host: string; port: number; ca: string }, progress: Progress) {
-  const { popularityJson } = await import('../../test/designs/artist-recommender/support/cache-loader-fixtures');
+  const { popularityJson } =
+    await import('../../test/designs/artist-recommender/support/cache-loader-fixtures');
   const esbuild = await import('esbuild');
   const bundle = join(OUT_DIR, 'rss-child.js');
   await progress.track(

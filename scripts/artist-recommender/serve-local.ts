@@ -361,7 +361,9 @@ async function main(options: ServeOptions): Promise<void> {
     connectionsCheckingInterval: 500,
   });
   let redis: Promise<LocalRedisCluster | undefined> = Promise.resolve(undefined);
-  let handler: ReturnType<typeof import('../../lambda/artist-recommender/recommendations/handler').createHandler> | undefined;
+  let handler:
+    | ReturnType<typeof import('../../lambda/artist-recommender/recommendations/handler').createHandler>
+    | undefined;
 
   // Every way out goes through here, so the cache started for this run (and the directory holding
   // its TLS private key) is removed: a normal stop, a signal, or an error nothing else caught.

@@ -11,8 +11,8 @@ import { DESIGNS } from '../../lib/designs';
 export const DESIGN_IDS: readonly string[] = Object.keys(DESIGNS);
 
 /** Every (design, profile) pair the app can be built as, for `describe.each`. */
-export const DESIGNS_AND_PROFILES: readonly (readonly [string, ProfileName])[] = DESIGN_IDS.flatMap((design) =>
-  PROFILE_NAMES.map((profile) => [design, profile] as const),
+export const DESIGNS_AND_PROFILES: readonly (readonly [string, ProfileName])[] = DESIGN_IDS.flatMap(
+  (design) => PROFILE_NAMES.map((profile) => [design, profile] as const),
 );
 
 export interface AppUnderTest {

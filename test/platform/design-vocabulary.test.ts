@@ -10,7 +10,14 @@ import { DESIGNS } from '../../lib/designs';
 const ROOT = join(__dirname, '..', '..');
 const SCANNED = ['bin', 'lib', 'lambda', 'sagemaker', 'sql', 'scripts', 'bench', 'test', '.ci'];
 const SKIPPED = new Set(['node_modules', '__pycache__', '.pytest_cache', 'aws-api-models', '__snapshots__']);
-const DESIGN_WORDS: readonly RegExp[] = [/artist/i, /\bsongs?\b/i, /\bads?\b/i, /\bad[-_]/i, /\bad[A-Z]/, /[a-z]Ads?(?![a-z])/];
+const DESIGN_WORDS: readonly RegExp[] = [
+  /artist/i,
+  /\bsongs?\b/i,
+  /\bads?\b/i,
+  /\bad[-_]/i,
+  /\bad[A-Z]/,
+  /[a-z]Ads?(?![a-z])/,
+];
 
 /** Folders that belong to one design: its id under lib/designs, lambda, sql, scripts, bench, test/designs; its package under sagemaker. */
 function designFolders(): string[] {
@@ -61,7 +68,15 @@ describe('design vocabulary', () => {
   });
 
   it('would catch each kind of design word', () => {
-    const caught = ['top_artists', 'artistId', 'their songs', 'ads served', 'ad_category', 'adId', 'scoreAds'];
+    const caught = [
+      'top_artists',
+      'artistId',
+      'their songs',
+      'ads served',
+      'ad_category',
+      'adId',
+      'scoreAds',
+    ];
     const missed = ['loads', 'threads', 'adapter', 'broadcast', 'Adam optimiser', 'padding'];
     expect(caught.filter((text) => !DESIGN_WORDS.some((p) => p.test(text)))).toEqual([]);
     expect(missed.filter((text) => DESIGN_WORDS.some((p) => p.test(text)))).toEqual([]);

@@ -5,7 +5,11 @@ import {
   requiredPattern,
   roleStatements,
 } from '../../lib/platform/rules/core/iam';
-import { definitionCalls, definitionOf, parseIntegration } from '../../lib/platform/rules/core/state-machines';
+import {
+  definitionCalls,
+  definitionOf,
+  parseIntegration,
+} from '../../lib/platform/rules/core/state-machines';
 import { TemplateSet, UNKNOWN } from '../../lib/platform/rules/core/templates';
 import { stack, stateMachine, task } from './fixtures';
 

@@ -15,10 +15,23 @@ export function bootstrapModelFiles(priorCtr: number, inferenceCode: string): Re
   const manifest = path.join(dir, 'manifest.json');
   fs.writeFileSync(
     manifest,
-    JSON.stringify({ format: 'ad-click-ctr/1', model_type: 'constant', ctr: priorCtr, model_version: BOOTSTRAP_MODEL_VERSION }, null, 2),
+    JSON.stringify(
+      {
+        format: 'ad-click-ctr/1',
+        model_type: 'constant',
+        ctr: priorCtr,
+        model_version: BOOTSTRAP_MODEL_VERSION,
+      },
+      null,
+      2,
+    ),
   );
   const requirements = path.join(dir, 'requirements.txt');
   // The container installs what this lists at start; the inference image already has everything.
   fs.writeFileSync(requirements, '# inference needs only what the PyTorch inference image ships\n');
-  return { 'manifest.json': manifest, 'code/inference.py': inferenceCode, 'code/requirements.txt': requirements };
+  return {
+    'manifest.json': manifest,
+    'code/inference.py': inferenceCode,
+    'code/requirements.txt': requirements,
+  };
 }

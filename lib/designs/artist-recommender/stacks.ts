@@ -65,7 +65,10 @@ export function addArtistRecommenderStacks(
     eventsRequestModel: EVENTS_REQUEST_MODEL,
   });
   // The serving function's only AWS API call is the model endpoint's runtime API.
-  network.network.addInterfaceEndpoint('SageMakerRuntime', ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME);
+  network.network.addInterfaceEndpoint(
+    'SageMakerRuntime',
+    ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+  );
   const ranking = new CachedRanking(serving, 'Ranking', {
     servingHandler: 'artist-recommender/recommendations',
     loaderHandler: 'artist-recommender/cache-loader',

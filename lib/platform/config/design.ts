@@ -32,7 +32,10 @@ export interface Design {
 }
 
 /** What a candidate must beat to be promoted: the evaluation gate's policy, checked at synth and at run time. */
-export type { GatePolicy as EvaluationGate, MetricDirection } from '../../../lambda/platform/evaluation-gate/policy';
+export type {
+  GatePolicy as EvaluationGate,
+  MetricDirection,
+} from '../../../lambda/platform/evaluation-gate/policy';
 /** The design's model code and how the pipeline trains and judges it. */
 export interface ModelCode {
   /** Directory holding the model code's Python packages (`sagemaker/`). */

@@ -46,7 +46,8 @@ export function synthesizeApp(profile: ProfileName, design?: string): Synthesize
   }));
   const stack = <T extends Stack>(type: abstract new (...args: never[]) => T): T => {
     const found = stacks.filter((candidate): candidate is T => candidate instanceof type);
-    if (found.length !== 1) throw new Error(`${config.design.id} has ${found.length} stacks of class ${type.name}`);
+    if (found.length !== 1)
+      throw new Error(`${config.design.id} has ${found.length} stacks of class ${type.name}`);
     return found[0];
   };
   const result = { profile, config, stacks, stack, templates, resolver: new CfnResolver(templates) };

@@ -1,5 +1,9 @@
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
-import { actionMatches, allPolicyStatements, type ResolvedStatement } from '../../../lib/platform/rules/core/iam';
+import {
+  actionMatches,
+  allPolicyStatements,
+  type ResolvedStatement,
+} from '../../../lib/platform/rules/core/iam';
 import type { TemplateSet } from '../../../lib/platform/rules/core/templates';
 import type { AcceptedWildcard } from '../../../lib/platform/nag/acknowledge-grant-wildcards';
 import { NO_RESOURCE_LEVEL_ACTIONS } from './actions';

@@ -20,9 +20,9 @@ import { Identifier, IsoTimestamp } from '../../../../lambda/platform/events/fie
 import { ID_PATTERN, SLUG_PATTERN } from './score-request';
 
 const scoredId = () =>
-  z
-    .string({ error: 'must be a string' })
-    .regex(ID_PATTERN, { error: 'must be 1 to 64 characters from A-Z a-z 0-9 _ . -, as the scoring request takes it' });
+  z.string({ error: 'must be a string' }).regex(ID_PATTERN, {
+    error: 'must be 1 to 64 characters from A-Z a-z 0-9 _ . -, as the scoring request takes it',
+  });
 
 const slug = () =>
   z

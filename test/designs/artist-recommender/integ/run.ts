@@ -23,7 +23,8 @@ import { Cli, runMain } from '../../../../scripts/support/cli';
 import { INTEG_REGION } from './sandbox-integ-app';
 
 const ROOT = path.join(__dirname, '..', '..', '..', '..');
-const APP = 'npx ts-node --transpile-only --prefer-ts-exts test/designs/artist-recommender/integ/integ.sandbox.ts';
+const APP =
+  'npx ts-node --transpile-only --prefer-ts-exts test/designs/artist-recommender/integ/integ.sandbox.ts';
 const HOUR_MS = 3_600_000;
 
 /** Runs a command with the terminal; kills it past its deadline. Resolves to its exit code. */

@@ -14,7 +14,10 @@ import {
 } from '../../../../lib/designs/artist-recommender/stacks';
 import { resolveAppConfig, type AppConfig } from '../../../../lib/platform/config/app-config';
 import { DESIGNS } from '../../../../lib/designs';
-import { acknowledgeGrantWildcards, GRANT_HELPER_WILDCARDS } from '../../../../lib/platform/nag/acknowledge-grant-wildcards';
+import {
+  acknowledgeGrantWildcards,
+  GRANT_HELPER_WILDCARDS,
+} from '../../../../lib/platform/nag/acknowledge-grant-wildcards';
 import { metricsNamespace } from '../../../../lib/platform/stacks/serving-stack';
 import type { DriverRequest } from './driver/requests';
 

@@ -16,7 +16,9 @@ describe('withDeadline', () => {
     // What the SDK's HTTP handler does: it rejects with its own AbortError on the signal.
     const abortable = (signal: AbortSignal) =>
       new Promise<string>((_, reject) =>
-        signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
+        signal.addEventListener('abort', () =>
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
+        ),
       );
     await expect(withDeadline('abortable', 30, abortable)).rejects.toThrow(
       new DeadlineExceededError('abortable', 30),

@@ -6,7 +6,10 @@ import { parseEvent } from '../../../../../lambda/artist-recommender/cache-loade
 import { UserIdSet } from '../../../../../lambda/artist-recommender/cache-loader/id-set';
 import { readLineBatches } from '../../../../../lambda/artist-recommender/cache-loader/lines';
 import { keySlot } from '../../../../../lambda/artist-recommender/cache-loader/slots';
-import { parsePopularity, parseUserLine } from '../../../../../lambda/artist-recommender/cache-loader/validate';
+import {
+  parsePopularity,
+  parseUserLine,
+} from '../../../../../lambda/artist-recommender/cache-loader/validate';
 import { deriveVersion } from '../../../../../lambda/artist-recommender/cache-loader/version';
 import { PipelinedWriter } from '../../../../../lambda/artist-recommender/cache-loader/writer';
 import {

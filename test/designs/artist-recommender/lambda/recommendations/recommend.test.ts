@@ -4,7 +4,10 @@ import {
   type RecommendDependencies,
 } from '../../../../../lambda/artist-recommender/recommendations/recommend';
 import type { RecommendationStore } from '../../../../../lambda/artist-recommender/recommendations/recommendation-store';
-import type { RecommendationList, ScoredItem } from '../../../../../lambda/artist-recommender/shared/cache-layout';
+import type {
+  RecommendationList,
+  ScoredItem,
+} from '../../../../../lambda/artist-recommender/shared/cache-layout';
 
 const item = (artistId: string, score: number): ScoredItem => ({ artistId, score });
 

@@ -1,6 +1,10 @@
 import { CopyObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { apiCheckedMockClient } from '../../../../support/aws-api-model/mock';
-import { copySource, MAX_COPY_BYTES, publishSnapshot } from '../../../../../lambda/artist-recommender/snapshot/publish';
+import {
+  copySource,
+  MAX_COPY_BYTES,
+  publishSnapshot,
+} from '../../../../../lambda/artist-recommender/snapshot/publish';
 
 const s3mock = apiCheckedMockClient(S3Client);
 const s3 = new S3Client({ region: 'us-east-1' });

@@ -7,7 +7,11 @@ import type { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { migrate, readMigrations } from '../../../../../lambda/platform/db-migrate/migrate';
 import { buildFeatures } from '../../../../../lambda/artist-recommender/features/build';
-import { exportSnapshot, FEATURES_FILE, SNAPSHOT_FILES } from '../../../../../lambda/artist-recommender/snapshot/export';
+import {
+  exportSnapshot,
+  FEATURES_FILE,
+  SNAPSHOT_FILES,
+} from '../../../../../lambda/artist-recommender/snapshot/export';
 import { handleSnapshot } from '../../../../../lambda/artist-recommender/snapshot/handler';
 import { startPostgres, type LocalPostgres } from '../../../../support/postgres';
 import { seededRandom } from '../../../../../scripts/support/seeded-random';

@@ -71,6 +71,11 @@ const EXTERNAL_MODULES: string[] = [];
  * bundled: see EXTERNAL_MODULES), on arm64 and the current Node runtime, optionally inside the VPC
  * with a security group that allows only HTTPS to AWS APIs until peers are added, traced, logging
  * JSON to a log group with a set retention.
+ *
+ * It holds its NodejsFunction rather than extending it: the log group and the security group must
+ * exist before the function (they are its props), and as children of this construct they keep the
+ * paths, hence the pinned logical IDs, of log groups that hold a function's history. Functions with
+ * a role of their own (EvaluationGate, DatabaseFunction) extend this construct.
  */
 export class BundledFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;

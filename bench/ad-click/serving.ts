@@ -30,12 +30,24 @@
  * Each step shows its progress on stderr (scripts/support/progress.ts; --quiet: none). The measured
  * step is redrawn only between blocks, never from a timer inside a timed call.
  */
-import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import type { BuildOptions } from 'esbuild';
 import { Cli, EXIT, decimal, integer, runMain } from '../../scripts/support/cli';
-import { Progress, type Stage } from '../../scripts/support/progress';
+import { Progress } from '../../scripts/support/progress';
+import {
+  alternatingBlocks,
+  bundle,
+  count,
+  fmt,
+  isNoisy,
+  report,
+  round,
+  roundStats,
+  silenceStdout,
+  stats,
+  tableLines,
+  warmUp,
+} from '../support/measure';
 
 const ROOT = join(__dirname, '..', '..');
 const OUT_DIR = join(ROOT, '.bench', 'serving', 'ad-click');
@@ -97,26 +109,6 @@ export function servingBenchCli(): Cli {
     .quietFlag();
 }
 
-// While the bench runs, everything the process writes to stdout goes to /dev/null (Powertools),
-// except the report, written by `report`.
-const stdoutFd = 1;
-const report = (text: string) => writeSync(stdoutFd, text.endsWith('\n') ? text : `${text}\n`);
-function silenceStdout(): () => void {
-  const devNull = openSync('/dev/null', 'w');
-  const original = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (typeof chunk === 'string') writeSync(devNull, chunk);
-    else writeSync(devNull, chunk);
-    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-    callback?.();
-    return true;
-  }) as typeof process.stdout.write;
-  return () => {
-    process.stdout.write = original;
-    closeSync(devNull);
-  };
-}
-
 // The environment the serving stack sets for Powertools; read when the handler module loads.
 Object.assign(process.env, {
   POWERTOOLS_SERVICE_NAME: 'scoring',
@@ -124,22 +116,6 @@ Object.assign(process.env, {
   POWERTOOLS_LOG_LEVEL: 'INFO',
   AWS_REGION: 'us-east-1',
 });
-
-interface LatencyStats {
-  readonly n: number;
-  readonly p50Us: number;
-  readonly p99Us: number;
-  readonly meanUs: number;
-}
-
-function stats(samplesNs: number[]): LatencyStats {
-  const sorted = Float64Array.from(samplesNs).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1000;
-  const mean = sorted.reduce((sum, v) => sum + v, 0) / sorted.length / 1000;
-  return { n: sorted.length, p50Us: round(at(0.5), 1), p99Us: round(at(0.99), 1), meanUs: round(mean, 1) };
-}
-
-const count = (n: number) => n.toLocaleString('en-US');
 
 /** Busy-waits `ms`: the same answer time on every call, which a timer would not give. */
 function spin(ms: number): void {
@@ -299,96 +275,24 @@ async function latency(args: Args, progress: Progress) {
         throw new Error('the JSON invoke got an answer outside the model contract');
     };
 
-    await progress.track(
-      'warm-up',
-      { total: args.warmUp * 3, unit: 'requests', redrawOnUpdate: true },
-      async (stage) => {
-        for (let i = 0; i < args.warmUp; i++) {
-          await callHandler(i);
-          await callRaw(i);
-          await callJson(i);
-          if (i % 100 === 99) stage.add(300);
-        }
-      },
-    );
-
-    const handlerSamples: number[] = [];
-    const rawSamples: number[] = [];
-    const jsonSamples: number[] = [];
-    const contenders: [(i: number) => Promise<void>, number[]][] = [
-      [callHandler, handlerSamples],
-      [callRaw, rawSamples],
-      [callJson, jsonSamples],
-    ];
-    const blocks = Math.ceil(args.requests / args.block);
-    await progress.track(
-      'latency, concurrency 1',
-      { total: blocks * args.block * contenders.length, unit: 'requests', redrawOnUpdate: true },
-      async (stage: Stage) => {
-        for (let block = 0; handlerSamples.length < args.requests; block++) {
-          const size = Math.min(args.block, args.requests - handlerSamples.length);
-          for (let k = 0; k < contenders.length; k++) {
-            const [call, samples] = contenders[(block + k) % contenders.length];
-            for (let j = 0; j < size; j++) {
-              const started = process.hrtime.bigint();
-              await call(block * args.block + j);
-              samples.push(Number(process.hrtime.bigint() - started));
-            }
-          }
-          // Between blocks, outside every timed call.
-          stage.add(size * contenders.length);
-        }
-      },
-      () => `${count(handlerSamples.length)} each: handler, raw invoke, invoke + JSON`,
-    );
+    const contenders = [callHandler, callRaw, callJson];
+    await warmUp(progress, contenders, args.warmUp);
+    const [handlerSamples, rawSamples, jsonSamples] = await alternatingBlocks(progress, contenders, {
+      requests: args.requests,
+      block: args.block,
+      names: 'handler, raw invoke, invoke + JSON',
+    });
     const failed = [...endpoint.failed.values()].reduce((a, b) => a + b, 0);
     if (failed > 0) throw new Error(`the endpoint refused ${failed} invocations`);
-    return { handler: stats(handlerSamples), raw: stats(rawSamples), json: stats(jsonSamples) };
+    return {
+      handler: roundStats(stats(handlerSamples)),
+      raw: roundStats(stats(rawSamples)),
+      json: roundStats(stats(jsonSamples)),
+    };
   } finally {
     featureStore.restore();
     await endpoint.close();
   }
-}
-
-async function bundle() {
-  const esbuild = await import('esbuild');
-  mkdirSync(OUT_DIR, { recursive: true });
-  const outfile = join(OUT_DIR, 'index.js');
-  // What the platform's BundledFunction asks NodejsFunction for: minify, source map, CJS, node24,
-  // the runtime's AWS SDK left out.
-  const options: BuildOptions = {
-    entryPoints: [ENTRY],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
-    external: [],
-    logLevel: 'silent',
-  };
-  await esbuild.build({ ...options, sourcemap: 'external', outfile });
-  const { metafile } = await esbuild.build({ ...options, write: false, metafile: true });
-  if (!metafile) throw new Error('esbuild wrote no metafile');
-  const byPackage = new Map<string, number>();
-  for (const [path, { bytesInOutput }] of Object.entries(Object.values(metafile.outputs)[0].inputs)) {
-    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const name = match ? match[1] : 'project code';
-    byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
-  }
-  const largest = [...byPackage.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 6)
-    .map(([name, bytes]) => ({ name, kb: round(bytes / 1024, 1) }));
-  return { outfile, kb: round(statSync(outfile).size / 1024, 1), largest };
-}
-
-function round(value: number, digits = 0): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
-function fmt(value: number, digits = 0): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -400,13 +304,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     const built = await progress.track(
       'bundle (esbuild)',
       {},
-      () => bundle(),
+      // What the platform's BundledFunction asks NodejsFunction for: node24, the SDK clients bundled.
+      () => bundle({ entry: ENTRY, outDir: OUT_DIR, target: 'node24', ownCode: 'project code' }),
       (b) => `${b.kb} KB`,
     );
     const { handler, raw, json } = measured;
     const load = round(loadavg()[0], 2);
-    // A loaded machine preempts the loop: the tail then measures the scheduler, not the code.
-    const noisy = load > cpus().length * 0.5 || raw.p99Us > 5 * raw.p50Us;
+    const noisy = isNoisy(load, cpus().length, raw);
     const result = {
       node: process.version,
       cpus: cpus().length,
@@ -455,9 +359,6 @@ export async function main(argv: readonly string[]): Promise<number> {
         ],
         ['bundle, minified JS (KB)', fmt(built.kb, 1), '', '', '', ''],
       ];
-      const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-      const line = (row: string[]) =>
-        row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
       report(
         `serving bench: node ${process.version}, ${count(args.requests)} requests of ${CANDIDATES} candidates each ` +
           `(alternating blocks of ${args.block}), stub endpoint answering after ${args.answerMs} ms over loopback HTTP`,
@@ -469,9 +370,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             'preemption more than the code; rerun on a quiet machine before trusting them.',
         );
       }
-      report(line(rows[0]));
-      report(widths.map((w) => '-'.repeat(w)).join('  '));
-      for (const row of rows.slice(1)) report(line(row));
+      for (const line of tableLines(rows)) report(line);
       report(
         'raw invoke: InvokeEndpoint with the encoded model request; invoke+JSON: the same through JsonEndpoint, ' +
           'answer parsed and checked; the handler adds request parsing, the Feature Store read (in memory here), ' +

@@ -17,21 +17,26 @@
  * steps are redrawn only between blocks, rounds and processes, never from a timer inside a timed call.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Cli, EXIT, integer, matching, runMain } from '../../scripts/support/cli';
 import { Progress, type Stage } from '../../scripts/support/progress';
+import {
+  alternatingBlocks,
+  bundle,
+  count,
+  fmt,
+  isNoisy,
+  median,
+  report,
+  round,
+  roundStats,
+  silenceStdout,
+  stats,
+  tableLines,
+  warmUp,
+} from '../support/measure';
 
 const ROOT = join(__dirname, '..', '..');
 const OUT_DIR = join(ROOT, '.bench', 'serving');
@@ -202,22 +207,6 @@ async function plotLatency(
   }
 }
 
-// While the bench runs, everything the process writes to stdout goes to /dev/null (Powertools writes
-// a line per invocation), except the report, written by `report`.
-const stdoutFd = 1;
-const report = (text: string) => writeSync(stdoutFd, text.endsWith('\n') ? text : `${text}\n`);
-function silenceStdout(): () => void {
-  const devNull = openSync('/dev/null', 'w');
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (typeof chunk === 'string') writeSync(devNull, chunk);
-    else writeSync(devNull, chunk);
-    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-    callback?.();
-    return true;
-  }) as typeof process.stdout.write;
-  return () => closeSync(devNull);
-}
-
 // The environment the serving stack sets for Powertools; read when the handler module loads.
 const POWERTOOLS_ENV = {
   POWERTOOLS_SERVICE_NAME: 'recommendations',
@@ -226,28 +215,6 @@ const POWERTOOLS_ENV = {
   AWS_REGION: 'us-east-1',
 };
 Object.assign(process.env, POWERTOOLS_ENV);
-
-interface LatencyStats {
-  readonly n: number;
-  readonly p50Us: number;
-  readonly p99Us: number;
-  readonly meanUs: number;
-}
-
-function stats(samplesNs: number[]): LatencyStats {
-  const sorted = Float64Array.from(samplesNs).sort();
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1000;
-  const mean = sorted.reduce((sum, v) => sum + v, 0) / sorted.length / 1000;
-  return { n: sorted.length, p50Us: at(0.5), p99Us: at(0.99), meanUs: mean };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const count = (n: number) => n.toLocaleString('en-US');
 
 async function latencyAndThroughput(args: Args, progress: Progress) {
   const { startRedisCluster } = await import('../../test/support/redis-cluster');
@@ -318,55 +285,19 @@ async function latencyAndThroughput(args: Args, progress: Progress) {
       if (!list) throw new Error('raw GET missed');
       JSON.stringify({ items: selectItems(list.items, config.scoreThreshold, 10) });
     };
-    const handlerSamples: number[] = [];
-    const rawSamples: number[] = [];
-    const floorSamples: number[] = [];
 
     // Sanity: the handler serves from the cache.
     const probe = JSON.parse((await handler(events[0], context)).body) as { source: string };
     if (probe.source !== 'cache') throw new Error(`expected a cache hit, got ${probe.source}`);
 
     // Warm-up: JIT, TLS sessions, the pointer read.
-    const WARM_UP = 3000;
-    await progress.track(
-      'warm-up',
-      { total: WARM_UP * 3, unit: 'requests', redrawOnUpdate: true },
-      async (stage) => {
-        for (let i = 0; i < WARM_UP; i++) {
-          await callHandler(i);
-          await callRaw(i);
-          await callFloor(i);
-          if (i % 100 === 99) stage.add(300);
-        }
-      },
-    );
-
-    // Concurrency 1, alternating blocks; the order of the contenders rotates from block to block.
-    const contenders: [(i: number) => Promise<void>, number[]][] = [
-      [callHandler, handlerSamples],
-      [callRaw, rawSamples],
-      [callFloor, floorSamples],
-    ];
-    const blocks = Math.ceil(args.requests / args.block);
-    await progress.track(
-      'latency, concurrency 1',
-      { total: blocks * args.block * contenders.length, unit: 'requests', redrawOnUpdate: true },
-      async (stage: Stage) => {
-        for (let block = 0; handlerSamples.length < args.requests; block++) {
-          for (let k = 0; k < contenders.length; k++) {
-            const [call, samples] = contenders[(block + k) % contenders.length];
-            for (let j = 0; j < args.block; j++) {
-              const started = process.hrtime.bigint();
-              await call(block * args.block + j);
-              samples.push(Number(process.hrtime.bigint() - started));
-            }
-          }
-          // Between blocks, outside every timed call.
-          stage.add(args.block * contenders.length);
-        }
-      },
-      () => `${count(handlerSamples.length)} each: handler, raw GET, GET+decode`,
-    );
+    const contenders = [callHandler, callRaw, callFloor];
+    await warmUp(progress, contenders, 3000);
+    const [handlerSamples, rawSamples, floorSamples] = await alternatingBlocks(progress, contenders, {
+      requests: args.requests,
+      block: args.block,
+      names: 'handler, raw GET, GET+decode',
+    });
 
     // Concurrency N: req/s over a fixed number of requests, twice each, alternating.
     const throughput = async (call: (i: number) => Promise<void>) => {
@@ -410,48 +341,6 @@ async function latencyAndThroughput(args: Args, progress: Progress) {
     for (const client of clients) client.disconnect();
     await redis.stop();
   }
-}
-
-async function bundle() {
-  const esbuild = await import('esbuild');
-  mkdirSync(OUT_DIR, { recursive: true });
-  const outfile = join(OUT_DIR, 'index.js');
-  // What aws-cdk-lib's NodejsFunction runs for { minify, sourceMap, format: CJS, externalModules }.
-  await esbuild.build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    sourcemap: 'external',
-    external: [],
-    outfile,
-    logLevel: 'silent',
-  });
-  const { metafile } = await esbuild.build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    external: [],
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const byPackage = new Map<string, number>();
-  for (const [path, { bytesInOutput }] of Object.entries(Object.values(metafile.outputs)[0].inputs)) {
-    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const name = match ? match[1] : 'lambda/ (project code)';
-    byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
-  }
-  const largest = [...byPackage.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 6)
-    .map(([name, bytes]) => ({ name, kb: round(bytes / 1024, 1) }));
-  return { outfile, kb: round(statSync(outfile).size / 1024, 1), largest };
 }
 
 function coldInit(outfile: string, runs: number, stage: Stage, extraEnv: Record<string, string> = {}) {
@@ -502,22 +391,18 @@ function coldInit(outfile: string, runs: number, stage: Stage, extraEnv: Record<
   };
 }
 
-function round(value: number, digits = 0): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
 async function main(): Promise<number> {
   const args = parseServingArgs(process.argv.slice(2));
   // Before the minutes of the bench: a picture that cannot be drawn is said now.
   if (args.plot) checkPlotter();
   const progress = new Progress({ quiet: args.quiet });
-  const closeDevNull = silenceStdout();
+  const restoreStdout = silenceStdout();
   const latency = await latencyAndThroughput(args, progress);
   const built = await progress.track(
     'bundle (esbuild)',
     {},
-    () => bundle(),
+    // What aws-cdk-lib's NodejsFunction runs for { minify, sourceMap, format: CJS, externalModules }.
+    () => bundle({ entry: ENTRY, outDir: OUT_DIR, target: 'node24', ownCode: 'lambda/ (project code)' }),
     (b) => `${b.kb} KB`,
   );
   const processes = { total: 2 * args.initRuns + 2, unit: 'processes', rate: false, redrawOnUpdate: true };
@@ -538,8 +423,7 @@ async function main(): Promise<number> {
   const p99Ratio = round(latency.handler.p99Us / latency.raw.p99Us, 2);
   const p50Ratio = round(latency.handler.p50Us / latency.raw.p50Us, 2);
   const load = round(loadavg()[0], 2);
-  // A loaded machine preempts the loop: the tail then measures the scheduler, not the code.
-  const noisy = load > cpus().length * 0.5 || latency.raw.p99Us > 5 * latency.raw.p50Us;
+  const noisy = isNoisy(load, cpus().length, latency.raw);
   const result = {
     node: process.version,
     cpus: cpus().length,
@@ -626,9 +510,6 @@ async function main(): Promise<number> {
         '',
       ],
     ];
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-    const line = (row: string[]) =>
-      row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
     report(
       `serving bench: node ${process.version}, ${args.requests} cache hits each (alternating blocks of ` +
         `${args.block}), lists of ${latency.items} items, TLS cluster-mode redis-server on loopback`,
@@ -640,9 +521,7 @@ async function main(): Promise<number> {
           'preemption more than the code; rerun on a quiet machine before trusting them.',
       );
     }
-    report(line(rows[0]));
-    report(widths.map((w) => '-'.repeat(w)).join('  '));
-    for (const row of rows.slice(1)) report(line(row));
+    for (const line of tableLines(rows)) report(line);
     report(
       'GET+decode: raw GET + decodeList + selectItems + JSON.stringify, the floor any reader of the ' +
         'cache layout pays; the handler adds request parsing, the variant, the pointer; hits write no metric line (misses write EMF, here to /dev/null).',
@@ -670,17 +549,9 @@ async function main(): Promise<number> {
     if (args.json) process.stderr.write(`${line}\n`);
     else report(line);
   }
-  closeDevNull();
+  restoreStdout();
   const failed = Object.values(result.targets).some((target) => !target.pass);
   return failed && args.check ? EXIT.failed : EXIT.ok;
-}
-
-function roundStats(s: LatencyStats) {
-  return { n: s.n, p50Us: round(s.p50Us, 1), p99Us: round(s.p99Us, 1), meanUs: round(s.meanUs, 1) };
-}
-
-function fmt(value: number, digits = 0): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 runMain('bench:serving', main);

@@ -12,136 +12,21 @@ port that cannot be bound, is one line on stderr (exit 2 and 1).
 """
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import json
-import os
-import sys
-import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-from common.cli import CliError, Parser, need_dir, run
+from common import local_server
+from common.cli import run
 
 PROG = "recommender:serve-local"
 
 
-def load_handler(model_dir: str):
-    """Imports code/inference.py from the artefact and returns (module, model)."""
-    code_dir = os.path.join(model_dir, "code")
-    path = os.path.join(code_dir, "inference.py")
-    if code_dir not in sys.path:
-        sys.path.insert(0, code_dir)
-    spec = importlib.util.spec_from_file_location("inference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, module.model_fn(model_dir)
-
-
-def make_handler(module, model):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out as two writes: with Nagle's algorithm on, a kept-alive client
-        # waits for the delayed ACK (about 40 ms) before it sees the body of every answer.
-        disable_nagle_algorithm = True
-
-        def _send(self, status: int, body, content_type: str = "application/json") -> None:
-            data = body.encode() if isinstance(body, str) else bytes(body)
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _error(self, status: int, message: str) -> None:
-            self._send(status, json.dumps({"error": message}))
-
-        def do_GET(self):  # noqa: N802 (http.server naming)
-            if self.path == "/ping":
-                self._send(200, "{}")
-            else:
-                self._error(404, f"no route {self.path}")
-
-        def do_POST(self):  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
-            if self.path != "/invocations":
-                self._error(404, f"no route {self.path}")
-                return
-            content_type = self.headers.get("Content-Type", "")
-            accept = self.headers.get("Accept") or "application/json"
-            try:
-                data = module.input_fn(body, content_type)
-                prediction = module.predict_fn(data, model)
-                result = module.output_fn(prediction, accept)
-            except Exception as exc:  # the worker must survive any request
-                status = getattr(exc, "status_code", None)
-                if isinstance(status, int) and 400 <= status < 500:
-                    self._error(status, str(getattr(exc, "message", None) or exc))
-                else:
-                    traceback.print_exc()
-                    self._error(500, f"internal error: {type(exc).__name__}")
-                return
-            if isinstance(result, tuple):
-                result, response_type = result
-            else:
-                response_type = accept if accept not in ("*/*", "") else "application/json"
-            self._send(200, result, response_type)
-
-        def log_message(self, fmt, *args):  # quiet by default; errors are printed above
-            if os.environ.get("RECOMMENDER_SERVER_LOG"):
-                super().log_message(fmt, *args)
-
-    return Handler
-
-
 def load_model_dir(model_dir: str):
-    """load_handler with every way an artefact can be unusable reported as one CliError."""
-    need_dir(model_dir, "--model-dir")
-    for name in (os.path.join("code", "inference.py"), "config.json"):
-        if not os.path.isfile(os.path.join(model_dir, name)):
-            raise CliError(f"--model-dir {model_dir}: no {name} (expected an unpacked model.tar.gz, e.g. "
-                           "WORK/model of `npm run recommender:train-local`)")
-    for name in ("config.json", "ids.json"):
-        path = os.path.join(model_dir, name)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                json.load(handle)
-        except FileNotFoundError:
-            pass  # ids.json is absent from a popularity model; model_fn says when it is needed
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            where = f":{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            raise CliError(f"{path}{where}: not valid JSON") from None
-    try:
-        return load_handler(model_dir)
-    except FileNotFoundError as exc:
-        raise CliError(f"--model-dir {model_dir}: {exc.filename}: not found") from None
-    except Exception as exc:  # a corrupt artefact fails inside torch.load or the handler in many ways
-        first = str(exc).split(". ")[0][:160]
-        raise CliError(f"--model-dir {model_dir}: the model does not load ({type(exc).__name__}: {first})") from None
+    """The artefact of `recommender:train-local`, loaded; ids.json is absent from a popularity model."""
+    return local_server.load_model_dir(model_dir, required=("config.json",), json_files=("config.json", "ids.json"),
+                                       made_by="npm run recommender:train-local")
 
 
 def main(argv=None) -> int:
-    p = Parser(prog=PROG, description=__doc__)
-    p.add_argument("--model-dir", required=True, help="unpacked model.tar.gz (has code/inference.py)")
-    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    args = p.parse_args(argv)
-    if not 0 <= args.port <= 65535:
-        p.error(f"--port {args.port}: must be 0 to 65535")
-    module, model = load_model_dir(os.path.abspath(args.model_dir))
-    try:
-        server = ThreadingHTTPServer((args.host, args.port), make_handler(module, model))
-    except OSError as exc:
-        raise CliError(f"--host {args.host} --port {args.port}: {exc.strerror or exc}", code=1) from None
-    host, port = server.server_address[:2]
-    print(f"listening on http://{host}:{port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return local_server.main(argv, prog=PROG, description=__doc__, load=load_model_dir,
+                             log_env="RECOMMENDER_SERVER_LOG")
 
 
 if __name__ == "__main__":

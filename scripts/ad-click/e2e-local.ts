@@ -25,13 +25,14 @@
  * and on errors; the work directory (a temporary one unless --work) is removed unless --keep.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScoreRequest } from '../../lib/designs/ad-click/contracts';
-import { Cli, EXIT, UsageError, integer, runMain, text } from '../support/cli';
-import { Progress, type Stage, type StageOptions } from '../support/progress';
+import { lastLine, runCommand } from '../support/child-process';
+import { Cli, EXIT, UsageError, integer, runMain } from '../support/cli';
+import { Progress } from '../support/progress';
+import { runStages, withWorkOptions } from '../support/stage-run';
 import { formatTable, type StageRow } from '../support/stage-table';
 
 // Powertools reads its environment when the handler module loads: set before it is imported. The
@@ -85,46 +86,39 @@ export { UsageError };
 
 /** The command line of `npm run e2e:local -- --design ad-click`. */
 export function e2eCli(): Cli {
-  return new Cli({
-    name: 'e2e:local',
-    usage: 'npm run e2e:local -- --design ad-click',
-    description:
-      'Real-time scoring on this machine, through the code the cloud runs: generated impressions with known ' +
-      'click probabilities -> local training (the SageMaker entry point) -> the local model server behind a ' +
-      'local SageMaker runtime endpoint -> the scoring handler answers requests of 100 candidates.',
-    notes: [
-      "Prints each stage's counts and wall time, then its checks: every answer comes from the model, in",
-      'candidate order, with probabilities in (0, 1); the mean predicted probability is within',
-      `${CALIBRATION_Z} standard errors of the observed click rate of the test rows (the errors of that rate,`,
-      'of the calibration share of training and of the scored sample); with the model server stopped,',
-      "the next answer is a 200 from the fallback (the segments' CTRs). The Feature Store client is",
-      'mocked at the SDK boundary, its calls checked against the API model. Needs sagemaker/bin/py',
-      '(torch); no AWS account.',
-    ].join('\n'),
-    exitCodes: { 1: 'a check failed, or a stage failed' },
-  })
-    .option(
-      '--rows <count>',
-      'impressions to generate (a tenth are test rows)',
-      integer(10_000, 10_000_000),
-      200_000,
-    )
-    .option(
-      '--requests <count>',
-      `scoring requests of ${CANDIDATES} candidates (at most the test rows)`,
-      integer(1, 100_000),
-      1000,
-    )
-    .option('--seed <n>', 'seed of the generated data', integer(0, 2 ** 31), 1)
-    .option(
-      '--work <dir>',
-      'work directory, kept at the end',
-      text('a directory'),
-      undefined,
-      'a temporary one',
-    )
-    .flag('--keep', 'keep the temporary work directory and print its path')
-    .quietFlag();
+  return withWorkOptions(
+    new Cli({
+      name: 'e2e:local',
+      usage: 'npm run e2e:local -- --design ad-click',
+      description:
+        'Real-time scoring on this machine, through the code the cloud runs: generated impressions with known ' +
+        'click probabilities -> local training (the SageMaker entry point) -> the local model server behind a ' +
+        'local SageMaker runtime endpoint -> the scoring handler answers requests of 100 candidates.',
+      notes: [
+        "Prints each stage's counts and wall time, then its checks: every answer comes from the model, in",
+        'candidate order, with probabilities in (0, 1); the mean predicted probability is within',
+        `${CALIBRATION_Z} standard errors of the observed click rate of the test rows (the errors of that rate,`,
+        'of the calibration share of training and of the scored sample); with the model server stopped,',
+        "the next answer is a 200 from the fallback (the segments' CTRs). The Feature Store client is",
+        'mocked at the SDK boundary, its calls checked against the API model. Needs sagemaker/bin/py',
+        '(torch); no AWS account.',
+      ].join('\n'),
+      exitCodes: { 1: 'a check failed, or a stage failed' },
+    })
+      .option(
+        '--rows <count>',
+        'impressions to generate (a tenth are test rows)',
+        integer(10_000, 10_000_000),
+        200_000,
+      )
+      .option(
+        '--requests <count>',
+        `scoring requests of ${CANDIDATES} candidates (at most the test rows)`,
+        integer(1, 100_000),
+        1000,
+      )
+      .option('--seed <n>', 'seed of the generated data', integer(0, 2 ** 31), 1),
+  );
 }
 
 /** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
@@ -170,35 +164,15 @@ function readColumns(path: string): { rows: number; column: (name: string) => st
   };
 }
 
-/** Runs a command to its end; `onOutput` sees its output (stdout and stderr) as it comes. */
-function run(
-  args: string[],
-  onOutput: (output: string) => void = () => undefined,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PY, args, {
-      cwd: SAGEMAKER,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // One line per stage from the Python tools, never a bar: their output is read, not shown.
-      env: { ...process.env, RECOMMENDER_PROGRESS: 'lines' },
-    });
-    let output = '';
-    const take = (chunk: Buffer) => {
-      output += chunk.toString();
-      onOutput(output);
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+/** Runs a Python tool of sagemaker/ to its end; `onOutput` sees its output (stdout and stderr) as it comes. */
+function run(args: string[], onOutput?: (output: string) => void): Promise<{ code: number; output: string }> {
+  // One line per stage from the Python tools, never a bar: their output is read, not shown.
+  return runCommand(PY, args, {
+    cwd: SAGEMAKER,
+    env: { ...process.env, RECOMMENDER_PROGRESS: 'lines' },
+    onOutput,
   });
 }
-
-/** The last line of a child's output so far, for the progress bar. */
-const lastLine = (output: string) => {
-  const text = output.trimEnd();
-  return text.slice(Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1);
-};
 
 interface ModelServer {
   readonly url: string;
@@ -299,22 +273,7 @@ export async function runE2e(
   const { FEATURE_GROUP_KEYS, readScoringConfig } = await import('../../lambda/ad-click/score/config');
   const { createHandler } = await import('../../lambda/ad-click/score/handler');
 
-  const work = options.work ?? mkdtempSync(join(tmpdir(), 'e2e-local-'));
-  mkdirSync(work, { recursive: true });
-  const rows: StageRow[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const stage = async <T>(
-    name: string,
-    body: (progress: Stage) => Promise<{ value: T; counts: string }>,
-    shown: StageOptions = {},
-  ): Promise<T> => {
-    const began = performance.now();
-    const { value, counts } = await progress.track(name, shown, body, (result) => result.counts);
-    rows.push({ stage: name, counts, ms: performance.now() - began });
-    return value;
-  };
-
-  try {
+  return runStages(options, print, progress, async ({ work, rows, stage, onCleanup }) => {
     const data = join(work, 'data');
     let says = '';
     const manifest = await stage(
@@ -389,7 +348,7 @@ export async function runE2e(
 
     const server = await stage('model server', async () => {
       const s = await startModelServer(join(trainWork, 'model'));
-      cleanups.push(() => s.stop());
+      onCleanup(() => s.stop());
       const status = await ping(s.url);
       if (status !== 200) throw new Error(`GET ${s.url}/ping answered ${status}`);
       return { value: s, counts: `ad_click.local_server on ${s.url}, GET /ping 200` };
@@ -401,7 +360,7 @@ export async function runE2e(
         container: server.url,
         variants: [VARIANT],
       });
-      cleanups.push(() => e.close());
+      onCleanup(() => e.close());
       // Read by the runtime client at its first call.
       process.env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME = e.url;
       return { value: e, counts: `InvokeEndpoint ${ENDPOINT} at ${e.url} -> ${server.url}/invocations` };
@@ -450,7 +409,7 @@ export async function runE2e(
       }
       const mock = apiCheckedMockClient(SageMakerFeatureStoreRuntimeClient);
       mock.on(BatchGetRecordCommand).callsFake((input) => store.answer(input));
-      cleanups.push(() => mock.restore());
+      onCleanup(() => mock.restore());
       return {
         value: mock,
         counts: `${count(users)} user records, ${count(segments.size)} segment CTRs; BatchGetRecord mocked at the SDK client, checked against the API model`,
@@ -656,23 +615,7 @@ export async function runE2e(
     const ok = Object.values(checks).every(Boolean);
     print(ok ? 'e2e:local ok' : 'e2e:local FAILED');
     return { ok, rows, checks, calibration: { meanPredicted, observed, meanTrueP, tolerance } };
-  } catch (error) {
-    if (rows.length > 0) {
-      print('');
-      print(formatTable(rows));
-    }
-    throw error;
-  } finally {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-    if (!options.keep && !options.work) rmSync(work, { recursive: true, force: true });
-    else
-      print(
-        `work directory kept: ${work} (${readdirSync(work)
-          .sort()
-          .map((name) => `${name}/`)
-          .join(', ')})`,
-      );
-  }
+  });
 }
 
 /** The unbiased sample variance; 0 for fewer than two values. */

@@ -16,23 +16,14 @@
  * --keep. Needs PostgreSQL server binaries, redis-server and sagemaker/bin/py (torch) locally.
  */
 import type { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { spawn } from 'node:child_process';
-import {
-  createReadStream,
-  type ReadStream,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, type ReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Client } from 'pg';
-import { Cli, EXIT, UsageError, integer, runMain, text } from '../support/cli';
-import { Progress, type Stage, type StageOptions } from '../support/progress';
+import { lastLine, runCommand } from '../support/child-process';
+import { Cli, EXIT, UsageError, integer, runMain } from '../support/cli';
+import { Progress } from '../support/progress';
+import { runStages, withWorkOptions } from '../support/stage-run';
+import { formatTable, type StageRow } from '../support/stage-table';
 
 // Powertools reads its environment when the handler modules load: set before they are imported.
 process.env.POWERTOOLS_SERVICE_NAME ??= 'recommendations';
@@ -61,32 +52,25 @@ export { UsageError };
 
 /** The command line of `npm run e2e:local`. */
 export function e2eCli(): Cli {
-  return new Cli({
-    name: 'e2e:local',
-    usage: 'npm run e2e:local --',
-    description:
-      'The whole path on this machine, through the code the cloud runs: generated events -> PostgreSQL -> ' +
-      'features -> snapshot -> local training -> cache load -> the serving handler answers from the cache.',
-    notes: [
-      "Prints each stage's counts and wall time, and ends with the answer line. Needs PostgreSQL server",
-      'binaries, redis-server and sagemaker/bin/py (torch) on this machine; no AWS account.',
-      'The work directory holds the generated data, the snapshot and the training output.',
-    ].join('\n'),
-    exitCodes: { 1: 'the answer did not come from the cache, a count did not add up, or a stage failed' },
-  })
-    .option('--users <count>', 'users to generate', integer(20, 1_000_000), 2000)
-    .option('--days <count>', 'days of events (the last fifth validate the model)', integer(2, 365), 7)
-    .option('--seed <n>', 'seed of the generated data', integer(0, 2 ** 31), 1)
-    .option('--k <n>', 'k-anonymity of the features and the snapshot', integer(1, 1000), 5)
-    .option(
-      '--work <dir>',
-      'work directory, kept at the end',
-      text('a directory'),
-      undefined,
-      'a temporary one',
-    )
-    .flag('--keep', 'keep the temporary work directory and print its path')
-    .quietFlag();
+  return withWorkOptions(
+    new Cli({
+      name: 'e2e:local',
+      usage: 'npm run e2e:local --',
+      description:
+        'The whole path on this machine, through the code the cloud runs: generated events -> PostgreSQL -> ' +
+        'features -> snapshot -> local training -> cache load -> the serving handler answers from the cache.',
+      notes: [
+        "Prints each stage's counts and wall time, and ends with the answer line. Needs PostgreSQL server",
+        'binaries, redis-server and sagemaker/bin/py (torch) on this machine; no AWS account.',
+        'The work directory holds the generated data, the snapshot and the training output.',
+      ].join('\n'),
+      exitCodes: { 1: 'the answer did not come from the cache, a count did not add up, or a stage failed' },
+    })
+      .option('--users <count>', 'users to generate', integer(20, 1_000_000), 2000)
+      .option('--days <count>', 'days of events (the last fifth validate the model)', integer(2, 365), 7)
+      .option('--seed <n>', 'seed of the generated data', integer(0, 2 ** 31), 1)
+      .option('--k <n>', 'k-anonymity of the features and the snapshot', integer(1, 1000), 5),
+  );
 }
 
 /** Options from a command line; throws UsageError naming every bad option, or HelpShown. */
@@ -111,25 +95,7 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
   };
 }
 
-export interface StageRow {
-  stage: string;
-  counts: string;
-  ms: number;
-}
-
-/** The stage table, fixed-width, one row per stage and a total. */
-export function formatTable(rows: readonly StageRow[]): string {
-  const all = [...rows, { stage: 'total', counts: '', ms: rows.reduce((sum, r) => sum + r.ms, 0) }];
-  const stageWidth = Math.max(5, ...all.map((r) => r.stage.length));
-  const countsWidth = Math.max(6, ...all.map((r) => r.counts.length));
-  const line = (a: string, b: string, c: string) =>
-    `${a.padEnd(stageWidth)}  ${b.padEnd(countsWidth)}  ${c.padStart(8)}`;
-  return [
-    line('stage', 'counts', 'wall'),
-    line('-'.repeat(stageWidth), '-'.repeat(countsWidth), '-'.repeat(8)),
-    ...all.map((r) => line(r.stage, r.counts, `${(r.ms / 1000).toFixed(2)} s`)),
-  ].join('\n');
-}
+export { formatTable, type StageRow };
 
 /**
  * An S3 client that serves GetObject from local files (key = path under `root`): the cache loader
@@ -147,27 +113,6 @@ function localS3(root: string, opened: (key: string, body: ReadStream) => void =
       return { Body: body, ETag: `"${stat.size}-${Math.round(stat.mtimeMs)}"` };
     },
   } as unknown as S3Client;
-}
-
-/** Runs a command to its end; `onOutput` sees its output (stdout and stderr) as it comes. */
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-  onOutput: (output: string) => void = () => undefined,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const take = (chunk: Buffer) => {
-      output += chunk.toString();
-      onOutput(output);
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -203,23 +148,7 @@ export async function runE2e(
   const { createHandler } = await import('../../lambda/artist-recommender/recommendations/handler');
   const { connectWithRetry } = await import('../../lambda/platform/shared-db/connection');
 
-  const work = options.work ?? mkdtempSync(join(tmpdir(), 'e2e-local-'));
-  mkdirSync(work, { recursive: true });
-  const rows: StageRow[] = [];
-  const cleanups: (() => Promise<void> | void)[] = [];
-  /** One row of the table; its progress on stderr while it runs, and its line when it ends. */
-  const stage = async <T>(
-    name: string,
-    body: (progress: Stage) => Promise<{ value: T; counts: string }>,
-    shown: StageOptions = {},
-  ): Promise<T> => {
-    const began = performance.now();
-    const { value, counts } = await progress.track(name, shown, body, (result) => result.counts);
-    rows.push({ stage: name, counts, ms: performance.now() - began });
-    return value;
-  };
-
-  try {
+  return runStages(options, print, progress, async ({ work, rows, stage, onCleanup }) => {
     const data = join(work, 'data');
     const summary = await stage(
       'generate',
@@ -245,9 +174,9 @@ export async function runE2e(
 
     const db = await stage('postgres', async () => {
       const pg = await startPostgres();
-      cleanups.push(() => pg.stop());
+      onCleanup(() => pg.stop());
       const client = await connectWithRetry(await pg.createDatabase('e2e'));
-      cleanups.push(() => client.end().catch(() => undefined));
+      onCleanup(() => client.end().catch(() => undefined));
       const applied = await migrate(client, readMigrations(join(SQL, 'migrations')));
       return {
         value: client as Client,
@@ -362,7 +291,7 @@ export async function runE2e(
     await stage(
       'train (local)',
       async () => {
-        const { code, output: log } = await run(
+        const { code, output: log } = await runCommand(
           join(ROOT, 'sagemaker', 'bin', 'py'),
           [
             '-m',
@@ -376,11 +305,7 @@ export async function runE2e(
             '--job-name',
             `e2e-local-${options.seed}`,
           ],
-          join(ROOT, 'sagemaker'),
-          (output) => {
-            const text = output.trimEnd();
-            trainerSays = text.slice(Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1);
-          },
+          { cwd: join(ROOT, 'sagemaker'), onOutput: (output) => (trainerSays = lastLine(output)) },
         );
         if (code !== 0) throw new Error(`local training failed (exit ${code}):\n${log.slice(-4000)}`);
         const metrics = JSON.parse(readFileSync(join(output, 'metrics.json'), 'utf8')) as Record<
@@ -403,7 +328,7 @@ export async function runE2e(
 
     const redis = await stage('cache (TLS cluster)', async () => {
       const r = await startRedisCluster();
-      cleanups.push(() => r.stop());
+      onCleanup(() => r.stop());
       return { value: r, counts: `redis-server on ${r.host}:${r.port}` };
     });
     const loaderConfig = readLoaderConfig({ CACHE_HOST: redis.host, CACHE_PORT: String(redis.port) });
@@ -465,7 +390,7 @@ export async function runE2e(
 
     const answer = await stage('serve', async () => {
       const handler = createHandler(serving, { cacheCa: redis.ca });
-      cleanups.push(() => handler.close());
+      onCleanup(() => handler.close());
       const result = await handler(
         {
           resource: '/v1/users/{userId}/recommendations',
@@ -512,23 +437,7 @@ export async function runE2e(
     );
     print(ok ? 'e2e:local ok' : 'e2e:local FAILED');
     return { ok, rows, answer };
-  } catch (error) {
-    if (rows.length > 0) {
-      print('');
-      print(formatTable(rows));
-    }
-    throw error;
-  } finally {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-    if (!options.keep && !options.work) rmSync(work, { recursive: true, force: true });
-    else
-      print(
-        `work directory kept: ${work} (${readdirSync(work)
-          .sort()
-          .map((name) => `${name}/`)
-          .join(', ')})`,
-      );
-  }
+  });
 }
 
 if (require.main === module) {

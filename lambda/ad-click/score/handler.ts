@@ -1,6 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SageMakerFeatureStoreRuntimeClient } from '@aws-sdk/client-sagemaker-featurestore-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -11,6 +9,7 @@ import { errorResponse, jsonResponse } from '../../platform/realtime/http';
 import { JsonEndpoint } from '../../platform/realtime/json-endpoint';
 import { OnlineRecordReader } from '../../platform/realtime/online-records';
 import { parseJsonBody } from '../../platform/realtime/request-body';
+import { powertools } from '../../platform/shared/lambda-entry';
 import { readScoringConfig, type ScoringConfig } from './config';
 import { ClickModelClient } from './model-client';
 import { scoreAds } from './score';
@@ -21,25 +20,13 @@ import { scoreAds } from './score';
  */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** How the metrics library's warning about a flush with nothing stored begins. */
-export const EMPTY_FLUSH_WARNING = 'No application metrics to publish';
+export { EMPTY_FLUSH_WARNING } from '../../platform/shared/lambda-entry';
 
-const logger = new Logger();
-const tracer = new Tracer();
 /**
- * Only degradations are counted, so most invocations store no metric, and the decorator's flush
- * would warn about it on every one of them: that warning, and only that one, is not logged.
+ * Only degradations are counted, so most invocations store no metric: the shared Powertools entry
+ * keeps the flush's warning about that out of the log, and only that warning.
  */
-const metrics = new Metrics({
-  logger: {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (message: unknown, ...rest: unknown[]) => {
-      if (!String(message).startsWith(EMPTY_FLUSH_WARNING)) logger.warn(String(message), ...(rest as []));
-    },
-    error: (message: unknown, ...rest: unknown[]) => logger.error(String(message), ...(rest as [])),
-  },
-});
+const { logger, metrics, tracer } = powertools();
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

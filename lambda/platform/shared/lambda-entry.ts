@@ -24,7 +24,7 @@ export interface Powertools {
 }
 
 /** How the metrics library's warning about a flush with nothing stored begins. */
-const EMPTY_FLUSH_WARNING = 'No application metrics to publish';
+export const EMPTY_FLUSH_WARNING = 'No application metrics to publish';
 
 /**
  * The logger, and metrics that write their own warnings through it. Some invocations store no

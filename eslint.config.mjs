@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '**/*.js', '**/*.d.ts', 'sagemaker/', '.bench/', '.local/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      '**/*.js',
+      '**/*.d.ts',
+      'sagemaker/',
+      '.bench/',
+      '.local/',
+      '.venv*/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

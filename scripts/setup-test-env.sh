@@ -16,6 +16,19 @@
 #                       sagemaker/requirements-test.lock; sagemaker/bin/py runs it when it exists
 # RECOMMENDER_PYTHON, when set, replaces /usr/bin/python3 and .venv: it must import all of torch,
 # numpy, matplotlib, tqdm and pytest itself.
+#
+# Then the two environments of the SageMaker PyTorch images the blueprint runs (DLC_TAGS in
+# lib/platform/constructs/ml/dlc-image.ts), for the container contract tests: Python 3.12 (the
+# images') with PyPI's torch and AWS's toolkits, each from its hash-pinned lock, built by uv:
+#   .venv-sagemaker-training   torch 2.8 and sagemaker-training   sagemaker/requirements-sagemaker-training.lock
+#   .venv-sagemaker-inference  torch 2.6, sagemaker-pytorch-inference and TorchServe (needs Java 17)
+#                                                                 sagemaker/requirements-sagemaker-inference.lock
+#   .venv-sagemaker-uv         uv itself                         sagemaker/requirements-uv.lock
+# PyPI's Linux torch wheels carry CUDA: about 6 GB per environment, about 30 s each to download and
+# unpack on CI's network (uv's cache, ~/.cache/uv, makes a rebuild on the same machine a few seconds).
+# The interpreter: SAGEMAKER_PYTHON when set, else python3.12 on PATH, else pyenv's newest 3.12.
+# Without one, or without Java 17, CI (CI=true) fails here; elsewhere it is said once and the
+# container tests are skipped. SAGEMAKER_IMAGE_ENVS=0 leaves these environments out.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -187,4 +200,106 @@ if [ -z "${RECOMMENDER_PYTHON:-}" ] && ! venv_current; then
   fi
   cp "$LOCK" "$VENV_LOCK"
   echo "setup-test-env: $VENV built in $((SECONDS - started)) s" >&2
+fi
+
+# --- the SageMaker image environments -------------------------------------------------------------
+readonly IMAGE_PYTHON_VERSION=3.12
+readonly UV_VENV=.venv-sagemaker-uv
+readonly UV_LOCK=sagemaker/requirements-uv.lock
+
+# The Python of the images: SAGEMAKER_PYTHON, python3.12 on PATH, or pyenv's newest 3.12.
+image_python() {
+  local candidate
+  if [ -n "${SAGEMAKER_PYTHON:-}" ]; then
+    echo "$SAGEMAKER_PYTHON"
+    return 0
+  fi
+  for candidate in "$(command -v "python$IMAGE_PYTHON_VERSION" 2>/dev/null)" \
+    $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}/versions/$IMAGE_PYTHON_VERSION".*/bin/python"$IMAGE_PYTHON_VERSION" 2>/dev/null | sort -rV); do
+    # pyenv's shim exists even where the version is not installed; running it tells.
+    if [ -n "$candidate" ] && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Built by this script from this lock (a copy of which it keeps) for this interpreter.
+image_venv_current() {
+  local venv="$1" lock="$2" python="$3"
+  [ -e "$venv/.made-by-setup-test-env" ] && cmp -s "$lock" "$venv/$(basename "$lock")" &&
+    [ "$(cat "$venv/.base-python" 2>/dev/null)" = "$python" ] && [ -x "$venv/bin/python" ]
+}
+
+# Makes `venv` hold exactly `lock`: uv itself with pip, the image environments with uv.
+build_image_venv() {
+  local venv="$1" lock="$2" python="$3" started=$SECONDS
+  if [ -e "$venv" ] && [ ! -e "$venv/.made-by-setup-test-env" ]; then
+    echo "setup-test-env: $venv exists but was not made by this script; move it away (it is rebuilt from $lock)" >&2
+    exit 1
+  fi
+  echo "setup-test-env: building $venv from $lock" >&2
+  rm -rf "$venv"
+  if [ "$venv" = "$UV_VENV" ]; then
+    # The interpreter's own pip installs into the venv (--python): ensurepip would take longer than uv.
+    local pip=("$python" -m pip --python "$venv/bin/python")
+    if "$python" -m pip --version >/dev/null 2>&1; then
+      "$python" -m venv --without-pip "$venv"
+    else
+      "$python" -m venv "$venv"
+      pip=("$venv/bin/python" -m pip)
+    fi
+    touch "$venv/.made-by-setup-test-env"
+    "${pip[@]}" install --quiet --disable-pip-version-check --no-input \
+      --require-hashes --only-binary :all: -r "$lock" ||
+      { echo "setup-test-env: pip could not install $lock into $venv (is PyPI reachable?)" >&2; exit 1; }
+  else
+    "$UV_VENV/bin/uv" venv --quiet --python "$python" "$venv"
+    touch "$venv/.made-by-setup-test-env"
+    # sagemaker-training is published as source only: uv builds it (its C extension needs gcc).
+    "$UV_VENV/bin/uv" pip sync --quiet --python "$venv/bin/python" --require-hashes "$lock" ||
+      { echo "setup-test-env: uv could not install $lock into $venv (is PyPI reachable?)" >&2; exit 1; }
+  fi
+  cp "$lock" "$venv/"
+  echo "$python" > "$venv/.base-python"
+  echo "setup-test-env: $venv built in $((SECONDS - started)) s ($(du -sh "$venv" | cut -f1))" >&2
+}
+
+# A missing prerequisite fails CI, where the container tests must run, and only warns elsewhere.
+image_envs_unavailable() {
+  if [ "${CI:-}" = true ]; then
+    echo "setup-test-env: $1; CI runs the SageMaker container contract tests, which need it" >&2
+    exit 1
+  fi
+  echo "setup-test-env: $1; the SageMaker container contract tests will be skipped" >&2
+}
+
+# Current when each was built from its lock by an interpreter still there: then nothing is run (finding
+# the interpreter through pyenv's shim and asking Java its version take seconds).
+image_envs_current() {
+  local venv lock python
+  for venv in "$UV_VENV" .venv-sagemaker-training .venv-sagemaker-inference; do
+    case "$venv" in
+      "$UV_VENV") lock="$UV_LOCK" ;;
+      *) lock="sagemaker/requirements-${venv#.venv-}.lock" ;;
+    esac
+    python="$(cat "$venv/.base-python" 2>/dev/null)" && [ -x "$python" ] &&
+      image_venv_current "$venv" "$lock" "$python" || return 1
+  done
+}
+
+if [ "${SAGEMAKER_IMAGE_ENVS:-1}" != 0 ] && ! image_envs_current; then
+  if ! python="$(image_python)"; then
+    image_envs_unavailable "no Python $IMAGE_PYTHON_VERSION (the SageMaker images' version): install it (pyenv install $IMAGE_PYTHON_VERSION) or set SAGEMAKER_PYTHON"
+  elif ! java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])'; then
+    image_envs_unavailable "no Java 17 or later on PATH (TorchServe, the inference image's model server, runs on it): apt-get install openjdk-17-jre-headless"
+  else
+    image_venv_current "$UV_VENV" "$UV_LOCK" "$python" || build_image_venv "$UV_VENV" "$UV_LOCK" "$python"
+    for kind in training inference; do
+      venv=".venv-sagemaker-$kind"
+      lock="sagemaker/requirements-sagemaker-$kind.lock"
+      image_venv_current "$venv" "$lock" "$python" || build_image_venv "$venv" "$lock" "$python"
+    done
+  fi
 fi

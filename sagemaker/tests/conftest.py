@@ -6,3 +6,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 for _path in (_HERE, os.path.dirname(_HERE)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
+
+
+def pytest_configure(config):
+    # `-m "not sagemaker_image"` leaves out the tests that run the SageMaker images' environments.
+    config.addinivalue_line(
+        "markers", "sagemaker_image: runs model code through the SageMaker images' toolkits (.venv-sagemaker-*)")

@@ -9,6 +9,8 @@
  *    blocks so both see the same noise; p50/p99 at concurrency 1 and throughput at concurrency 64.
  *    Powertools writes one EMF line (and any log line) to stdout per invocation: those writes are
  *    sent to /dev/null, so their cost stays in the measured path and stdout stays clean for the table.
+ *    A peer handler that does not write the served-list line (`recordServedLists: false`) runs in
+ *    the same alternating blocks: the difference is what recording each served list costs.
  * 2. The bundle, built with esbuild the way the CDK NodejsFunction builds it (platform node, cjs,
  *    minify, external source map, the SDK clients bundled as the function bundles them): its size, and the init time it adds to a
  *    fresh node process that requires it (median over fresh processes, minus an empty script's).
@@ -254,6 +256,9 @@ async function latencyAndThroughput(args: Args, progress: Progress) {
     const config = fixtures.servingConfig(redis, { SCORE_THRESHOLD: '0.2', DEFAULT_LIMIT: '10' });
     const handler = createHandler(config, { cacheCa: redis.ca });
     handlers.push(handler);
+    // The same handler without the served-list line: its peer, for what the line costs.
+    const withoutLine = createHandler(config, { cacheCa: redis.ca, recordServedLists: false });
+    handlers.push(withoutLine);
     // The raw client: the same factory and options as the handler's.
     const raw = createCacheClient({
       host: config.cacheHost,
@@ -274,6 +279,10 @@ async function latencyAndThroughput(args: Args, progress: Progress) {
       const result = await handler(events[i % events.length], context);
       if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body}`);
     };
+    const callWithoutLine = async (i: number) => {
+      const result = await withoutLine(events[i % events.length], context);
+      if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body}`);
+    };
     const callRaw = async (i: number) => {
       const value = await raw.get(keys[i % keys.length]);
       if (value === null) throw new Error('raw GET missed');
@@ -291,13 +300,17 @@ async function latencyAndThroughput(args: Args, progress: Progress) {
     if (probe.source !== 'cache') throw new Error(`expected a cache hit, got ${probe.source}`);
 
     // Warm-up: JIT, TLS sessions, the pointer read.
-    const contenders = [callHandler, callRaw, callFloor];
+    const contenders = [callHandler, callRaw, callFloor, callWithoutLine];
     await warmUp(progress, contenders, 3000);
-    const [handlerSamples, rawSamples, floorSamples] = await alternatingBlocks(progress, contenders, {
-      requests: args.requests,
-      block: args.block,
-      names: 'handler, raw GET, GET+decode',
-    });
+    const [handlerSamples, rawSamples, floorSamples, withoutLineSamples] = await alternatingBlocks(
+      progress,
+      contenders,
+      {
+        requests: args.requests,
+        block: args.block,
+        names: 'handler, raw GET, GET+decode, handler without the served-list line',
+      },
+    );
 
     // Concurrency N: req/s over a fixed number of requests, twice each, alternating.
     const throughput = async (call: (i: number) => Promise<void>) => {
@@ -332,6 +345,7 @@ async function latencyAndThroughput(args: Args, progress: Progress) {
       handler: stats(handlerSamples),
       raw: stats(rawSamples),
       floor: stats(floorSamples),
+      withoutServedList: stats(withoutLineSamples),
       handlerRps: Math.max(...handlerRps),
       rawRps: Math.max(...rawRps),
       samples: { handler: handlerSamples, raw: rawSamples },
@@ -436,6 +450,11 @@ async function main(): Promise<number> {
     handler: { ...roundStats(latency.handler), rps: round(latency.handlerRps) },
     raw: { ...roundStats(latency.raw), rps: round(latency.rawRps) },
     rawPlusDecode: roundStats(latency.floor),
+    handlerWithoutServedList: roundStats(latency.withoutServedList),
+    servedListAdded: {
+      p50Us: round(latency.handler.p50Us - latency.withoutServedList.p50Us, 1),
+      p99Us: round(latency.handler.p99Us - latency.withoutServedList.p99Us, 1),
+    },
     p50Ratio,
     p99Ratio,
     bundle: { kb: built.kb, largest: built.largest },
@@ -471,6 +490,24 @@ async function main(): Promise<number> {
         fmt(p99Ratio, 2),
         `<= ${TARGETS.p99Ratio}`,
         mark(result.targets.p99Ratio.pass),
+      ],
+      [
+        'handler without the served-list line, p50 / p99 (us)',
+        `${fmt(result.handlerWithoutServedList.p50Us)} / ${fmt(result.handlerWithoutServedList.p99Us)}`,
+        '',
+        '',
+        '',
+        '(peer)',
+        '',
+      ],
+      [
+        'served-list line, added p50 / p99 (us)',
+        `${fmt(result.servedListAdded.p50Us, 1)} / ${fmt(result.servedListAdded.p99Us, 1)}`,
+        '',
+        '',
+        '',
+        '(info)',
+        '',
       ],
       [
         `throughput, concurrency ${args.concurrency} (req/s)`,

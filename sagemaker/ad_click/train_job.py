@@ -23,15 +23,17 @@ import numpy as np
 import torch
 
 from common.cli import CliError, DataError, Parser, run as run_cli
+from common.monitoring_baseline import write_baseline_sample
 from common.progress import Progress, choose
 
 from . import metrics as quality
 from .features import CHANNEL_FILE, Rows, read_channel
 from .model import CALIBRATIONS, MODEL_TYPES, OPTIMIZERS, ModelParams, fingerprint, fit, inner_split
+from .monitoring_record import MONITORED_FIELDS
 
 PROG = "ad-click:train"
 # Job settings rather than hyperparameters: they stay out of metrics.json and the model version.
-NOT_HYPERPARAMETERS = ("train", "validation", "model_dir", "output_data_dir")
+NOT_HYPERPARAMETERS = ("train", "validation", "model_dir", "output_data_dir", "checkpoint_dir")
 METRIC_NAMES = ("log_loss", "auc", "expected_calibration_error", "baseline_log_loss", "fit_seconds")
 
 
@@ -69,6 +71,9 @@ def build_parser(prog: str | None = PROG) -> Parser:
     p.add_argument("--validation", default=env("SM_CHANNEL_VALIDATION"))
     p.add_argument("--model-dir", "--model_dir", default=env("SM_MODEL_DIR", "/opt/ml/model"))
     p.add_argument("--output-data-dir", "--output_data_dir", default=env("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data"))
+    # The pipeline turns checkpoints off for every on-demand job with `--checkpoint-dir ''`
+    # (lib/platform/constructs/ml/pipeline/train.ts); a click model trains in minutes and keeps none.
+    p.add_argument("--checkpoint-dir", "--checkpoint_dir", default="", help="ignored: the click model keeps no checkpoints")
     return p
 
 
@@ -186,6 +191,8 @@ def run(argv=None) -> dict:
         trained.save(args.model_dir, model_version, {"validation_metrics": {k: result[k] for k in METRIC_NAMES}})
         _write_json(os.path.join(args.output_data_dir, "metrics.json"), result)
         _write_json(os.path.join(args.model_dir, "metrics.json"), result)
+        # The rows the endpoint's data-quality monitor compares its traffic with.
+        write_baseline_sample(os.path.join(args.train, CHANNEL_FILE), MONITORED_FIELDS, args.output_data_dir)
         stage.summary = f"model {model_version} to {args.model_dir}"
     for name in METRIC_NAMES:
         progress.echo(f"metric: {name}={result[name]}")

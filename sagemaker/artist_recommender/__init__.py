@@ -2,6 +2,8 @@
 
 Modules (one idea each):
   data          training-channel contract (interactions.csv, users.csv) and validation
+  feedback      feedback.csv of a channel: clicks as interactions, passes as explicit negatives
+  weighting     learned weighting of the score's parts (logistic regression on clicks), tanh mapping
   split         deterministic per-user holdout rule (the benchmark protocol's)
   lastfm        Last.fm hetrec2011 official split with md5 verification
   als           exact iALS solver (Cholesky / Woodbury), data-parallel under torch.distributed
@@ -21,4 +23,6 @@ Modules (one idea each):
   progress      stderr progress: a live bar on a terminal, one line per stage elsewhere
   cli           one-line errors and exit codes of the command-line tools
   synthetic     planted-taste synthetic data for tests
+  planted_clicks  channels with a planted click model (interactions, users, served-list feedback)
+  feedback_bench  with vs without feedback on held-out clicks of planted data
 """

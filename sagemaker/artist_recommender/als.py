@@ -4,8 +4,10 @@ Each observed cell (r, c) has confidence conf[r, c] and preference 1; every unob
 weight w_c and preference 0, where w_c = w0 * n_cols * pop_c**gamma / sum(pop**gamma) spreads the
 unobserved weight by column popularity (gamma = unobserved_exponent; 0 gives the uniform w0 of
 classic iALS). Popular columns that a user skipped are then stronger negative evidence than
-rare ones they never had the chance to meet. One half-step solves, for every user row r,
-    (Y^T W Y + sum_c (conf_rc - w_c) y_c y_c^T + lambda_r I) x_r = sum_c conf_rc y_c
+rare ones they never had the chance to meet. An observed cell may also carry preference 0 (an
+explicit negative: an artist served to the user and not clicked, see feedback.py), which pulls the
+prediction to 0 with its own confidence instead of w_c. One half-step solves, for every user row r,
+    (Y^T W Y + sum_c (conf_rc - w_c) y_c y_c^T + lambda_r I) x_r = sum_c conf_rc p_rc y_c
 and, for every column c, the same with the scalar w_c in place of W. lambda_r = reg * (n_r +
 total unobserved weight) ** reg_exponent (frequency-scaled regularisation; exponent 0 gives the
 classic constant lambda). Rows are batched by similar length so the padded gathers stay small,
@@ -41,10 +43,13 @@ class ALSParams:
 class SparseRows:
     """CSR view of a sparse matrix plus a length-sorted row order used for batching."""
 
-    def __init__(self, rows: torch.Tensor, cols: torch.Tensor, vals: torch.Tensor, n_rows: int, n_cols: int):
+    def __init__(self, rows: torch.Tensor, cols: torch.Tensor, vals: torch.Tensor, n_rows: int, n_cols: int,
+                 targets: torch.Tensor | None = None):
         order = torch.argsort(rows * n_cols + cols)
         self.indices = cols[order].contiguous()
         self.values = vals[order].contiguous()
+        # Preference p of each cell (1 when None): the right-hand side weighs a cell by conf * p.
+        self.targets = None if targets is None else targets[order].contiguous()
         counts = torch.bincount(rows, minlength=n_rows)
         self.indptr = torch.zeros(n_rows + 1, dtype=torch.long, device=rows.device)
         self.indptr[1:] = torch.cumsum(counts, 0)
@@ -54,7 +59,7 @@ class SparseRows:
 
     def transpose(self) -> "SparseRows":
         rows = torch.repeat_interleave(torch.arange(self.n_rows, device=self.indices.device), self.lengths)
-        return SparseRows(self.indices, rows, self.values, self.n_cols, self.n_rows)
+        return SparseRows(self.indices, rows, self.values, self.n_cols, self.n_rows, self.targets)
 
     def row_shares(self, world_size: int) -> list[torch.Tensor]:
         """Interleaved shares of the length-sorted rows: similar total work per rank."""
@@ -85,17 +90,17 @@ def column_weights(counts: torch.Tensor, params: ALSParams) -> torch.Tensor:
     return (params.unobserved_weight * len(counts) * shaped / shaped.sum()).float()
 
 
-def _woodbury_solve(rotated, conf, coef, reg, scale, eigvals, eigvecs):
+def _woodbury_solve(rotated, pull, coef, reg, scale, eigvals, eigvecs):
     """Solves (Q diag(scale * eigvals) Q^T + reg I + V^T diag(coef) V) x = V^T conf for short rows.
 
     In the eigenbasis of the shared Gram the regularised part is diagonal (d = scale*eigvals + reg),
     so the push-through identity needs only an L x L solve per row (L = row length << factors):
         x = z - D^-1 S^T (I + diag(coef) S D^-1 S^T)^-1 diag(coef) S z,  z = D^-1 b,  S = V Q.
     Exact like the Cholesky path (coef may be negative), but O(L k + L^3) per row, not O(k^3).
-    rotated: the row's other-side factors already in the eigenbasis, (B, L, k).
+    rotated: the row's other-side factors already in the eigenbasis, (B, L, k); pull: conf * p, (B, L).
     """
     inv_d = torch.reciprocal(scale[:, None] * eigvals[None, :] + reg[:, None])  # (B, k)
-    b = (conf[:, :, None] * rotated).sum(1)  # (B, k)
+    b = (pull[:, :, None] * rotated).sum(1)  # (B, k)
     z = inv_d * b
     eye = torch.eye(rotated.shape[1], dtype=rotated.dtype, device=rotated.device)
     middle = eye + coef[:, :, None] * torch.bmm(rotated * inv_d[:, None, :], rotated.transpose(1, 2))
@@ -127,16 +132,17 @@ def solve_rows(other, matrix: SparseRows, rows, params: ALSParams, budget: int, 
         cols = matrix.indices[pos]
         zero = torch.zeros((), dtype=other.dtype, device=other.device)
         conf = torch.where(mask, matrix.values[pos], zero)
+        pull = conf if matrix.targets is None else conf * torch.where(mask, matrix.targets[pos], zero)
         scale = row_w[batch]
         coef = torch.where(mask, conf - scale[:, None] * other_w[cols], zero)
         reg = params.reg * (n.to(other.dtype) + scale * total_w) ** params.reg_exponent
         if 2 * width <= k:
-            out[start:end] = _woodbury_solve(other_rotated[cols], conf, coef, reg, scale, eigvals, eigvecs)
+            out[start:end] = _woodbury_solve(other_rotated[cols], pull, coef, reg, scale, eigvals, eigvecs)
             continue
         vecs = other[cols]  # (B, L, k)
         lhs = torch.bmm(vecs.transpose(1, 2) * coef[:, None, :], vecs)
         lhs = lhs + scale[:, None, None] * gram + reg[:, None, None] * eye
-        rhs = torch.bmm(vecs.transpose(1, 2), conf[:, :, None])
+        rhs = torch.bmm(vecs.transpose(1, 2), pull[:, :, None])
         chol, info = torch.linalg.cholesky_ex(lhs)
         if bool((info != 0).any()):
             out[start:end] = torch.linalg.solve(lhs, rhs).squeeze(-1)

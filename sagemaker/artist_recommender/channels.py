@@ -8,14 +8,19 @@ step (lambda/snapshot/export.ts) exports once the same events are in PostgreSQL:
 
   DIR/train/interactions.csv       user_id,item_id,weight,ts
   DIR/train/users.csv              user_id,age_group,location (k-anonymous)
+  DIR/train/feedback.csv           user_id,item_id,request_id,position,shown_score,variant,model_version,clicked,ts
   DIR/validation/interactions.csv  user_id,item_id,weight,ts
-  DIR/manifest.json                cutoff, k, rows/bytes/sha256 of each file, suppressedUsers
+  DIR/validation/feedback.csv      (as train/feedback.csv)
+  DIR/manifest.json                cutoff, k, rows/bytes/sha256 of each file, suppressedUsers,
+                                   unmatchedFeedback (counts by reason)
 
 so that `recommender:train-local --train DIR/train --validation DIR/validation` trains on it.
 The pipeline's rules, step by step:
   events    every non-blank line of every object, in key order, is checked as the event transform
-            checks it (lambda/events/schema.ts); a bad line is counted by reason and left out; a
-            repeated event_id keeps its first occurrence (the events table's primary key)
+            checks it (lambda/event-transform/stored-event.ts): a `recommendation` or `feedback`
+            line by the stored contract, any other as an interaction; a bad line is counted by
+            reason and left out; a repeat keeps its first occurrence, by its table's primary key
+            (a served list's request_id, else the event_id)
   accounts  each accounts.csv row is checked as the accounts import checks it; a bad row or a
             repeated user_id is left out, and more than 1% bad rows fails the run, as the import does
   credit    a click, play or like of an artist credits that artist, of a song each of its
@@ -26,6 +31,12 @@ The pipeline's rules, step by step:
   users     generalise_locations(k, cutoff date) of sql/migrations/003_privacy_functions.sql over
             the users of either file: location generalised city -> state -> country -> unknown
             until each (age group, location) group has k users; users still below k are left out
+  feedback  feedback_labels() of sql/migrations/006_feedback_labels.sql: one row per served item,
+            clicked 1 when a feedback with clicked true or a click event on the same request and
+            artist came at most 7 days after the list was served, else 0; train = items served
+            before the cutoff, validation = at or after it; ordered by request_id, position.
+            Feedback that labels no item is counted by reason (unmatched_feedback():
+            unknown_request, unknown_item, expired_request)
 "Now" for the timestamp checks is the end plus one hour: an ETL run just after the last object
 landed, as e2e:local runs it. Rows are ordered by user_id, item_id in byte order (COLLATE "C"), so
 the same input gives byte-identical files. Exit 2 when the input is unusable, 0 otherwise.
@@ -59,6 +70,18 @@ MAX_BAD_ACCOUNT_FRACTION = 0.01  # DEFAULT_IMPORT_OPTIONS.maxBadFraction
 DEFAULT_K = 10  # the snapshot Lambda's K_ANONYMITY default
 EVENT_WEIGHT = {"click": 1, "play": 2, "like": 3}
 EVENT_TYPES = ("impression", "click", "play", "like")
+SYSTEM_EVENT_TYPES = ("recommendation", "feedback")
+RECOMMENDATION_SOURCES = ("cache", "model", "fallback")
+MAX_RECOMMENDED_ITEMS = 100
+# The identifier fields of the service's kinds, in the stored contract's order.
+RECOMMENDATION_ID_FIELDS = ("event_id", "request_id", "user_id", "variant", "model_version")
+FEEDBACK_ID_FIELDS = ("event_id", "request_id", "user_id", "artist_id")
+FEEDBACK_EVENT_ID = re.compile(r"fb-[0-9a-f]{64}\Z")
+FEEDBACK_WINDOW_MS = 7 * DAY_MS  # feedback_window() of sql/migrations/006_feedback_labels.sql
+UNMATCHED_REASONS = ("unknown_request", "unknown_item", "expired_request")
+FEEDBACK_HEADER = ("user_id", "item_id", "request_id", "position", "shown_score", "variant", "model_version",
+                   "clicked", "ts")
+MAX_SAFE_INTEGER = 2 ** 53 - 1
 ITEM_TYPES = ("artist", "song")
 ID_FIELDS = ("event_id", "user_id", "item_id", "request_id", "variant")
 ACCOUNT_COLUMNS = ("user_id", "date_of_birth", "city", "state", "country", "created_at")
@@ -196,7 +219,131 @@ def validate_event(event, now_ms: int):
         return "future_timestamp", None
     if epoch < now_ms - MAX_AGE_MS:
         return "ancient_timestamp", None
-    return None, (ids["event_id"], ids["user_id"], event_type, item_type, ids["item_id"], artist_ids, epoch)
+    return None, (ids["event_id"], ids["user_id"], event_type, item_type, ids["item_id"], artist_ids, epoch,
+                  ids["request_id"])
+
+
+def _timestamp(event: dict, now_ms: int) -> int | tuple[str, str]:
+    ts = event.get("ts")
+    if ts is None:
+        return ("missing_field", "ts")
+    if not isinstance(ts, str):
+        return ("wrong_type", "ts")
+    epoch = iso_epoch_ms(ts) if len(ts) <= 64 else None
+    if epoch is None:
+        return ("invalid_timestamp", "ts")
+    if epoch > now_ms + MAX_FUTURE_SKEW_MS:
+        return ("future_timestamp", "ts")
+    if epoch < now_ms - MAX_AGE_MS:
+        return ("ancient_timestamp", "ts")
+    return epoch
+
+
+def _number(value, integer: bool) -> str | None:
+    """None when `value` is a JSON number (an integer if asked) as zod's z.number() / z.int() take it;
+    else the reason. JSON true/false are not numbers, though Python's bool is an int."""
+    if value is None:
+        return "missing_field"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+            float("inf"), float("-inf")):
+        return "wrong_type"
+    if integer and (value != int(value) or abs(value) > MAX_SAFE_INTEGER):
+        return "wrong_type"
+    return None
+
+
+def _items(event: dict) -> list | str:
+    """The served items [(artist_id, position, score)], or the first reason: each item's fields in
+    order (artist_id, position, score), then the list's length, then positions 1, 2, 3..."""
+    items = event.get("items")
+    if items is None:
+        return "missing_field"
+    if not isinstance(items, list):
+        return "wrong_type"
+    out = []
+    for item in items:
+        if item is None:
+            return "missing_field"
+        if not isinstance(item, dict):
+            return "wrong_type"
+        artist = _id(item, "artist_id")
+        if isinstance(artist, tuple):
+            return artist[0]
+        position, score = item.get("position"), item.get("score")
+        problem = _number(position, integer=True)
+        if problem:
+            return problem
+        if position < 1:
+            return "invalid_value"
+        problem = _number(score, integer=False)
+        if problem:
+            return problem
+        if not -1 <= score <= 1:
+            return "invalid_value"
+        out.append((artist, int(position), float(score)))
+    if not 1 <= len(out) <= MAX_RECOMMENDED_ITEMS:
+        return "invalid_value"
+    if any(position != i + 1 for i, (_, position, _) in enumerate(out)):
+        return "invalid_position"
+    return out
+
+
+def system_kind(value) -> str | None:
+    """'recommendation' or 'feedback' when a decoded line claims a kind only the service writes."""
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("event_type")
+    if not isinstance(kind, str) or len(kind) > 64:
+        return None
+    folded = kind if kind in SYSTEM_EVENT_TYPES else kind.strip(JS_SPACE).lower()
+    return folded if folded in SYSTEM_EVENT_TYPES else None
+
+
+def validate_system_event(event: dict, kind: str, now_ms: int):
+    """(reason, None) or (None, row) for a `recommendation` or `feedback` line, checked in the stored
+    contract's field order (lib/designs/artist-recommender/contracts/events.ts). A recommendation row is
+    (event_id, request_id, user_id, variant, model_version, source, items, ts_ms), a feedback row
+    (event_id, request_id, user_id, artist_id, clicked, variant | None, ts_ms)."""
+    if kind == "recommendation":
+        ids = {}
+        for field in RECOMMENDATION_ID_FIELDS:
+            checked = _id(event, field)
+            if isinstance(checked, tuple):
+                return checked[0], None
+            ids[field] = checked
+        source = _enum(event, "source", RECOMMENDATION_SOURCES, "invalid_value")
+        if isinstance(source, tuple):
+            return source[0], None
+        items = _items(event)
+        if isinstance(items, str):
+            return items, None
+        ts = _timestamp(event, now_ms)
+        if isinstance(ts, tuple):
+            return ts[0], None
+        return None, (ids["event_id"], ids["request_id"], ids["user_id"], ids["variant"], ids["model_version"],
+                      source, items, ts)
+    ids = {}
+    for field in FEEDBACK_ID_FIELDS:
+        checked = _id(event, field)
+        if isinstance(checked, tuple):
+            return checked[0], None
+        if field == "event_id" and not FEEDBACK_EVENT_ID.match(checked):
+            return "invalid_id", None
+        ids[field] = checked
+    clicked = event.get("clicked")
+    if clicked is None:
+        return "missing_field", None
+    if not isinstance(clicked, bool):
+        return "wrong_type", None
+    variant = None
+    if event.get("variant") is not None:
+        variant = _id(event, "variant")
+        if isinstance(variant, tuple):
+            return variant[0], None
+    ts = _timestamp(event, now_ms)
+    if isinstance(ts, tuple):
+        return ts[0], None
+    return None, (ids["event_id"], ids["request_id"], ids["user_id"], ids["artist_id"], clicked, variant, ts)
 
 
 def _no_constants(name: str):
@@ -209,6 +356,9 @@ EVENT_FIELDS = frozenset(
     ("event_id", "user_id", "item_id", "request_id", "variant", "event_type", "item_type", "ts",
      "artist_ids", "song_ids")
 )
+# A `recommendation` or `feedback` line is checked against every field of every stored kind
+# (STORED_EVENT_CONTRACT's fields).
+STORED_EVENT_FIELDS = EVENT_FIELDS | frozenset(("model_version", "source", "items", "artist_id", "clicked"))
 
 
 class _Pairs(dict):
@@ -278,14 +428,44 @@ def read_object(path: str) -> bytes:
 
 
 class Events:
-    """Clean events as the events table would hold them, with the transform's counts."""
+    """Clean lines as the events, served_items and feedback tables would hold them, with the
+    transform's counts."""
 
     def __init__(self, now_ms: int):
         self.now_ms = now_ms
-        self.seen: set[str] = set()
+        # One set per table: each table's primary key is its dedupe (see the transform's Deduper).
+        self.seen: dict[str, set[str]] = {"events": set(), "served_items": set(), "feedback": set()}
         self.credits: list[tuple[str, str, int, int]] = []  # user, artist, weight, ts_ms
+        # request_id, position, user, artist, variant, model_version, source, score, ts_ms
+        self.served: list[tuple] = []
+        # event_id, request_id, user, artist, clicked, variant, ts_ms
+        self.feedback: list[tuple] = []
+        self.clicks: dict[tuple[str, str], list[int]] = {}  # (request_id, item_id) -> click ts_ms
         self.counts = Counter()
         self.rejected = Counter()
+
+    def _first(self, table: str, key: str) -> bool:
+        if key in self.seen[table]:
+            self.counts["duplicates"] += 1
+            return False
+        self.seen[table].add(key)
+        self.counts["events"] += 1
+        return True
+
+    def _add_system(self, value: dict, kind: str) -> None:
+        reason, row = validate_system_event(value, kind, self.now_ms)
+        if reason:
+            self.rejected[reason] += 1
+            return
+        if kind == "recommendation":
+            _, request, user, variant, model_version, source, items, ts = row
+            if self._first("served_items", request):
+                self.counts["recommendations"] += 1
+                for artist, position, score in items:
+                    self.served.append((request, position, user, artist, variant, model_version, source, score, ts))
+        elif self._first("feedback", row[0]):
+            self.counts["feedback"] += 1
+            self.feedback.append(row)
 
     def add_object(self, data: bytes) -> None:
         # The splitter's order: size first, then UTF-8, then blank lines (separators, not records).
@@ -308,19 +488,22 @@ class Events:
             except ValueError:
                 self.rejected["invalid_json"] += 1
                 continue
-            if isinstance(value, _Pairs) and value.repeated & EVENT_FIELDS:
+            kind = system_kind(value)
+            if isinstance(value, _Pairs) and value.repeated & (STORED_EVENT_FIELDS if kind else EVENT_FIELDS):
                 self.rejected["repeated_field"] += 1
+                continue
+            if kind:
+                self._add_system(value, kind)
                 continue
             reason, event = validate_event(value, self.now_ms)
             if reason:
                 self.rejected[reason] += 1
                 continue
-            event_id, user, event_type, item_type, item_id, artist_ids, ts = event
-            if event_id in self.seen:
-                self.counts["duplicates"] += 1
+            event_id, user, event_type, item_type, item_id, artist_ids, ts, request = event
+            if not self._first("events", event_id):
                 continue
-            self.seen.add(event_id)
-            self.counts["events"] += 1
+            if event_type == "click":
+                self.clicks.setdefault((request, item_id), []).append(ts)
             weight = EVENT_WEIGHT.get(event_type)
             if weight is None:
                 continue
@@ -479,6 +662,49 @@ def pairs(credits) -> dict[tuple[str, str], list[int]]:
     return out
 
 
+def feedback_labels(events: Events) -> list[tuple]:
+    """feedback_labels() of sql/migrations/006_feedback_labels.sql over every served item: rows
+    (request_id, position, user, artist, variant, model_version, source, score, clicked, ts_ms), clicked
+    1 when a clicked feedback or a click event on the same request and artist came at most
+    FEEDBACK_WINDOW_MS after the list was served."""
+    clicked: dict[tuple[str, str], list[int]] = {key: list(times) for key, times in events.clicks.items()}
+    for _, request, _, artist, was_clicked, _, ts in events.feedback:
+        if was_clicked:
+            clicked.setdefault((request, artist), []).append(ts)
+    rows = []
+    for request, position, user, artist, variant, model_version, source, score, ts in events.served:
+        label = any(t <= ts + FEEDBACK_WINDOW_MS for t in clicked.get((request, artist), ()))
+        rows.append((request, position, user, artist, variant, model_version, source, score, int(label), ts))
+    return rows
+
+
+def unmatched_feedback(events: Events) -> dict[str, int]:
+    """unmatched_feedback() of sql/migrations/006_feedback_labels.sql, counted by reason."""
+    lists: dict[str, list[tuple[str, int]]] = {}
+    for request, _, _, artist, _, _, _, _, ts in events.served:
+        lists.setdefault(request, []).append((artist, ts))
+    counts = dict.fromkeys(UNMATCHED_REASONS, 0)
+    for _, request, _, artist, _, _, ts in events.feedback:
+        items = lists.get(request)
+        if not items:
+            counts["unknown_request"] += 1
+        elif not any(a == artist for a, _ in items):
+            counts["unknown_item"] += 1
+        elif not any(a == artist and ts <= served + FEEDBACK_WINDOW_MS for a, served in items):
+            counts["expired_request"] += 1
+    return counts
+
+
+def pg_float(value: float) -> str:
+    """A double as PostgreSQL's float8 output writes it (extra_float_digits = 1): the shortest text
+    that reads back to the same value, like repr, but without a trailing '.0' and with no negative
+    zero (the transform sends -0 as JavaScript writes it, '0')."""
+    if value == 0:
+        return "0"
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def write_csv(path: str, header, rows) -> dict:
     """Writes rows as COPY ... WITH (FORMAT csv, HEADER true) would; returns the manifest entry."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -536,12 +762,23 @@ def build(data_dir: str, out: str, validation_days: int | None = None, k: int = 
         def rows(table):
             return ((user, artist, weight, iso_ms(ts)) for (user, artist), (weight, ts) in sorted(table.items()))
 
+        labels = sorted(feedback_labels(events), key=lambda row: (row[0], row[1]))
+
+        def feedback_rows(served_in_train: bool):
+            for request, position, user, artist, variant, model_version, _, score, clicked, ts in labels:
+                if (ts < cutoff) == served_in_train:
+                    yield user, artist, request, position, pg_float(score), variant, model_version, clicked, iso_ms(ts)
+
         files = {
             "train/interactions.csv": write_csv(os.path.join(out, "train", "interactions.csv"), header, rows(train)),
             "validation/interactions.csv": write_csv(os.path.join(out, "validation", "interactions.csv"), header,
                                                      rows(validation)),
             "train/users.csv": write_csv(os.path.join(out, "train", "users.csv"), ("user_id", "age_group", "location"),
                                          ((u, *users[u]) for u in sorted(users))),
+            "train/feedback.csv": write_csv(os.path.join(out, "train", "feedback.csv"), FEEDBACK_HEADER,
+                                            feedback_rows(True)),
+            "validation/feedback.csv": write_csv(os.path.join(out, "validation", "feedback.csv"), FEEDBACK_HEADER,
+                                                 feedback_rows(False)),
         }
         manifest = {
             "cutoff": iso_ms(cutoff),
@@ -549,15 +786,20 @@ def build(data_dir: str, out: str, validation_days: int | None = None, k: int = 
             "k": k,
             "files": files,
             "suppressedUsers": sum(1 for u in population if u in accounts) - len(users),
+            "unmatchedFeedback": unmatched_feedback(events),
         }
         with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as handle:
             handle.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        unmatched = ", ".join(f"{reason} {n}" for reason, n in manifest["unmatchedFeedback"].items())
         stage.summary = (f"cutoff {manifest['cutoff']}: train {len(train):,} pairs, validation "
-                         f"{len(validation):,} pairs, users.csv {len(users):,} users "
+                         f"{len(validation):,} pairs, feedback {len(labels):,} served items "
+                         f"({sum(row[8] for row in labels):,} clicked; unmatched feedback: {unmatched}), "
+                         f"users.csv {len(users):,} users "
                          f"({manifest['suppressedUsers']} below k={k} left out; accounts.csv {account_rows:,} rows, "
                          f"{bad_accounts} bad)")
     counts = {"lines": events.counts["lines"], "events": events.counts["events"],
-              "duplicates": events.counts["duplicates"], "rejected": dict(events.rejected)}
+              "duplicates": events.counts["duplicates"], "rejected": dict(events.rejected),
+              "recommendations": events.counts["recommendations"], "feedback": events.counts["feedback"]}
     return manifest, counts
 
 
@@ -599,7 +841,8 @@ def main(argv=None) -> int:
     manifest, _ = build(args.raw, args.out, args.validation_days, args.k, progress)
     rows = {name: entry["rows"] for name, entry in manifest["files"].items()}
     print(f"{PROG}: wrote {args.out}: train {rows['train/interactions.csv']} rows, validation "
-          f"{rows['validation/interactions.csv']} rows, users {rows['train/users.csv']} (cutoff "
+          f"{rows['validation/interactions.csv']} rows, users {rows['train/users.csv']}, feedback "
+          f"{rows['train/feedback.csv']} + {rows['validation/feedback.csv']} served items (cutoff "
           f"{manifest['cutoff']}); next: npm run recommender:train-local -- --train "
           f"{os.path.join(args.out, 'train')} --validation {os.path.join(args.out, 'validation')} --work DIR",
           file=sys.stderr)

@@ -33,6 +33,8 @@ class Interactions:
     weights: np.ndarray  # float64, duplicates of (user, item) summed
     user_features: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped_rows: int = 0
+    # (user, item) index pairs served and not clicked (feedback.py): explicit negatives of the fit.
+    negatives: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
     @property
     def num_users(self) -> int:
@@ -46,6 +48,10 @@ class Interactions:
         """(user_id, item_id, weight) rows, for re-splitting."""
         for u, i, w in zip(self.users.tolist(), self.items.tolist(), self.weights.tolist()):
             yield self.user_ids[u], self.item_ids[i], w
+
+    def negative_pairs(self) -> list[tuple[str, str]]:
+        """(user_id, item_id) of the explicit negatives, for re-splitting."""
+        return [(self.user_ids[u], self.item_ids[i]) for u, i in self.negatives.tolist()]
 
 
 def _check_header(path: str, header: list[str] | None, required: tuple[str, ...], optional: tuple[str, ...]):
@@ -190,8 +196,11 @@ def read_users(path: str, skip_bad_rows: bool = False):
     return users, skipped
 
 
-def build_interactions(rows, user_features=None, skipped_rows: int = 0) -> Interactions:
-    """Maps string ids to indices and sums duplicate (user, item) weights."""
+def build_interactions(rows, user_features=None, skipped_rows: int = 0, negatives=None) -> Interactions:
+    """Maps string ids to indices and sums duplicate (user, item) weights.
+
+    negatives: (user_id, item_id) pairs to keep as explicit negatives; a pair the rows hold as a
+    positive, or whose user or artist they do not hold, is left out."""
     user_index: dict[str, int] = {}
     item_index: dict[str, int] = {}
     pairs: dict[tuple[int, int], float] = {}
@@ -200,6 +209,8 @@ def build_interactions(rows, user_features=None, skipped_rows: int = 0) -> Inter
         i = item_index.setdefault(item, len(item_index))
         pairs[(u, i)] = pairs.get((u, i), 0.0) + weight
     keys = np.array(list(pairs.keys()), dtype=np.int64).reshape(-1, 2)
+    kept = sorted({(user_index[u], item_index[i]) for u, i in negatives or ()
+                   if u in user_index and i in item_index and (user_index[u], item_index[i]) not in pairs})
     return Interactions(
         user_ids=list(user_index),
         item_ids=list(item_index),
@@ -208,6 +219,7 @@ def build_interactions(rows, user_features=None, skipped_rows: int = 0) -> Inter
         weights=np.fromiter(pairs.values(), dtype=np.float64, count=len(pairs)),
         user_features=dict(user_features or {}),
         skipped_rows=skipped_rows,
+        negatives=np.array(kept, dtype=np.int64).reshape(-1, 2),
     )
 
 

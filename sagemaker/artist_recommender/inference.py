@@ -14,6 +14,12 @@ Response: {"model_version": ..., "items": [{"artistId": "...", "score": 0.87}, .
 Known users get their trained vector and never see artists from their training history. Unknown
 users get a vector folded in from their side features and context artists (cold start); with
 neither, popularity (scores in [0, 1], no cosine threshold applies to them).
+
+A model trained with served-list feedback carries a learned weighting of the score's parts
+(config "score_weighting", tensors "weighting_*"; see artist_recommender/weighting.py): the served
+score is then tanh((logit - center) / 2) of logit = bias + weights . (the user's standardised cosine,
+age-group affinity, location affinity, popularity), still in [-1, 1], and the threshold applies to
+it. Without it the score is the cosine.
 """
 from __future__ import annotations
 
@@ -135,6 +141,73 @@ class RecommenderModel:
             latent = ((1 - g) * latent + g * neighbour) / (user_norm * 2**0.5)
         return latent[0] if single else latent
 
+    # --- learned weighting of the parts ----------------------------------------------------
+    def segment_rows_known(self, users: torch.Tensor) -> dict:
+        """Each known user's row in the weighting's affinity tables, per segment."""
+        weighting = self.config.get("score_weighting")
+        if not weighting:
+            return {}
+        return {name: self.t[f"weighting_user_{name}"][users] for name in weighting["groups"]}
+
+    def segment_rows_request(self, request: dict) -> dict:
+        """A request's rows (its age_group / location; the all-zero last row when absent or unknown)."""
+        weighting = self.config.get("score_weighting")
+        if not weighting:
+            return {}
+        rows = {}
+        for name, values in weighting["groups"].items():
+            value = request.get(name)
+            rows[name] = torch.tensor([values.index(value) if value in values else len(values)], dtype=torch.long)
+        return rows
+
+    @staticmethod
+    def collaborative_part(cosine: torch.Tensor) -> torch.Tensor:
+        """The weighting's collaborative part: each user's cosines standardised over the catalogue.
+        A folded-in vector (cold start) has cosines on a lower scale than a trained one; within the
+        row, the order and spread are what the clicks were fitted on."""
+        mean = cosine.mean(dim=-1, keepdim=True)
+        if cosine.shape[-1] < 2:  # one artist: no spread to divide by
+            return cosine - mean
+        return (cosine - mean) / cosine.std(dim=-1, keepdim=True).clamp_min(1e-6)
+
+    def served_scores(self, cosine: torch.Tensor, segment_rows: dict) -> torch.Tensor:
+        """The served score of (B, n_items) cosines: the cosine itself, or with a learned weighting
+        tanh((logit - center) / 2), logit = bias + w_c collaborative part + w_a age affinity +
+        w_l location affinity + w_p popularity, center = the logit of the mean click rate of the
+        training feedback: monotone in the logit, inside [-1, 1], and >= 0 exactly for artists more
+        likely than the average served one to be clicked."""
+        weighting = self.config.get("score_weighting")
+        if not weighting:
+            return cosine
+        single = cosine.dim() == 1
+        cosine = cosine.reshape(-1, self.num_items)
+        w = weighting["weights"]
+        logit = (weighting["bias"] + w["collaborative"] * self.collaborative_part(cosine)
+                 + w["popularity"] * self.t["weighting_popularity"])
+        for name, rows in segment_rows.items():
+            logit = logit + w[name] * self.t[f"weighting_{name}_affinity"][rows]
+        served = torch.tanh(0.5 * (logit - weighting["center"]))
+        return served[0] if single else served
+
+    def known_scores(self, users: torch.Tensor, weighted: bool = True) -> torch.Tensor:
+        """(B, n_items) scores of known users (their training artists not excluded)."""
+        scores = self.cosine_scores(self.t["user_factors"][users], [self.seen_items(u) for u in users.tolist()])
+        return self.served_scores(scores, self.segment_rows_known(users)) if weighted else scores
+
+    def pair_scores(self, users, items, weighted: bool = True, batch: int = 256, part: bool = False):
+        """Scores of (known user index, artist index) pairs, as a float64 numpy array; with
+        weighted=False the plain cosine, or with part=True its collaborative part."""
+        users, items = torch.as_tensor(users, dtype=torch.long), torch.as_tensor(items, dtype=torch.long)
+        out = torch.empty(len(users), dtype=torch.float64)
+        unique, inverse = torch.unique(users, return_inverse=True)
+        for start in range(0, len(unique), batch):
+            rows = self.known_scores(unique[start : start + batch], weighted and not part).double()
+            if part:
+                rows = self.collaborative_part(rows)
+            mask = (inverse >= start) & (inverse < start + batch)
+            out[mask] = rows[inverse[mask] - start, items[mask]]
+        return out.numpy()
+
     def seen_items(self, user: int) -> torch.Tensor:
         start, end = int(self.t["seen_indptr"][user]), int(self.t["seen_indptr"][user + 1])
         return self.t["seen_indices"][start:end]
@@ -157,7 +230,7 @@ class RecommenderModel:
         excluded = [self.item_index[a] for a in request["exclude"] + request["context_artists"] if a in self.item_index]
         user = self.user_index.get(request["user_id"])
         if user is not None:
-            scores = self.cosine_scores(self.t["user_factors"][user], [self.seen_items(user)])
+            scores = self.known_scores(torch.tensor([user]))[0]
             excluded_t = torch.cat([self.seen_items(user), torch.tensor(excluded, dtype=torch.long)])
             return {"model_version": self.model_version, "items": self.top_k(scores, k, excluded_t, self.threshold)}
         items = sorted({self.item_index[a] for a in request["context_artists"] if a in self.item_index})
@@ -168,7 +241,8 @@ class RecommenderModel:
         ]
         excluded_t = torch.tensor(excluded, dtype=torch.long)
         if items or features:
-            scores = self.cosine_scores(self.fold_in(items, features), [items])
+            scores = self.served_scores(self.cosine_scores(self.fold_in(items, features), [items]),
+                                        self.segment_rows_request(request))
             return {"model_version": self.model_version, "items": self.top_k(scores, k, excluded_t, self.threshold)}
         return {"model_version": self.model_version, "items": self.top_k(self.t["popularity"], k, excluded_t, None)}
 
@@ -178,7 +252,7 @@ class RecommenderModel:
         indptr, seen = self.t["seen_indptr"], self.t["seen_indices"]
         for start in range(0, len(users), batch):
             chunk = users[start : start + batch]
-            scores = self.cosine_scores(self.t["user_factors"][chunk], [self.seen_items(u) for u in chunk.tolist()])
+            scores = self.known_scores(chunk)
             lengths = indptr[chunk + 1] - indptr[chunk]
             rows = torch.repeat_interleave(torch.arange(len(chunk)), lengths)
             cols = torch.cat([seen[indptr[u] : indptr[u + 1]] for u in chunk.tolist()]) if len(chunk) else rows

@@ -32,6 +32,7 @@ from .als import ALSParams, SparseRows, fit_als
 from artist_recommender.checkpoint import CheckpointDir
 from .data import Interactions
 from common.distributed import DistContext
+from .weighting import ScoreWeighting
 
 FORMAT_VERSION = 1
 
@@ -58,6 +59,14 @@ class ModelParams:
     # Weight g of the artist co-occurrence block in the vectors (see inference.cosine_scores):
     # 0.4 lifted inner-split NDCG@10 from 0.189 to 0.191.
     neighbour_weight: float = 0.4
+    # Served-list feedback (feedback.py): a click is an interaction of this weight (a click
+    # event's weight in the ETL), and a served artist the user passed on is an explicit negative,
+    # preference 0 at this confidence: about three times an unserved cell's w0 (0.35), below the
+    # least confident positive (1 + log1p(1) = 1.69), since one pass is weaker evidence than a play.
+    click_weight: float = 1.0
+    negative_confidence: float = 1.0
+    # L2 penalty of the logistic weighting of the score's parts (weighting.py).
+    weighting_l2: float = 1.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,6 +99,8 @@ class TrainedModel:
     column_weights: torch.Tensor  # unobserved weight of each artist and feature column
     confidence: torch.Tensor
     seconds_per_iteration: list[float]
+    # Learned weighting of the score's parts (weighting.py); None serves the plain cosine.
+    weighting: "ScoreWeighting | None" = None
 
     def popularity(self) -> torch.Tensor:
         counts = torch.bincount(torch.from_numpy(self.data.items), minlength=self.data.num_items).float()
@@ -115,7 +126,9 @@ class TrainedModel:
         listeners_indptr = np.zeros(d.num_items + 1, dtype=np.int64)
         item_counts = np.bincount(d.items, minlength=d.num_items)
         listeners_indptr[1:] = np.cumsum(item_counts)
+        extra = {} if self.weighting is None else self.weighting.tensors(self.weighting.tables(d))
         return {
+            **extra,
             "listeners_indptr": torch.from_numpy(listeners_indptr),
             "listeners": torch.from_numpy(d.users[by_item].astype(np.int64)),
             "listener_scale": torch.from_numpy(1.0 / np.sqrt(np.maximum(item_counts, 1))).float(),
@@ -132,7 +145,11 @@ class TrainedModel:
 
     def config(self, model_version: str, threshold: float) -> dict:
         als = self.params.als
+        extra = {}
+        if self.weighting is not None:
+            extra["score_weighting"] = self.weighting.config(self.weighting.tables(self.data))
         return {
+            **extra,
             "format_version": FORMAT_VERSION,
             "model_version": model_version,
             "threshold": threshold,
@@ -201,15 +218,22 @@ def fit_model(data: Interactions, params: ModelParams, device="cpu", ctx: DistCo
     on_sweep(done, seconds) follows the ALS sweeps (see als.fit_als)."""
     feature_ids, f_rows, f_cols = feature_columns(data)
     conf = confidence(data, params)
-    rows = np.concatenate([data.users, np.asarray(f_rows, dtype=np.int64)])
-    cols = np.concatenate([data.items, data.num_items + np.asarray(f_cols, dtype=np.int64)])
-    vals = np.concatenate([conf, np.full(len(f_rows), params.feature_confidence)])
+    negatives = data.negatives
+    rows = np.concatenate([data.users, np.asarray(f_rows, dtype=np.int64), negatives[:, 0]])
+    cols = np.concatenate([data.items, data.num_items + np.asarray(f_cols, dtype=np.int64), negatives[:, 1]])
+    vals = np.concatenate([conf, np.full(len(f_rows), params.feature_confidence),
+                           np.full(len(negatives), params.negative_confidence)])
+    # Preference 1 for plays and side features, 0 for the explicit negatives (None: all 1).
+    targets = None
+    if len(negatives):
+        targets = torch.from_numpy(np.r_[np.ones(len(rows) - len(negatives)), np.zeros(len(negatives))]).float()
     matrix = SparseRows(
         torch.from_numpy(rows).to(device),
         torch.from_numpy(cols).to(device),
         torch.from_numpy(vals).float().to(device),
         data.num_users,
         data.num_items + len(feature_ids),
+        None if targets is None else targets.to(device),
     )
     sweeps = checkpoints.sweeps(stage, checkpoint_key(data, params, stage), ctx) if checkpoints is not None else None
     user_f, col_f, col_w, timings = fit_als(matrix, params.als, ctx, log=log, checkpoint=sweeps, on_sweep=on_sweep)
@@ -240,4 +264,6 @@ def _digest(data: Interactions, params: dict) -> str:
     for array in (data.users, data.items, data.weights):
         h.update(np.ascontiguousarray(array).tobytes())
     h.update(json.dumps(data.user_features, sort_keys=True).encode())
+    if len(data.negatives):  # data without feedback keeps the digest it had before negatives existed
+        h.update(np.ascontiguousarray(data.negatives).tobytes())
     return h.hexdigest()

@@ -29,6 +29,7 @@ from common.cli import Parser
 from .data import DataError, build_interactions, load_channel, read_interaction_rows
 from common.distributed import current_context, init_from_env
 from .evaluation import evaluate
+from .feedback import held_out_clicks, learn_from_feedback, load_feedback, pairs_not_in
 from .model import ModelParams, data_fingerprint, fit_model
 from common.progress import Progress, choose
 from .split import per_user_split
@@ -65,8 +66,16 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                     help="artist vector = v/|v|^e before the cosine padding (0 = rank like dot product)")
     hp.add_argument("--neighbour-weight", "--neighbour_weight", type=float, default=defaults.neighbour_weight,
                     help="weight of the artist co-occurrence block in the cosine vectors (0 = latent only)")
+    hp.add_argument("--click-weight", "--click_weight", type=float, default=defaults.click_weight,
+                    help="interaction weight of a clicked served artist (feedback.csv)")
+    hp.add_argument("--negative-confidence", "--negative_confidence", type=float,
+                    default=defaults.negative_confidence,
+                    help="confidence of a served, not clicked artist as a preference-0 cell")
+    hp.add_argument("--weighting-l2", "--weighting_l2", type=float, default=defaults.weighting_l2,
+                    help="L2 penalty of the logistic weighting of the score's parts")
     hp.add_argument("--seed", type=int, default=defaults.als.seed, help="factor initialisation seed")
-    hp.add_argument("--k", type=int, default=10, help="recommendations per user in recommendations.jsonl")
+    # "-k" too: sagemaker-training passes a one-letter hyperparameter as a short option (-k 50).
+    hp.add_argument("-k", "--k", type=int, default=10, help="recommendations per user in recommendations.jsonl")
     hp.add_argument("--eval-k", "--eval_k", type=int, default=10, help="cutoff of validation metrics")
     hp.add_argument("--threshold-keep", "--threshold_keep", type=float, default=0.95,
                     help="threshold keeps this fraction of validation hits in the top-k")
@@ -107,7 +116,9 @@ def params_from_args(args) -> ModelParams:
         seed=args.seed,
     )
     return ModelParams(als=als, alpha=args.alpha, feature_confidence=args.feature_confidence,
-                       norm_exponent=args.norm_exponent, neighbour_weight=args.neighbour_weight)
+                       norm_exponent=args.norm_exponent, neighbour_weight=args.neighbour_weight,
+                       click_weight=args.click_weight, negative_confidence=args.negative_confidence,
+                       weighting_l2=args.weighting_l2)
 
 
 def pick_device(num_gpus: int, local_rank: int) -> torch.device:
@@ -137,6 +148,18 @@ def write_batch_outputs(trained, model_version: str, threshold: float, k: int, o
     top = torch.argsort(popularity, descending=True, stable=True)[: inference.MAX_K].tolist()
     items = [{"artistId": trained.data.item_ids[i], "score": round(float(popularity[i]), 6)} for i in top]
     _write_json(os.path.join(out_dir, "popularity.json"), {"model_version": model_version, "items": items})
+
+
+def add_feedback_metrics(metrics: dict, report: dict, validation: dict | None) -> None:
+    """metrics["feedback"]: rows used, fitted weights, held-out click AUC / log loss (the validation
+    channel's feedback when there is some, else the held-out share of train's requests), with the
+    held-out numbers also top-level, where the job's metric definitions can read them."""
+    metrics["feedback"] = {**report, "validation": validation}
+    held_out = validation or report["weighting"].get("held_out_requests")
+    metrics["feedback_rows"] = report["weighting"]["rows"]
+    if held_out:
+        metrics["feedback_click_auc"] = held_out["click_auc"]
+        metrics["feedback_log_loss"] = held_out["log_loss"]
 
 
 def run(argv=None) -> dict:
@@ -201,6 +224,11 @@ def _train(args, device, ctx) -> dict:
                                                           args.skip_bad_rows)
                 train.skipped_rows += skipped
                 stage.summary += f"; validation {len(val_rows):,} interactions"
+            # feedback.csv of either channel is optional: absent or header-only is no feedback.
+            feedback_rows, skipped = load_feedback(args.train, args.skip_bad_rows)
+            held_out_feedback, skipped_held_out = load_feedback(args.validation, args.skip_bad_rows)
+            train.skipped_rows += skipped + skipped_held_out
+            stage.summary += f"; feedback {len(feedback_rows):,} served items"
     except DataError as exc:
         print(f"data error: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2)
@@ -208,21 +236,30 @@ def _train(args, device, ctx) -> dict:
         log(f"train: {train.num_users} users, {train.num_items} artists, {len(train.weights)} interactions, "
             f"{train.skipped_rows} bad rows skipped, device {device}, world size {ctx.world_size}")
 
-    if args.validation:
-        fit_data, refit = train, False
-    else:
-        train_rows, val_rows = per_user_split(train.triples(), args.holdout_seed)
-        fit_data, refit = build_interactions(train_rows, train.user_features), args.refit_full
-
     # Only the process that writes the outputs writes checkpoints, so the per-job S3 prefix holds
     # one file per stage; every rank (and host) reads the copy SageMaker restored next to it.
     checkpoints = CheckpointDir(args.checkpoint_dir, writer=writer, log=log) if args.checkpoint_dir else None
     if checkpoints is None and log:
         log("checkpoint: off (empty --checkpoint-dir); an interruption restarts from sweep 0")
+
+    weighting = feedback_report = None
+    if feedback_rows:
+        train, weighting, feedback_report = learn_from_feedback(train, feedback_rows, params, lambda data: fit_stage(
+            progress, "fit without feedback (weighting parts)", data, params, device, ctx, log, checkpoints, "base"))
+        if val_rows is not None:
+            val_rows = pairs_not_in(val_rows, train)
+
+    if args.validation:
+        fit_data, refit = train, False
+    else:
+        train_rows, val_rows = per_user_split(train.triples(), args.holdout_seed)
+        fit_data = build_interactions(train_rows, train.user_features, negatives=train.negative_pairs())
+        refit = args.refit_full
     began = time.perf_counter()
     stage = "train" if args.validation else "holdout"
     label = "fit" if args.validation else "fit (holdout of train)"
     trained = fit_stage(progress, label, fit_data, params, device, ctx, log, checkpoints, stage)
+    trained.weighting = weighting
     fit_seconds = time.perf_counter() - began
     with progress.stage("evaluate") as step:
         report = evaluate(trained, val_rows, args.eval_k, args.threshold_keep)
@@ -232,6 +269,7 @@ def _train(args, device, ctx) -> dict:
     if refit:
         began = time.perf_counter()
         trained = fit_stage(progress, "refit (all of train)", train, params, device, ctx, log, checkpoints, "full")
+        trained.weighting = weighting
         fit_seconds += time.perf_counter() - began
 
     hyperparameters = {k: v for k, v in vars(args).items() if k not in NOT_HYPERPARAMETERS}
@@ -255,6 +293,8 @@ def _train(args, device, ctx) -> dict:
         metrics[f"thresholded_{key}"] = report["model_thresholded"][key]
         metrics[f"popularity_{key}"] = report["popularity"][key]
     metrics["hyperparameters"] = hyperparameters
+    if feedback_report is not None:
+        add_feedback_metrics(metrics, feedback_report, held_out_clicks(trained, held_out_feedback))
 
     if writer:
         with progress.stage("write") as step:

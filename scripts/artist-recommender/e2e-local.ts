@@ -196,7 +196,16 @@ export async function runE2e(
     });
 
     const keys = rawKeys(data);
-    const t = { objects: 0, input: 0, clean: 0, duplicates: 0, quarantined: 0, loaded: 0 };
+    const t = {
+      objects: 0,
+      input: 0,
+      clean: 0,
+      duplicates: 0,
+      quarantined: 0,
+      loaded: 0,
+      loadedServedItems: 0,
+      loadedFeedback: 0,
+    };
     const totals = await stage(
       'transform + load',
       async (shown) => {
@@ -224,13 +233,16 @@ export async function runE2e(
           t.duplicates += counts.duplicates;
           t.quarantined += counts.quarantined;
           t.loaded += counts.loaded;
+          t.loadedServedItems += counts.loadedServedItems;
+          t.loadedFeedback += counts.loadedFeedback;
           shown.add();
         }
         return {
           value: t,
           counts:
             `${count(t.objects)} objects: input ${count(t.input)} = clean ${count(t.clean)} + duplicates ` +
-            `${count(t.duplicates)} + quarantined ${count(t.quarantined)}; loaded ${count(t.loaded)}`,
+            `${count(t.duplicates)} + quarantined ${count(t.quarantined)}; loaded ${count(t.loaded)} ` +
+            `(${count(t.loadedServedItems)} served items, ${count(t.loadedFeedback)} feedback)`,
         };
       },
       { total: keys.length, unit: 'objects', detail: () => `${count(t.loaded)} events loaded` },
@@ -266,7 +278,11 @@ export async function runE2e(
         counts:
           `cutoff ${m.cutoff.slice(0, 10)}: train ${rowsOf(SNAPSHOT_FILES.train)}, validation ` +
           `${rowsOf(SNAPSHOT_FILES.validation)}, users ${rowsOf(SNAPSHOT_FILES.users)}, features ` +
-          `${rowsOf(FEATURES_FILE)}`,
+          `${rowsOf(FEATURES_FILE)}, feedback ${rowsOf(SNAPSHOT_FILES.trainFeedback)} + ` +
+          `${rowsOf(SNAPSHOT_FILES.validationFeedback)} (unmatched: ` +
+          `${Object.entries(m.unmatchedFeedback)
+            .map(([reason, n]) => `${reason} ${count(n)}`)
+            .join(', ')})`,
       };
     });
 
@@ -423,7 +439,16 @@ export async function runE2e(
       `snapshot manifest: ${Object.keys(manifest.files).length} files, ${manifest.suppressedUsers} suppressed users`,
     );
     const items = Array.isArray(answer.body.items) ? answer.body.items : [];
+    // The feedback channel must hold the generated served lists: every item labelled once.
+    const feedbackRows =
+      manifest.files[SNAPSHOT_FILES.trainFeedback].rows +
+      manifest.files[SNAPSHOT_FILES.validationFeedback].rows;
+    const feedbackOk = feedbackRows > 0 && feedbackRows === summary.servedItems;
+    print(
+      `feedback channel: ${feedbackRows} rows for ${summary.servedItems} served items: ${feedbackOk ? 'ok' : 'MISMATCH'}`,
+    );
     const ok =
+      feedbackOk &&
       answer.statusCode === 200 &&
       answer.body.source === 'cache' &&
       items.length > 0 &&

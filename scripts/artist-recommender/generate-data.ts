@@ -11,17 +11,28 @@
  *
  * Planted structure: users belong to taste groups; each group prefers its own set of artists
  * (artist index % groups == group), and clicks, plays and likes are far likelier on them, so a model
- * that learns anything recovers the groups. Planted defects: a fraction of lines are malformed (one
- * of several reasons) and a fraction of valid lines are repeated, mostly within the same object and
- * some in the next hour's object (as Firehose retries do). `summary.json` records every count, so
- * a test can check the ETL's conservation exactly:
+ * that learns anything recovers the groups. Planted defects: a fraction of interaction lines are
+ * malformed (one of several reasons) and a fraction of valid lines are repeated, mostly within the
+ * same object and some in the next hour's object (as Firehose retries do).
+ *
+ * The feedback loop: every session's five shown artists are also one served list, a
+ * `recommendation` line (in an hourly `recommendations-*.gz` object of its own, as the logs'
+ * Firehose stream writes them) with descending scores. For most sessions the client then posts
+ * `feedback` for each shown artist (in the events object), clicked with probability
+ * FEEDBACK_CLICK.base * ((score + 1) / 2)^2 * FEEDBACK_CLICK.decay^(position - 1): rising with the
+ * shown score, falling with the position. Some feedback names a request that was never served
+ * (unknown_request) or an artist the list did not hold (unknown_item), and some batches are resent
+ * whole (the same event ids: repeats the ETL drops).
+ *
+ * `summary.json` records every count, so a test can check the ETL's conservation exactly:
  *   lines = events + malformed + duplicatesWithinObject + duplicatesAcrossObjects,
- *   loaded rows = events.
+ *   loaded lines = events (interactions + recommendations + feedback.items).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { feedbackEventId } from '../../lib/designs/artist-recommender/contracts/events';
 import { Cli, EXIT, day, decimal, integer, runMain, text } from '../support/cli';
 import { formatCount, Progress } from '../support/progress';
 import { seededRandom } from '../support/seeded-random';
@@ -57,8 +68,19 @@ export interface GenerateSummary {
   files: number;
   /** Every line written, defects included. */
   lines: number;
-  /** Distinct valid events: what the database holds after loading every object. */
+  /**
+   * Distinct valid lines of every kind: what the database holds after loading every object
+   * (interaction events, plus `recommendations` and `feedback.items`).
+   */
   events: number;
+  /** Served lists (`recommendation` lines), and the items they hold. */
+  recommendations: number;
+  servedItems: number;
+  /**
+   * Distinct feedback lines (items), those with clicked = true, those planted to match no served
+   * item, and the lines resent (counted in the duplicates too).
+   */
+  feedback: { items: number; clicked: number; unknownRequest: number; unknownItem: number; resent: number };
   malformed: { total: number; byKind: Record<string, number> };
   duplicatesWithinObject: number;
   duplicatesAcrossObjects: number;
@@ -82,6 +104,23 @@ const COUNTRIES: Record<string, Record<string, string[]>> = {
   jp: { '13': ['Tokyo'], '27': ['Osaka'] },
   is: { '1': ['Reykjavík'] },
 };
+
+/** The planted click model of the feedback (see the file's comment). */
+export const FEEDBACK_CLICK = { base: 0.6, decay: 0.8 } as const;
+/** Share of sessions whose client posts feedback, and of those batches that are resent. */
+const FEEDBACK_RATE = 0.6;
+const FEEDBACK_RESEND_RATE = 0.03;
+/** Share of feedback batches that name a request never served, or add an artist not shown. */
+const UNKNOWN_REQUEST_RATE = 0.02;
+const UNKNOWN_ITEM_RATE = 0.02;
+/** Share of served lists written twice into their object (a retried log delivery). */
+const SERVED_REPEAT_RATE = 0.01;
+const MODEL_VERSION = 'generated-1';
+
+/** Probability that the planted user clicks an item shown at `position` with `score`. */
+export function clickProbability(score: number, position: number): number {
+  return FEEDBACK_CLICK.base * ((score + 1) / 2) ** 2 * FEEDBACK_CLICK.decay ** (position - 1);
+}
 
 const MALFORMED_KINDS = [
   'invalid_json',
@@ -138,6 +177,9 @@ export function generateData(options: GenerateOptions): GenerateSummary {
     lines: 0,
     events: 0,
     malformed: { total: 0, byKind: {} },
+    recommendations: 0,
+    servedItems: 0,
+    feedback: { items: 0, clicked: 0, unknownRequest: 0, unknownItem: 0, resent: 0 },
     duplicatesWithinObject: 0,
     duplicatesAcrossObjects: 0,
     bytes: { raw: 0, gzip: 0 },
@@ -198,6 +240,10 @@ export function generateData(options: GenerateOptions): GenerateSummary {
     }
     for (let hour = 0; hour < 24; hour++) {
       const rows: { ts: number; line: string }[] = [];
+      // The served lists and feedback of this hour, with their own random streams: the interaction
+      // events and their planted defects stay what they were without them.
+      const served: { ts: number; line: string }[] = [];
+      const feedback: { ts: number; lines: string[]; resend: boolean }[] = [];
       const defects = rng(seed, 'defects', day, hour);
       const nextCarry: string[] = [];
       for (const [u, s, minute] of buckets[hour]) {
@@ -206,6 +252,8 @@ export function generateData(options: GenerateOptions): GenerateSummary {
         const requestId = `req-${u}-${day}-${s}`;
         const variant = createHash('md5').update(`u${u}`).digest()[0] % 10 < 8 ? 'champion' : 'challenger';
         let ts = dayStart + minute * 60_000 + Math.floor(r() * 60_000);
+        const servedAt = ts;
+        const shown: number[] = [];
         const emit = (event: Record<string, unknown>) => {
           const line = JSON.stringify(event);
           rows.push({ ts: Date.parse(event.ts as string), line });
@@ -213,6 +261,7 @@ export function generateData(options: GenerateOptions): GenerateSummary {
         for (let i = 0; i < 5; i++) {
           const liked = r() < 0.7;
           const artist = liked ? preferred(group, r) : Math.floor(r() ** 2 * artists);
+          shown.push(artist);
           const base = { user_id: `u${u}`, request_id: requestId, variant };
           ts += Math.floor(r() * 20_000);
           emit({
@@ -258,6 +307,69 @@ export function generateData(options: GenerateOptions): GenerateSummary {
             }
           }
         }
+        const f = rng(seed, 'served', u, day, s);
+        // Scores as a model gives them: full-precision doubles in [-1, 1], best first.
+        const scores = shown.map(() => f() * 2 - 1).sort((a, b) => b - a);
+        const items = shown.map((artist, i) => ({
+          artist_id: `a${artist}`,
+          position: i + 1,
+          score: scores[i],
+        }));
+        const listLine = JSON.stringify({
+          event_type: 'recommendation',
+          event_id: requestId,
+          request_id: requestId,
+          user_id: `u${u}`,
+          variant,
+          model_version: MODEL_VERSION,
+          source: 'cache',
+          items,
+          ts: new Date(servedAt).toISOString(),
+        });
+        served.push({ ts: servedAt, line: listLine });
+        summary.recommendations++;
+        summary.servedItems += items.length;
+        summary.events++;
+        if (f() < SERVED_REPEAT_RATE) {
+          served.push({ ts: servedAt, line: listLine });
+          summary.duplicatesWithinObject++;
+        }
+        if (f() >= FEEDBACK_RATE) continue;
+        const sentAt = ts + 5_000 + Math.floor(f() * 115_000);
+        const unknownRequest = f() < UNKNOWN_REQUEST_RATE;
+        const echoed = f() < 0.9 ? variant : null;
+        const answers: { artist: string; clicked: boolean }[] = [];
+        for (const item of items) {
+          // One answer per artist: a list holding an artist twice gets one feedback for it.
+          if (answers.some((a) => a.artist === item.artist_id)) continue;
+          answers.push({
+            artist: item.artist_id,
+            clicked: f() < clickProbability(item.score, item.position),
+          });
+        }
+        if (f() < UNKNOWN_ITEM_RATE) {
+          // An artist id outside the catalogue: never in any list.
+          answers.push({ artist: `a${artists + Math.floor(f() * 1000)}`, clicked: f() < 0.5 });
+          if (!unknownRequest) summary.feedback.unknownItem++;
+        }
+        const request = unknownRequest ? `req-unserved-${u}-${day}-${s}` : requestId;
+        const lines = answers.map(({ artist, clicked }) =>
+          JSON.stringify({
+            event_type: 'feedback',
+            event_id: feedbackEventId(request, artist, clicked),
+            request_id: request,
+            user_id: `u${u}`,
+            artist_id: artist,
+            clicked,
+            variant: echoed,
+            ts: new Date(sentAt).toISOString(),
+          }),
+        );
+        summary.feedback.items += lines.length;
+        summary.feedback.clicked += answers.filter((a) => a.clicked).length;
+        if (unknownRequest) summary.feedback.unknownRequest += lines.length;
+        summary.events += lines.length;
+        feedback.push({ ts: sentAt, lines, resend: f() < FEEDBACK_RESEND_RATE });
       }
       rows.sort((a, b) => a.ts - b.ts || (a.line < b.line ? -1 : 1));
       const lines: string[] = [...carry];
@@ -283,18 +395,40 @@ export function generateData(options: GenerateOptions): GenerateSummary {
           }
         }
       }
+      // Feedback batches after the interactions, in time order; a resent batch lands again in the
+      // next hour's object (in this one at the very end of the data).
+      feedback.sort((a, b) => a.ts - b.ts || (a.lines[0] < b.lines[0] ? -1 : 1));
+      for (const batch of feedback) {
+        lines.push(...batch.lines);
+        if (!batch.resend) continue;
+        summary.feedback.resent += batch.lines.length;
+        if (day === options.days - 1 && hour === 23) {
+          lines.push(...batch.lines);
+          summary.duplicatesWithinObject += batch.lines.length;
+        } else {
+          nextCarry.push(...batch.lines);
+        }
+      }
       carry = nextCarry;
-      if (lines.length === 0) continue;
       const stamp = new Date(dayStart + hour * 3_600_000);
       const partition = stamp.toISOString().slice(0, 13).replace(/[-T]/g, '/');
-      mkdirSync(join(options.out, 'raw', partition), { recursive: true });
-      const text = lines.join('\n') + '\n';
-      const gz = gzipSync(text);
-      write(`raw/${partition}/events-${stamp.toISOString().slice(0, 13).replace('T', '-')}.gz`, gz);
-      summary.files++;
-      summary.lines += lines.length;
-      summary.bytes.raw += Buffer.byteLength(text);
-      summary.bytes.gzip += gz.length;
+      const writeObject = (name: string, objectLines: string[]) => {
+        if (objectLines.length === 0) return;
+        mkdirSync(join(options.out, 'raw', partition), { recursive: true });
+        const text = objectLines.join('\n') + '\n';
+        const gz = gzipSync(text);
+        write(`raw/${partition}/${name}-${stamp.toISOString().slice(0, 13).replace('T', '-')}.gz`, gz);
+        summary.files++;
+        summary.lines += objectLines.length;
+        summary.bytes.raw += Buffer.byteLength(text);
+        summary.bytes.gzip += gz.length;
+      };
+      writeObject('events', lines);
+      served.sort((a, b) => a.ts - b.ts || (a.line < b.line ? -1 : 1));
+      writeObject(
+        'recommendations',
+        served.map((row) => row.line),
+      );
     }
   }
   write('summary.json', JSON.stringify(summary, null, 2) + '\n');
@@ -303,9 +437,12 @@ export function generateData(options: GenerateOptions): GenerateSummary {
 
 export type GenerateArgs = Required<Omit<GenerateOptions, 'onWrite'>> & { quiet: boolean };
 
-/** The files a run writes at most: one object per hour of events, the CSV and the summary. */
+/**
+ * The files a run writes at most: two objects per hour (events and feedback; served lists), the
+ * CSV and the summary.
+ */
 export function maxFiles(days: number): number {
-  return days * 24 + 2;
+  return days * 48 + 2;
 }
 
 /** The command line of `npm run data:generate`. */

@@ -1,6 +1,7 @@
 import { EnvReader } from '../../platform/shared/env-reader';
 import { SCORING_ENV, featureGroupEnv } from '../../platform/realtime/function-contract';
 import { readVariants, type WeightedVariant } from '../../platform/realtime/variant';
+import { readFlagSettings, type FlagSettings } from '../../platform/feature-flags/function-contract';
 
 /**
  * The feature groups the function reads, by the key the serving stack passes them to
@@ -18,6 +19,8 @@ export interface ScoringConfig {
   readonly modelTimeoutMs: number;
   /** The click-through rate of a candidate whose segment has none, in [0, 1]. */
   readonly globalPriorCtr: number;
+  /** Where the feature flags are read; absent, every request uses the values above. */
+  readonly flags?: FlagSettings;
 }
 
 /**
@@ -34,6 +37,7 @@ export function readScoringConfig(env: NodeJS.ProcessEnv): ScoringConfig {
     featureTimeoutMs: read.integer(SCORING_ENV.featureTimeoutMs, 1, 60_000),
     modelTimeoutMs: read.integer(SCORING_ENV.modelTimeoutMs, 1, 60_000),
     globalPriorCtr: read.number(SCORING_ENV.fallbackPrior, 0, 1),
+    flags: readFlagSettings(read, env),
   };
   read.done('scoring configuration');
   return config;

@@ -12,7 +12,10 @@ import { parseJsonBody } from '../../platform/realtime/request-body';
 import { powertools } from '../../platform/shared/lambda-entry';
 import { readScoringConfig, type ScoringConfig } from './config';
 import { ClickModelClient } from './model-client';
-import { scoreAds } from './score';
+import { scoreAds, type ScoreDependencies } from './score';
+import { scoringFlags } from './scoring-flags';
+import { FLAG_PROBLEM_METRIC } from '../../platform/feature-flags/function-flags';
+import type { FlagReadProblem } from '../../platform/feature-flags/flag-reader';
 
 /**
  * A request with 100 candidates of 64-character ids is about 20 KB; 64 KiB leaves room for
@@ -39,7 +42,7 @@ export function createHandler(config: ScoringConfig): Handler {
   // deadline, which still bounds the total. The model is asked once: the fallback answers a slow one.
   const featureStore = tracer.captureAWSv3Client(new SageMakerFeatureStoreRuntimeClient({ maxAttempts: 2 }));
   const runtime = tracer.captureAWSv3Client(new SageMakerRuntimeClient({ maxAttempts: 1 }));
-  const deps = {
+  const deps: ScoreDependencies = {
     records: new OnlineRecordReader(featureStore, config.featureTimeoutMs),
     model: new ClickModelClient(new JsonEndpoint(runtime, config.endpointName, config.modelTimeoutMs)),
     userFeatureGroup: config.userFeatureGroup,
@@ -49,6 +52,10 @@ export function createHandler(config: ScoringConfig): Handler {
     onDegradation: reportDegradation,
     onUnusableRecords: (n: number) => metrics.addMetric(SCORING_METRICS.recordsUnusable, MetricUnit.Count, n),
   };
+  const applyFlags = scoringFlags(config, {
+    onProblem: reportFlagProblem,
+    wrapClient: (client) => tracer.captureAWSv3Client(client),
+  });
 
   class ScoreFunction {
     @tracer.captureLambdaHandler({ captureResponse: false })
@@ -66,7 +73,7 @@ export function createHandler(config: ScoringConfig): Handler {
           count(SCORING_METRICS.badRequest);
           return errorResponse(body.statusCode, 'BadRequest', body.message, body.field);
         }
-        const { response, globalPriorCount } = await scoreAds(deps, body.value, requestId);
+        const { response, globalPriorCount } = await scoreAds(await applyFlags(deps), body.value, requestId);
         if (response.source === 'fallback') {
           count(SCORING_METRICS.servedFromFallback);
           if (globalPriorCount > 0) count(SCORING_METRICS.globalPriorCandidates, globalPriorCount);
@@ -95,6 +102,12 @@ const degradationMetric: Record<Degradation, string> = {
   'model-error': SCORING_METRICS.modelError,
   'model-answer-invalid': SCORING_METRICS.modelAnswerInvalid,
 };
+
+/** Flags AppConfig could not give, or gave broken: the request is scored with the last good ones. */
+function reportFlagProblem(problem: FlagReadProblem, error: unknown): void {
+  count(FLAG_PROBLEM_METRIC[problem]);
+  logger.warn(`feature flags ${problem}`, { error: error as Error });
+}
 
 function reportDegradation(kind: Degradation, error: unknown): void {
   count(degradationMetric[kind]);

@@ -19,6 +19,8 @@ export interface ScoreDependencies {
   readonly segmentCtrFeatureGroup: string;
   readonly variants: readonly WeightedVariant[];
   readonly globalPriorCtr: number;
+  /** Score from the segment CTRs without calling the endpoint (the `forceSegmentCtrFallback` flag). @default false */
+  readonly forceFallback?: boolean;
   readonly onDegradation?: (kind: Degradation, error: unknown) => void;
   /** Records read that could not be used (store errors, unprocessed, broken schema). */
   readonly onUnusableRecords?: (count: number) => void;
@@ -65,6 +67,7 @@ export async function scoreAds(
       deps.model.score(toModelRequest(request, records?.user.get(request.userId)), variant, requestId),
     prior: (segment, records) => records.segments.get(segment)?.ctr,
     globalPrior: deps.globalPriorCtr,
+    skipModel: deps.forceFallback,
     onDegradation: deps.onDegradation,
   });
   return {

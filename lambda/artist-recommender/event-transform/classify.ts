@@ -2,16 +2,15 @@
  * The pure part of the transform: one raw line in, one verdict out. No I/O, so it is tested with
  * golden files and reused by the benchmark.
  */
-import {
-  LONE_SURROGATE,
-  repeatedEventField,
-  repeatedFieldRejection,
-  validateEvent,
-  type CleanEvent,
-  type RejectReason,
-  type ValidationOptions,
-} from '../events/schema';
+import { LONE_SURROGATE, type RejectReason, type ValidationOptions } from '../events/schema';
 import type { Line } from './lines';
+import {
+  dedupeKey,
+  repeatedStoredField,
+  repeatedStoredFieldRejection,
+  validateStoredEvent,
+  type StoredEvent,
+} from './stored-event';
 
 /** One JSON line of the quarantine object. */
 export interface QuarantineRecord {
@@ -24,7 +23,7 @@ export interface QuarantineRecord {
 }
 
 export type Verdict =
-  | { kind: 'clean'; event: CleanEvent }
+  | { kind: 'clean'; event: StoredEvent }
   | { kind: 'duplicate'; eventId: string; line: number }
   | { kind: 'quarantine'; record: QuarantineRecord };
 
@@ -76,8 +75,9 @@ export function parseLine(line: Line, options: ValidationOptions): Verdict {
       },
     };
   }
-  const repeated = repeatedEventField(line.text, value);
-  const result = repeated === undefined ? validateEvent(value, options) : repeatedFieldRejection(repeated);
+  const repeated = repeatedStoredField(line.text, value);
+  const result =
+    repeated === undefined ? validateStoredEvent(value, options) : repeatedStoredFieldRejection(repeated);
   if (result.ok) return { kind: 'clean', event: result.event };
   const record: QuarantineRecord = {
     line: line.line,
@@ -90,8 +90,10 @@ export function parseLine(line: Line, options: ValidationOptions): Verdict {
 }
 
 /**
- * Drops repeats of an `event_id` within one object (Firehose retries and client resends produce
- * them); the first occurrence wins. Ids are compared exactly, as the schema keeps them. Repeats across objects are left to the database's unique key.
+ * Drops repeats within one object (Firehose retries and client resends produce them) by the primary
+ * key of the event's table (`dedupeKey`: a served list's request id, else the event_id); the first
+ * occurrence wins. Ids are compared exactly, as the schema keeps them. Repeats across objects are
+ * left to the database's unique keys.
  */
 export class Deduper {
   private readonly seen = new Set<string>();
@@ -100,22 +102,49 @@ export class Deduper {
     if (verdict.kind !== 'clean') return verdict;
     // One hash lookup instead of has() then add(): a repeat leaves the size unchanged.
     const before = this.seen.size;
-    this.seen.add(verdict.event.event_id);
+    this.seen.add(dedupeKey(verdict.event));
     return this.seen.size === before ? { kind: 'duplicate', eventId: verdict.event.event_id, line } : verdict;
   }
 }
 
+/**
+ * What one object held. Conservation: input = clean + duplicates + quarantined, and loaded <= clean.
+ * The kinds split `clean` and `loaded`: interactions are the rest.
+ */
 export interface TransformCounts {
   /** Non-blank lines read. */
   input: number;
-  /** Valid events, first occurrence of their event_id in the object. */
+  /** Valid lines of any kind, first occurrence of their key (see Deduper) in the object. */
   clean: number;
-  /** Valid events whose event_id already appeared earlier in the object. */
+  /** Valid lines whose key already appeared earlier in the object. */
   duplicates: number;
   quarantined: number;
-  /** Clean events newly inserted; the rest were already in the database (cross-object repeats). */
+  /** Clean lines newly stored; the rest were already in the database (cross-object repeats). */
   loaded: number;
+  /** Clean `recommendation` lines (served lists). */
+  recommendations: number;
+  /** Clean `feedback` lines. */
+  feedback: number;
+  /** Served lists newly stored: their items went into served_items. */
+  loadedRecommendations: number;
+  /** served_items rows newly inserted: the items of loadedRecommendations. */
+  loadedServedItems: number;
+  /** Feedback lines newly inserted into feedback. */
+  loadedFeedback: number;
 }
+
+export const emptyCounts = (): TransformCounts => ({
+  input: 0,
+  clean: 0,
+  duplicates: 0,
+  quarantined: 0,
+  loaded: 0,
+  recommendations: 0,
+  feedback: 0,
+  loadedRecommendations: 0,
+  loadedServedItems: 0,
+  loadedFeedback: 0,
+});
 
 /** Classifies every line of a stream, in order, batch by batch: what the handler and the golden tests share. */
 export async function* classifyLines(

@@ -3,11 +3,15 @@
  *
  * Event: `{ bucket, key }` (the raw object; gzip JSON lines). `bucket` may be left out when
  * RAW_BUCKET is set, and `Key` (as the Map's S3 item reader names it) is accepted for `key`.
- * Result: `{ bucket, key, input, clean, duplicates, quarantined, loaded, quarantineKey? }` where
- * input = clean + duplicates + quarantined and loaded <= clean (the rest were already loaded).
+ * Result: `{ bucket, key, input, clean, duplicates, quarantined, loaded, recommendations, feedback,
+ * loadedRecommendations, loadedServedItems, loadedFeedback, quarantineKey? }` where input = clean +
+ * duplicates + quarantined and loaded <= clean (the rest were already loaded). A line is an
+ * interaction (loaded into `events`), a `recommendation` (a served list: one `served_items` row per
+ * item) or a `feedback` (into `feedback`); `recommendations` and `feedback` count the clean lines of
+ * those kinds, the loaded* fields what was newly stored of them.
  * Bad lines go to `s3://QUARANTINE_BUCKET/QUARANTINE_PREFIX<key without raw/>.quarantine.jsonl.gz`
  * as `{ line, reason, field?, message, raw }` lines. Re-running an object is safe: the load skips
- * known event_ids and the quarantine object is overwritten.
+ * known keys (event_id; a served list's request id) and the quarantine object is overwritten.
  * Errors: a database that stays unreachable throws DatabaseUnavailableError; a corrupt gzip stream
  * throws and loads nothing (the transaction rolls back), so the Map's retry or failure budget decides.
  *
@@ -15,7 +19,8 @@
  * (default `quarantine/`), MAX_LINE_BYTES (65536), MAX_EVENT_AGE_DAYS (365),
  * MAX_FUTURE_SKEW_SECONDS (300), and the database settings of
  * `../../platform/shared-db/connection.ts`.
- * Metrics: EventsRead, EventsLoaded, EventsDuplicate, EventsQuarantined.
+ * Metrics: EventsRead, EventsLoaded, EventsDuplicate, EventsQuarantined, ServedItemsLoaded,
+ * FeedbackLoaded.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -113,6 +118,8 @@ export async function handleTransform(
     metrics.addMetric('EventsLoaded', MetricUnit.Count, counts.loaded);
     metrics.addMetric('EventsDuplicate', MetricUnit.Count, counts.duplicates);
     metrics.addMetric('EventsQuarantined', MetricUnit.Count, counts.quarantined);
+    metrics.addMetric('ServedItemsLoaded', MetricUnit.Count, counts.loadedServedItems);
+    metrics.addMetric('FeedbackLoaded', MetricUnit.Count, counts.loadedFeedback);
     logger.info('transformed', { ...result });
     return result;
   } finally {

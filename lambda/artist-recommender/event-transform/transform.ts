@@ -1,10 +1,17 @@
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { ClientBase } from 'pg';
-import type { CleanEvent, ValidationOptions } from '../events/schema';
-import { classifyLines, type QuarantineRecord, type TransformCounts, type Verdict } from './classify';
+import type { ValidationOptions } from '../events/schema';
+import {
+  classifyLines,
+  emptyCounts,
+  type QuarantineRecord,
+  type TransformCounts,
+  type Verdict,
+} from './classify';
 import { splitLines } from './lines';
 import { loadEvents } from './load';
+import type { StoredEvent } from './stored-event';
 
 /** Larger than zlib's 16 KiB default: fewer, bigger batches through the line splitter. */
 export const GUNZIP_CHUNK_BYTES = 64 * 1024;
@@ -52,13 +59,15 @@ async function* cleanEvents(
   verdicts: AsyncIterable<Verdict[]>,
   counts: TransformCounts,
   quarantine: QuarantineSink,
-): AsyncGenerator<CleanEvent[]> {
+): AsyncGenerator<StoredEvent[]> {
   for await (const batch of verdicts) {
-    const clean: CleanEvent[] = [];
+    const clean: StoredEvent[] = [];
     for (const verdict of batch) {
       counts.input++;
       if (verdict.kind === 'clean') {
         counts.clean++;
+        if (verdict.event.event_type === 'recommendation') counts.recommendations++;
+        else if (verdict.event.event_type === 'feedback') counts.feedback++;
         clean.push(verdict.event);
       } else if (verdict.kind === 'duplicate') {
         counts.duplicates++;
@@ -72,8 +81,9 @@ async function* cleanEvents(
 }
 
 /**
- * Reads one raw object (a stream), and loads its clean events into PostgreSQL in one transaction.
- * Conservation: input = clean + duplicates + quarantined; loaded <= clean.
+ * Reads one raw object (a stream), and loads its clean lines into PostgreSQL in one transaction:
+ * interactions into `events`, served lists into `served_items` (a row per item), feedback into
+ * `feedback`. Conservation: input = clean + duplicates + quarantined; loaded <= clean.
  */
 export async function transformObject(
   source: Readable,
@@ -81,7 +91,7 @@ export async function transformObject(
   sourceKey: string,
   options: TransformOptions,
 ): Promise<TransformOutput> {
-  const counts: TransformCounts = { input: 0, clean: 0, duplicates: 0, quarantined: 0, loaded: 0 };
+  const counts: TransformCounts = emptyCounts();
   const quarantine = new QuarantineSink();
   const bytes =
     options.gzip === false ? source : source.pipe(createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }));
@@ -92,7 +102,10 @@ export async function transformObject(
     bytes.on('error', () => undefined);
   }
   const verdicts = classifyLines(splitLines(bytes, options.maxLineBytes), options);
-  const { loaded } = await loadEvents(client, cleanEvents(verdicts, counts, quarantine), sourceKey);
-  counts.loaded = loaded;
+  const loaded = await loadEvents(client, cleanEvents(verdicts, counts, quarantine), sourceKey);
+  counts.loaded = loaded.loaded;
+  counts.loadedRecommendations = loaded.loadedRecommendations;
+  counts.loadedServedItems = loaded.loadedServedItems;
+  counts.loadedFeedback = loaded.loadedFeedback;
   return { counts, quarantine: await quarantine.close() };
 }

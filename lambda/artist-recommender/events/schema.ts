@@ -36,7 +36,12 @@ export type CleanEvent = InteractionEvent;
 
 /** Stable machine-readable reasons; the quarantine and the API report them verbatim. */
 export type RejectReason =
-  EventRejectReason | 'unknown_item_type' | 'invalid_json' | 'invalid_utf8' | 'oversized_line';
+  | EventRejectReason
+  | 'unknown_item_type'
+  | 'system_event_type'
+  | 'invalid_json'
+  | 'invalid_utf8'
+  | 'oversized_line';
 
 export type Rejection = EventRejection<RejectReason>;
 export type ValidationResult = { ok: true; event: CleanEvent } | Rejection;

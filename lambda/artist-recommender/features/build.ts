@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientBase } from 'pg';
+import { unmatchedFeedbackCounts, type UnmatchedFeedbackCounts } from '../shared/unmatched-feedback';
 
 export interface FeatureParameters {
   /** Features use events strictly before this instant; ages are computed at its UTC date. */
@@ -15,6 +16,11 @@ export interface FeatureRun {
   asOf: string;
   /** Rows in each feature table after the run. */
   rows: Record<string, number>;
+  /**
+   * Feedback that labels no served item (feature_unmatched_feedback), by reason: unknown_request,
+   * unknown_item, expired_request, each present.
+   */
+  unmatchedFeedback: UnmatchedFeedbackCounts;
   /** Wall time of each SQL file, in ms. */
   timingsMs: Record<string, number>;
 }
@@ -24,6 +30,7 @@ export const FEATURE_TABLES = [
   'feature_user_top_artists',
   'feature_user_top_songs',
   'feature_feedback_labels',
+  'feature_unmatched_feedback',
   'feature_user_interactions',
 ] as const;
 
@@ -71,8 +78,12 @@ export async function buildFeatures(
     for (const table of FEATURE_TABLES) {
       rows[table] = Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
     }
+    const unmatchedFeedback = unmatchedFeedbackCounts(
+      (await client.query('SELECT reason, count(*) AS n FROM feature_unmatched_feedback GROUP BY reason'))
+        .rows,
+    );
     await client.query('COMMIT');
-    return { asOf: params.asOf.toISOString(), rows, timingsMs };
+    return { asOf: params.asOf.toISOString(), rows, unmatchedFeedback, timingsMs };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -1,5 +1,6 @@
 import { readVariants, type WeightedVariant } from '../../platform/realtime/variant';
 import { EnvReader } from '../../platform/shared/env-reader';
+import { readFlagSettings, type FlagSettings } from '../../platform/feature-flags/function-contract';
 
 /** Everything the function needs, read once from its environment at cold start. */
 export interface ServingConfig {
@@ -20,6 +21,8 @@ export interface ServingConfig {
   /** How many items to ask the model for, so one cached answer serves every `limit`. */
   readonly modelTopK: number;
   readonly retryAfterSeconds: number;
+  /** Where the feature flags are read; absent, every request uses the values above. */
+  readonly flags?: FlagSettings;
 }
 
 /**
@@ -43,6 +46,7 @@ export function readServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
     defaultLimit: read.number('DEFAULT_LIMIT', 1, 100, 10),
     modelTopK: read.number('MODEL_TOP_K', 1, 100, 100),
     retryAfterSeconds: read.number('RETRY_AFTER_SECONDS', 1, 3600, 5),
+    flags: readFlagSettings(read, env),
   };
   read.done('serving configuration');
   return config;

@@ -6,7 +6,8 @@
  * naming `userId` or `limit`: that is the HTTP contract of the resource, so the event is not put
  * through an envelope schema that would answer a malformed one differently.
  * Metrics: ServedFromModel, ServedFromFallback, Unavailable, BadRequest, UnexpectedError and the
- * degradations (CacheError, CacheWriteError, ModelError, NoRecommendationSet); a cache hit writes none.
+ * degradations (CacheError, CacheWriteError, ModelError, NoRecommendationSet, and FlagsUnavailable or
+ * FlagsInvalid when the feature flags cannot be read: `./serving-flags.ts`); a cache hit writes none.
  * Environment: see `./config.ts`.
  */
 import type { LambdaInterface } from '@aws-lambda-powertools/commons/types';
@@ -20,6 +21,10 @@ import { SageMakerModelClient, createRuntimeClient } from './model-client';
 import { recommend, type Degradation, type RecommendDependencies, type Source } from './recommend';
 import { CacheRecommendationStore } from './recommendation-store';
 import { BadRequestError, parseRecommendationRequest } from './request';
+import { servingFlags } from './serving-flags';
+import { FLAG_PROBLEM_METRIC } from '../../platform/feature-flags/function-flags';
+import type { FlagReadProblem } from '../../platform/feature-flags/flag-reader';
+import { recordServedList } from './served-list';
 
 /**
  * Metrics are written as EMF log lines, flushed by the library after every invocation that stored
@@ -43,7 +48,14 @@ export type ServingHandler = ((
  * reused by every invocation, and the handler that logs with the Lambda context, flushes its
  * metrics and is traced. Exported for tests and local runs, which pass their own environment.
  */
-export function createHandler(config: ServingConfig, options: { cacheCa?: string } = {}): ServingHandler {
+export function createHandler(
+  config: ServingConfig,
+  options: {
+    cacheCa?: string;
+    /** Write each served list's line (./served-list.ts); off only to measure its cost. @default true */
+    recordServedLists?: boolean;
+  } = {},
+): ServingHandler {
   const cache = new SharedCacheClient({
     host: config.cacheHost,
     port: config.cachePort,
@@ -65,6 +77,10 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
     modelAnswerTtlSeconds: config.modelAnswerTtlSeconds,
     onDegradation: reportDegradation,
   };
+  const applyFlags = servingFlags(config, {
+    onProblem: reportFlagProblem,
+    wrapClient: (client) => tracer.captureAWSv3Client(client),
+  });
 
   class RecommendationsFunction implements LambdaInterface {
     @tracer.captureLambdaHandler({ captureResponse: false })
@@ -74,7 +90,7 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
       const requestId = event.requestContext?.requestId ?? context.awsRequestId;
       try {
         const request = parseRecommendationRequest(event, config.defaultLimit);
-        const answer = await recommend(deps, request);
+        const answer = await recommend(await applyFlags(deps), request);
         if (!answer) {
           count('Unavailable');
           return errorResponse(
@@ -88,6 +104,9 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
           );
         }
         if (answer.source !== 'cache') count(servedMetric[answer.source]);
+        if (options.recordServedLists !== false) {
+          recordServedList({ requestId, userId: request.userId, answer, servedAt: Date.now() });
+        }
         return jsonResponse(200, { userId: request.userId, requestId, ...answer });
       } catch (error) {
         if (error instanceof BadRequestError) {
@@ -115,6 +134,12 @@ export function createHandler(config: ServingConfig, options: { cacheCa?: string
 
 function count(name: string): void {
   metrics.addMetric(name, MetricUnit.Count, 1);
+}
+
+/** Flags AppConfig could not give, or gave broken: the request is served with the last good ones. */
+function reportFlagProblem(problem: FlagReadProblem, error: unknown): void {
+  count(FLAG_PROBLEM_METRIC[problem]);
+  logger.warn(`feature flags ${problem}`, { error: error as Error });
 }
 
 function reportDegradation(kind: Degradation, error?: unknown): void {

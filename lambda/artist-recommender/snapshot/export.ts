@@ -9,6 +9,7 @@ import {
   USER_FEATURE_NAMES,
   type UserFeatures,
 } from '../../../lib/designs/artist-recommender/contracts/features';
+import { unmatchedFeedbackCounts, type UnmatchedFeedbackCounts } from '../shared/unmatched-feedback';
 
 export interface SnapshotOptions {
   /** Train on events strictly before this instant; validate on events at or after it. */
@@ -32,13 +33,20 @@ export interface SnapshotManifest {
   files: Record<string, FileEntry>;
   /** Users left out of users.csv because even the most general group was below k. */
   suppressedUsers: number;
+  /**
+   * Feedback items (recorded before validationEnd, else all) that label no served item, by
+   * reason; they are in neither feedback.csv.
+   */
+  unmatchedFeedback: UnmatchedFeedbackCounts;
 }
 
 /** The training-channel layout the model code reads. */
 export const SNAPSHOT_FILES = {
   train: 'train/interactions.csv',
   users: 'train/users.csv',
+  trainFeedback: 'train/feedback.csv',
   validation: 'validation/interactions.csv',
+  validationFeedback: 'validation/feedback.csv',
 } as const;
 
 /**
@@ -92,9 +100,20 @@ function queries(options: SnapshotOptions) {
   const users = `SELECT user_id, age_group, location
       FROM generalise_locations(${Number(options.k)}, (${cutoff} AT TIME ZONE 'UTC')::date, ARRAY(${population}))
      ORDER BY user_id COLLATE "C"`;
+  // Click labels of served items, split by when the list was served; the labels count feedback
+  // and clicks recorded before the validation end (all when there is none), as the counts do.
+  const before = options.validationEnd ? literal(options.validationEnd) : 'NULL';
+  const labels = (where: string) =>
+    `SELECT user_id, artist_id AS item_id, request_id, position, score AS shown_score, variant, model_version,
+            clicked, to_char(ts AT TIME ZONE 'UTC', ${ISO}) AS ts
+       FROM feedback_labels(${before}) l WHERE ${where}
+      ORDER BY request_id COLLATE "C", position`;
   return {
     train: asCsv(train),
     validation: asCsv(validation),
+    trainFeedback: labels(`l.ts < ${cutoff}`),
+    validationFeedback: labels(`l.ts >= ${cutoff}`),
+    unmatched: `SELECT reason, count(*) AS n FROM unmatched_feedback(${before}) GROUP BY reason`,
     users,
     population,
     features: features(options),
@@ -172,8 +191,12 @@ async function copyToFile(
 /**
  * Writes a training snapshot under `outDir`: train/interactions.csv (events before the cutoff),
  * validation/interactions.csv (events at or after it, minus user-artist pairs already in train),
- * train/users.csv (k-anonymous age group and location, no birth date), features/user_features.jsonl
- * (the feature tables as Feature Store records; see FEATURES_FILE) and manifest.json.
+ * train/users.csv (k-anonymous age group and location, no birth date), train/feedback.csv and
+ * validation/feedback.csv (one row per item served before / at or after the cutoff:
+ * user_id,item_id,request_id,position,shown_score,variant,model_version,clicked,ts with clicked 0
+ * or 1 and ts the served time, ordered by request_id, position; a header only when nothing was
+ * served), features/user_features.jsonl (the feature tables as Feature Store records; see
+ * FEATURES_FILE) and manifest.json, which counts the unmatched feedback by reason.
  * Everything is read in one REPEATABLE READ transaction and ordered by id, so the same data and
  * cutoff give byte-identical files.
  */
@@ -187,6 +210,9 @@ export async function exportSnapshot(
   const files: Record<string, FileEntry> = {};
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
+    // Scores go out as the shortest text that reads back to the same double, whatever the
+    // server's default: the offline twin (channels.py) writes them the same way.
+    await client.query('SET LOCAL extra_float_digits = 1');
     files[SNAPSHOT_FILES.train] = await copyToFile(client, q.train, join(outDir, SNAPSHOT_FILES.train));
     files[SNAPSHOT_FILES.validation] = await copyToFile(
       client,
@@ -194,6 +220,11 @@ export async function exportSnapshot(
       join(outDir, SNAPSHOT_FILES.validation),
     );
     files[SNAPSHOT_FILES.users] = await copyToFile(client, q.users, join(outDir, SNAPSHOT_FILES.users));
+    for (const file of [SNAPSHOT_FILES.trainFeedback, SNAPSHOT_FILES.validationFeedback]) {
+      const query = file === SNAPSHOT_FILES.trainFeedback ? q.trainFeedback : q.validationFeedback;
+      files[file] = await copyToFile(client, query, join(outDir, file));
+    }
+    const unmatchedFeedback = unmatchedFeedbackCounts((await client.query(q.unmatched)).rows);
     files[FEATURES_FILE] = await copyToFile(client, q.features, join(outDir, FEATURES_FILE), JSON_LINES);
     const known = await client.query(`SELECT count(*) AS n FROM accounts WHERE user_id IN (${q.population})`);
     await client.query('COMMIT');
@@ -203,6 +234,7 @@ export async function exportSnapshot(
       k: options.k,
       files,
       suppressedUsers: Number(known.rows[0].n) - files[SNAPSHOT_FILES.users].rows,
+      unmatchedFeedback,
     };
     writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     return manifest;

@@ -3,12 +3,14 @@
  *
  * Event: `{ cutoff, validationEnd?, k? }`: ISO-8601 timestamps with a zone and a positive integer.
  * Result: the manifest (`{ cutoff, validationEnd, k, files: { <path>: { rows, bytes, sha256 } },
- * suppressedUsers }`) plus `{ localDir, s3Prefix?, featuresKey?, publishedPrefix? }`.
+ * suppressedUsers, unmatchedFeedback: { unknown_request, unknown_item, expired_request } }`) plus
+ * `{ localDir, s3Prefix?, featuresKey?, publishedPrefix? }`.
  *
  * The files are written under SNAPSHOT_WORK_DIR (default /tmp/snapshot) and, when SNAPSHOT_BUCKET is
  * set, uploaded to `s3://SNAPSHOT_BUCKET/SNAPSHOT_PREFIX<cutoff>/` (train/, validation/,
  * features/user_features.jsonl, manifest.json last, so a reader that sees the manifest sees complete
- * files). `featuresKey` is then the S3 key of features/user_features.jsonl (the Feature Store
+ * files; the channels are train/{interactions,users,feedback}.csv and
+ * validation/{interactions,feedback}.csv). `featuresKey` is then the S3 key of features/user_features.jsonl (the Feature Store
  * ingest's input: one record of the feature contract, `UserFeatures`, per line, k-anonymous values
  * only, event_time = the as-of of the last feature build, else the cutoff).
  *
@@ -20,7 +22,7 @@
  * Environment: K_ANONYMITY (default 10), SNAPSHOT_BUCKET, SNAPSHOT_PREFIX (default `snapshots/`),
  * SNAPSHOT_PUBLISH_PREFIX, SNAPSHOT_WORK_DIR, and the database settings of
  * `../../platform/shared-db/connection.ts`.
- * Metrics: SnapshotRows (the rows of every file), SuppressedUsers.
+ * Metrics: SnapshotRows (the rows of every file), SuppressedUsers, UnmatchedFeedback (every reason).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -117,10 +119,13 @@ export async function handleSnapshot(
   const rows = Object.values(manifest.files).reduce((sum, file) => sum + file.rows, 0);
   metrics.addMetric('SnapshotRows', MetricUnit.Count, rows);
   metrics.addMetric('SuppressedUsers', MetricUnit.Count, manifest.suppressedUsers);
+  const unmatched = Object.values(manifest.unmatchedFeedback).reduce((sum, n) => sum + n, 0);
+  metrics.addMetric('UnmatchedFeedback', MetricUnit.Count, unmatched);
   logger.info('snapshot exported', {
     cutoff: manifest.cutoff,
     rows,
     suppressedUsers: manifest.suppressedUsers,
+    unmatchedFeedback: manifest.unmatchedFeedback,
     s3Prefix: result.s3Prefix,
     publishedPrefix: result.publishedPrefix,
   });

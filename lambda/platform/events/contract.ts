@@ -50,8 +50,13 @@ export interface TimestampWindow {
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
 export const DEFAULT_MAX_AGE_MS = 365 * 86_400_000;
 
-/** The schemas an event may have: one object, or objects told apart by a discriminator field. */
-export type EventSchema = z.ZodObject | z.ZodDiscriminatedUnion<readonly [z.ZodObject, ...z.ZodObject[]]>;
+type EventUnion = z.ZodDiscriminatedUnion<readonly [z.ZodObject, ...z.ZodObject[]]>;
+
+/**
+ * The schemas an event may have: one object, or objects told apart by a discriminator field,
+ * optionally behind a preprocessing step (`z.preprocess`) that normalises the discriminator.
+ */
+export type EventSchema = z.ZodObject | EventUnion | z.ZodPreprocess<EventUnion>;
 
 type FieldOf<T> = Extract<keyof T, string>;
 
@@ -68,7 +73,8 @@ export interface EventContract<S extends EventSchema = EventSchema> {
 }
 
 function objectsOf(schema: EventSchema): readonly z.ZodObject[] {
-  return schema instanceof z.ZodObject ? [schema] : schema.options;
+  if (schema instanceof z.ZodObject) return [schema];
+  return schema instanceof z.ZodPipe ? schema.out.options : schema.options;
 }
 
 /**

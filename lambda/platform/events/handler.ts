@@ -23,6 +23,11 @@
  * (1048576), FIREHOSE_MAX_ATTEMPTS (4), FIREHOSE_BASE_DELAY_MS (50), FIREHOSE_MAX_DELAY_MS (1000),
  * FIREHOSE_CALL_TIMEOUT_MS (1500: four calls and their backoff end within a 10 s function),
  * RETRY_AFTER_SECONDS (5), MAX_EVENT_AGE_DAYS (365), MAX_FUTURE_SKEW_SECONDS (300).
+ *
+ * Another route that ingests a batch of items the same way (`POST /v1/feedback`) passes
+ * `IngestOptions`: its batch field, the fields the server fills in (a received-time default), the
+ * line stored for an item, and what to count once items are delivered. Its answers are the same,
+ * with its batch field in place of `events`.
  */
 import type { LambdaInterface } from '@aws-lambda-powertools/commons/types';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -40,6 +45,7 @@ import {
   repeatedFieldRejection,
   validateEvent,
   type EventContract,
+  type EventRejection,
   type EventSchema,
 } from './contract';
 import { deliverRecords, type DeliveryOptions } from './delivery';
@@ -56,6 +62,26 @@ const tracer = new Tracer();
  * unless it can end before then.
  */
 export const ANSWER_MARGIN_MS = 500;
+
+/** How a route other than `POST /v1/events` reads, stores and counts its items. */
+export interface IngestOptions<S extends EventSchema = EventSchema> {
+  /** The body's array field. @default 'events' */
+  readonly batchField?: string;
+  /**
+   * Fills in, before an item is validated, what the server supplies; `receivedAt` is the time the
+   * request was received (ISO-8601 UTC). @default - the item as sent
+   */
+  readonly fill?: (item: unknown, receivedAt: string) => unknown;
+  /**
+   * Refuses an item before it is validated (a kind the route never takes, whatever else it holds).
+   * @default - every item is validated
+   */
+  readonly screen?: (item: unknown) => EventRejection | undefined;
+  /** The line stored for a valid item. @default - the validated item */
+  readonly toStored?: (event: z.output<S>) => object;
+  /** Called with the items Firehose acknowledged, to count them. @default - nothing more is counted */
+  readonly onDelivered?: (events: z.output<S>[], metrics: Metrics) => void;
+}
 
 export interface IngestConfig {
   streamName: string;
@@ -153,9 +179,10 @@ function readEvents(
   config: IngestConfig,
   batch: ReturnType<typeof eventBatchSchema>,
   bodyKeys: ReadonlySet<string>,
+  field: string,
 ): RequestEvents {
   if (event.body === null || event.body === undefined || event.body === '') {
-    throw new BadBody(400, 'BadRequest', 'the request body is empty; expected {"events": [...]}', 'body');
+    throw new BadBody(400, 'BadRequest', `the request body is empty; expected {"${field}": [...]}`, 'body');
   }
   if (typeof event.body !== 'string') throw new BadBody(400, 'BadRequest', 'the body must be text', 'body');
   // Text with a lone surrogate would be encoded with U+FFFD in its place: refuse it, as invalid bytes.
@@ -181,11 +208,11 @@ function readEvents(
   const repeatedFields = new Map<number, string>();
   if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
     for (const { path, key } of findRepeatedKeys(text, bodyKeys)) {
-      if (path.length === 0 && key === 'events') {
-        throw new BadBody(400, 'BadRequest', 'the body names events more than once', 'events');
+      if (path.length === 0 && key === field) {
+        throw new BadBody(400, 'BadRequest', `the body names ${field} more than once`, field);
       }
       const [parent, index] = path;
-      if (path.length === 2 && parent === 'events' && typeof index === 'number' && key !== 'events') {
+      if (path.length === 2 && parent === field && typeof index === 'number' && key !== field) {
         if (!repeatedFields.has(index)) repeatedFields.set(index, key);
       }
     }
@@ -195,7 +222,7 @@ function readEvents(
     const [issue] = checked.error.issues;
     throw new BadBody(400, 'BadRequest', issue.message, fieldPath(issue.path.slice(0, 1)) ?? 'body');
   }
-  return { items: checked.data.events, repeatedFields };
+  return { items: checked.data[field], repeatedFields };
 }
 
 export interface IngestDependencies {
@@ -219,12 +246,15 @@ export function createEventsHandler<S extends EventSchema>(
   contract: EventContract<S>,
   config: IngestConfig,
   deps: IngestDependencies,
+  options: IngestOptions<S> = {},
 ) {
   const now = deps.now ?? Date.now;
-  const batch = eventBatchSchema(config.maxEventsPerRequest);
-  // Keys whose repetition would lose data: `events` in the body, and the fields of each event.
-  const bodyKeys: ReadonlySet<string> = new Set(['events', ...contract.fields]);
+  const field = options.batchField ?? 'events';
+  const batch = eventBatchSchema(config.maxEventsPerRequest, field);
+  // Keys whose repetition would lose data: the batch in the body, and the fields of each event.
+  const bodyKeys: ReadonlySet<string> = new Set([field, ...contract.fields]);
   const idField = contract.idField;
+  const { fill, screen, toStored, onDelivered } = options;
 
   return async (event: EventsRequest, context: IngestContext): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
@@ -235,7 +265,7 @@ export function createEventsHandler<S extends EventSchema>(
       let items: unknown[];
       let repeatedFields: Map<number, string>;
       try {
-        ({ items, repeatedFields } = readEvents(event, config, batch, bodyKeys));
+        ({ items, repeatedFields } = readEvents(event, config, batch, bodyKeys, field));
       } catch (error) {
         if (!(error instanceof BadBody)) throw error;
         metrics.addMetric('BadRequest', MetricUnit.Count, 1);
@@ -245,17 +275,22 @@ export function createEventsHandler<S extends EventSchema>(
       }
 
       const window = { now: now(), maxAgeMs: config.maxAgeMs, maxFutureSkewMs: config.maxFutureSkewMs };
+      const receivedAt = new Date(window.now).toISOString();
       const rejected: Rejected[] = [];
-      const valid: { index: number; id: string; record: Uint8Array }[] = [];
+      const valid: { index: number; id: string; event: z.output<S>; record: Uint8Array }[] = [];
       items.forEach((item, index) => {
         const repeated = repeatedFields.get(index);
         const result =
-          repeated === undefined ? validateEvent(contract, item, window) : repeatedFieldRejection(repeated);
+          repeated !== undefined
+            ? repeatedFieldRejection(repeated)
+            : (screen?.(item) ?? validateEvent(contract, fill ? fill(item, receivedAt) : item, window));
         if (result.ok) {
+          const stored = toStored ? toStored(result.event) : result.event;
           valid.push({
             index,
             id: result.event[idField] as string,
-            record: Buffer.from(JSON.stringify(result.event) + '\n', 'utf8'),
+            event: result.event,
+            record: Buffer.from(JSON.stringify(stored) + '\n', 'utf8'),
           });
         } else {
           const entry: Rejected = { index, reason: result.reason, message: result.message };
@@ -287,6 +322,10 @@ export function createEventsHandler<S extends EventSchema>(
       const named = (position: number) => ({ index: valid[position].index, [idField]: valid[position].id });
       const delivered = delivery.delivered.map(named);
       metrics.addMetric('EventsAccepted', MetricUnit.Count, delivered.length);
+      onDelivered?.(
+        delivery.delivered.map((position) => valid[position].event),
+        metrics,
+      );
 
       if (delivery.undelivered.length > 0) {
         const errors = [...new Set(delivery.undelivered.map((u) => u.error))];
@@ -302,7 +341,7 @@ export function createEventsHandler<S extends EventSchema>(
           503,
           {
             error: 'Unavailable',
-            message: `${delivery.undelivered.length} events were not delivered; resend the undelivered ones later`,
+            message: `${delivery.undelivered.length} ${field === 'events' ? 'events' : 'items'} were not delivered; resend the undelivered ones later`,
             requestId,
             delivered,
             undelivered: delivery.undelivered.map((u) => named(u.position)),
@@ -345,6 +384,8 @@ const ProxyInvocation = APIGatewayProxyEventSchema.pick({ body: true, isBase64En
 export function eventsHandler<S extends EventSchema>(
   contract: EventContract<S>,
   env: NodeJS.ProcessEnv = process.env,
+  /** The route's options, from the environment (read with the configuration, at the first call). */
+  configure?: (env: NodeJS.ProcessEnv) => IngestOptions<S>,
 ) {
   let handle: ReturnType<typeof createEventsHandler<S>> | undefined;
 
@@ -363,9 +404,12 @@ export function eventsHandler<S extends EventSchema>(
       event: z.output<typeof ProxyInvocation>,
       context: Context,
     ): Promise<APIGatewayProxyResult> {
-      handle ??= createEventsHandler(contract, readIngestConfig(env), {
-        firehose: tracer.captureAWSv3Client(new FirehoseClient({})),
-      });
+      handle ??= createEventsHandler(
+        contract,
+        readIngestConfig(env),
+        { firehose: tracer.captureAWSv3Client(new FirehoseClient({})) },
+        configure?.(env),
+      );
       return handle(event, context);
     }
   }

@@ -15,20 +15,25 @@
 import { z } from 'zod';
 import { MAX_EVENTS_PER_REQUEST } from './limits';
 
-export function eventBatchSchema(maxEvents: number) {
+/**
+ * The batch schema: `{ "<field>": [ ... ] }` with 1..maxEvents items. `field` is `events` for
+ * `POST /v1/events`; another ingestion route names its batch after what it carries (`feedback`).
+ */
+export function eventBatchSchema(maxEvents: number, field = 'events') {
   return z.object(
     {
-      events: z
+      [field]: z
         .array(z.unknown(), {
-          error: (issue) => (issue.input === undefined ? 'events is required' : 'events must be an array'),
+          error: (issue) =>
+            issue.input === undefined ? `${field} is required` : `${field} must be an array`,
         })
-        .min(1, { error: 'events must not be empty' })
+        .min(1, { error: `${field} must not be empty` })
         .max(maxEvents, {
           error: (issue) =>
-            `events holds ${(issue.input as unknown[]).length} items; the maximum per request is ${maxEvents}`,
+            `${field} holds ${(issue.input as unknown[]).length} items; the maximum per request is ${maxEvents}`,
         }),
     },
-    { error: 'the body must be a JSON object {"events": [...]}' },
+    { error: `the body must be a JSON object {"${field}": [...]}` },
   );
 }
 

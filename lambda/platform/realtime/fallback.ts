@@ -20,6 +20,11 @@ export interface RealtimeScoring<C, R> {
   prior(candidate: C, records: R): number | undefined;
   /** The prior of a candidate with none of its own, in [0, 1]. */
   readonly globalPrior: number;
+  /**
+   * Answer from the priors without asking the model (an operator's switch, not a failure: no
+   * degradation is reported). @default false
+   */
+  readonly skipModel?: boolean;
   onDegradation?(kind: Degradation, error: unknown): void;
 }
 
@@ -61,19 +66,21 @@ export async function scoreWithFallback<C, R>(scoring: RealtimeScoring<C, R>): P
     report(isTimeout(error) ? 'records-timeout' : 'records-error', error);
   }
 
-  try {
-    const answer = await scoring.score(records);
-    checkScores(answer.scores, scoring.candidates.length);
-    return { source: 'model', scores: [...answer.scores], modelVersion: answer.modelVersion, records };
-  } catch (error) {
-    report(
-      error instanceof ModelScoresError
-        ? 'model-answer-invalid'
-        : isTimeout(error)
-          ? 'model-timeout'
-          : 'model-error',
-      error,
-    );
+  if (!scoring.skipModel) {
+    try {
+      const answer = await scoring.score(records);
+      checkScores(answer.scores, scoring.candidates.length);
+      return { source: 'model', scores: [...answer.scores], modelVersion: answer.modelVersion, records };
+    } catch (error) {
+      report(
+        error instanceof ModelScoresError
+          ? 'model-answer-invalid'
+          : isTimeout(error)
+            ? 'model-timeout'
+            : 'model-error',
+        error,
+      );
+    }
   }
 
   let globalPriorCount = 0;

@@ -38,6 +38,8 @@ export const adClick: AdClickDesign = {
     retrainEveryHours: 6,
     // Every request is scored by the model.
     modelRequestShare: 1,
+    // A failed answer loses one auction slot to the fallback bid; the ad server retries nothing.
+    availabilityTarget: 0.999,
   },
   scoring: {
     maxCandidates: 100,
@@ -65,6 +67,12 @@ export const adClick: AdClickDesign = {
       minImprovementOverBaseline: 0.002,
     },
     bootstrapModel: () => bootstrapModelFiles(adClick.scoring.globalPriorCtr, adClick.model.inferenceCode),
+    // Each scoring request becomes one row per candidate of the low-cardinality fields; the
+    // identifiers stay out (sagemaker/ad_click/monitoring_record.py says why).
+    dataQualityMonitoring: {
+      recordPreprocessor: path.join(SAGEMAKER_DIR, 'ad_click', 'monitoring_record.py'),
+      features: ['age_group', 'country', 'device', 'placement', 'hour_of_day', 'day_of_week', 'ad_category'],
+    },
   },
   collectProblems(problems) {
     problems.checkNumber('scoring.maxCandidates', this.scoring.maxCandidates, 1, 1000, true);

@@ -48,6 +48,8 @@ export const artistRecommender: ArtistRecommenderDesign = {
     retrainEveryHours: 24,
     // Cache misses: new users and users active since the last batch run.
     modelRequestShare: 0.05,
+    // A shelf that fails to load shows the popularity list; three nines of answered requests.
+    availabilityTarget: 0.999,
   },
   ranking: {
     topK: TOP_K,

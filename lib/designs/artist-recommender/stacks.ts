@@ -2,19 +2,25 @@ import type { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { AppConfig } from '../../platform/config/app-config';
 import { CachedRanking } from '../../platform/constructs/serving/cached-ranking/cached-ranking';
+import { FeatureFlags } from '../../platform/constructs/flags/feature-flags';
 import { DataStack } from '../../platform/stacks/data-stack';
 import { MlStack } from '../../platform/stacks/ml-stack';
+import { MonitoringStack } from '../../platform/stacks/monitoring-stack';
+import { successfulInvocations } from '../../platform/constructs/monitoring/system-monitoring';
 import { NetworkStack } from '../../platform/stacks/network-stack';
 import { PipelineStack } from '../../platform/stacks/pipeline-stack';
 import { ServingStack, metricsNamespace } from '../../platform/stacks/serving-stack';
 import { stackNaming } from '../../platform/stacks/naming';
 import { featureDefinitions } from '../../platform/constructs/data/feature-definitions';
 import { EVENTS_REQUEST_MODEL } from './contracts/events-api';
+import { FEEDBACK_REQUEST_MODEL } from './contracts/feedback-api';
+import { recommenderFlags } from './contracts/feature-flags';
 import { USER_FEATURE_GROUP } from './contracts/features';
 import type { ArtistRecommenderDesign } from './design';
 import { loadBootstrapCache } from './bootstrap-cache-load';
 import { loadCacheAfterPromotion } from './cache-load';
 import { EtlStack } from './etl-stack';
+import { FeedbackLoop } from './feedback-loop';
 
 /**
  * The recommender's stacks, split by lifecycle: the platform's network, data, model endpoint and
@@ -69,6 +75,22 @@ export function addArtistRecommenderStacks(
     'SageMakerRuntime',
     ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
   );
+  // The score threshold, A/B split, challenger kill switch and model-on-miss, changed without a deploy.
+  const flags = new FeatureFlags(serving, 'Flags', {
+    flags: recommenderFlags({
+      variants: ml.endpoint.variants,
+      scoreThreshold: design.ranking.scoreThreshold,
+    }),
+    variantNames: ml.endpoint.variants.map((v) => v.name),
+    validatorHandler: 'artist-recommender/flags-validator',
+    description: 'Feature flags of GET /v1/users/{userId}/recommendations',
+    rollout: profile.name === 'production' ? 'canary' : 'all-at-once',
+    logRetention: profile.logRetention,
+    logRemovalPolicy: profile.removalPolicy,
+    removalPolicy: profile.removalPolicy,
+  });
+  // The serving function reads the flags from its isolated VPC: AppConfig's data plane endpoint.
+  network.network.addInterfaceEndpoint('AppConfigData', ec2.InterfaceVpcEndpointAwsService.APPCONFIGDATA);
   const ranking = new CachedRanking(serving, 'Ranking', {
     servingHandler: 'artist-recommender/recommendations',
     loaderHandler: 'artist-recommender/cache-loader',
@@ -79,6 +101,7 @@ export function addArtistRecommenderStacks(
     profile,
     capacity,
     modelEndpoint: ml.endpoint,
+    flags,
     metricsNamespace: metricsNamespace(design.id),
     logRetention: profile.logRetention,
     logRemovalPolicy: profile.removalPolicy,
@@ -86,6 +109,19 @@ export function addArtistRecommenderStacks(
   serving.api.addFunctionRoute('GET', '/v1/users/{userId}/recommendations', ranking.servingFunction, {
     pathParameters: ['userId'],
     queryParameters: { limit: false },
+  });
+  // What was served (from the function's log) and what users did with it (POST /v1/feedback).
+  const feedbackLoop = new FeedbackLoop(serving, 'FeedbackLoop', {
+    servingLogGroup: ranking.servingFunction.logGroup,
+    rawEvents: data.rawEvents.bucket,
+    key: data.key,
+    events: data.ingestion.deliveryStream,
+    variants: ml.endpoint.variants,
+    metricsNamespace: metricsNamespace(design.id),
+    profile,
+  });
+  serving.api.addFunctionRoute('POST', '/v1/feedback', feedbackLoop.feedback.function, {
+    bodySchema: FEEDBACK_REQUEST_MODEL,
   });
   const pipeline = new PipelineStack(app, id('Pipeline'), {
     ...props('pipeline', 'training pipeline'),
@@ -100,7 +136,35 @@ export function addArtistRecommenderStacks(
     }),
   });
   loadBootstrapCache(pipeline, { ml, loader: ranking.loader.function, profile });
-  return [network, data, etl, ml, serving, pipeline];
+  const monitoring = new MonitoringStack(app, id('Monitoring'), {
+    ...props('monitoring', 'dashboard and alarms'),
+    config,
+    data,
+    ml,
+    serving,
+    pipeline,
+  });
+  monitoring.monitoring
+    .monitorFunction({
+      name: 'Recommendations',
+      function: ranking.servingFunction,
+      servesRequests: true,
+      sizedConcurrency: true,
+    })
+    .monitorRankingCache(ranking.cache, ranking.serving.metricCacheHitRatio())
+    .monitorFunction({ name: 'Feedback', function: feedbackLoop.feedback.function, servesRequests: true })
+    .monitorFunction({ name: 'CacheLoader', function: ranking.loader.function, servesRequests: false })
+    .monitorStateMachine('Etl', etl.pipeline.stateMachine)
+    .monitorCtr(feedbackLoop, ml.endpoint.variants);
+  // Only a scheduled pipeline refreshes the lists on a cadence; a sandbox trains when asked.
+  if (profile.training.scheduleEnabled) {
+    monitoring.monitoring.monitorFreshness(
+      'RecommendationSet',
+      'Recommendation set loads (successful cache loader runs)',
+      successfulInvocations(ranking.loader.function),
+    );
+  }
+  return [network, data, etl, ml, serving, pipeline, monitoring];
 }
 
 /** The recommender's stacks by layer, typed: for tests and tools that reach into one of them. */
@@ -111,6 +175,7 @@ export interface ArtistRecommenderStacks {
   readonly ml: MlStack;
   readonly serving: ServingStack;
   readonly pipeline: PipelineStack;
+  readonly monitoring: MonitoringStack;
 }
 
 /** Picks the recommender's stacks out of an app's stacks by their class. */
@@ -127,5 +192,6 @@ export function artistRecommenderStacks(stacks: readonly Stack[]): ArtistRecomme
     ml: one(MlStack),
     serving: one(ServingStack),
     pipeline: one(PipelineStack),
+    monitoring: one(MonitoringStack),
   };
 }

@@ -38,7 +38,7 @@ const CONCURRENCY_LATENCY_FACTOR = 2;
 const API_GATEWAY_MAX_TIMEOUT_MS = 29_000;
 
 /** Scale out when instances pass 70% of what they can serve. */
-const ENDPOINT_TARGET_UTILISATION = 0.7;
+export const ENDPOINT_TARGET_UTILISATION = 0.7;
 
 export function deriveCapacity(
   requirements: Requirements,

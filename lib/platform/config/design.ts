@@ -64,4 +64,16 @@ export interface ModelCode {
    * @default 'Models that passed the evaluation gate'
    */
   readonly registryDescription?: string;
+  /**
+   * Data-quality monitoring of the endpoint's traffic against the training snapshot, where the
+   * profile turns it on. The training entry point writes the baseline sample
+   * (`sagemaker/common/monitoring_baseline.py`) of the rows the preprocessor makes of a request.
+   * @default - not monitored: the endpoint's requests carry nothing a distribution check can judge
+   */
+  readonly dataQualityMonitoring?: {
+    /** The record preprocessor (`preprocess_handler`), a standalone Python file on this machine. */
+    readonly recordPreprocessor: string;
+    /** The fields of the rows it makes, whose drift is measured. */
+    readonly features: readonly string[];
+  };
 }

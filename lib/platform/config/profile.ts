@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { MonitoringCadence } from '../constructs/ml/data-quality-monitor';
 import type { SageMakerInstanceType } from '../constructs/ml/model-endpoint';
 
 export const PROFILE_NAMES = ['sandbox', 'production'] as const;
@@ -59,6 +60,16 @@ export interface Profile {
     readonly spot: boolean;
     /** Run the pipeline on the retraining cadence; off in the sandbox, started by hand there. */
     readonly scheduleEnabled: boolean;
+  };
+  /**
+   * SageMaker Model Monitor data-quality schedule on the endpoint's captured traffic, for designs
+   * whose model declares it, baselined by the training pipeline from each promoted run. Undefined
+   * turns it off: the sandbox's serverless endpoint captures nothing to analyse, and every run bills
+   * a processing instance (plus one baselining run per promotion).
+   */
+  readonly dataQualityMonitoring?: {
+    readonly cadence: MonitoringCadence;
+    readonly instanceType: SageMakerInstanceType;
   };
   readonly endpoint:
     | { readonly kind: 'serverless'; readonly memorySizeMb: number; readonly maxConcurrency: number }
@@ -136,6 +147,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
       spot: false,
       scheduleEnabled: true,
     },
+    // Hourly: drift in the last hour's traffic shows before a day of it has been served.
+    dataQualityMonitoring: { cadence: 'hourly', instanceType: 'ml.m5.xlarge' },
     endpoint: {
       kind: 'instances',
       instanceType: 'ml.g5.xlarge',

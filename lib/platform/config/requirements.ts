@@ -21,6 +21,26 @@ export interface Requirements {
    * The challenger's users always reach the endpoint.
    */
   readonly modelRequestShare: number;
+  /**
+   * Share of API requests over a 30-day window that must succeed (not answer 5xx), in [0.9, 0.99999]:
+   * the availability objective. One minus it is the error budget every error-rate alarm is derived
+   * from (`lib/platform/constructs/monitoring/alarm-thresholds.ts`).
+   * @default DEFAULT_AVAILABILITY_TARGET (0.999: 43 minutes of failed requests a month)
+   */
+  readonly availabilityTarget?: number;
+}
+
+/** Three nines: a serving API behind one region's managed services can promise this, not more. */
+export const DEFAULT_AVAILABILITY_TARGET = 0.999;
+
+/** The availability objective of `r`, its default applied. */
+export function availabilityTarget(r: Requirements): number {
+  return r.availabilityTarget ?? DEFAULT_AVAILABILITY_TARGET;
+}
+
+/** The share of requests allowed to fail: one minus the availability objective. */
+export function errorBudget(r: Requirements): number {
+  return 1 - availabilityTarget(r);
 }
 
 /** API Gateway, a Lambda and one cache or Feature Store round trip cannot answer faster than this. */
@@ -47,6 +67,11 @@ export function collectRequirementProblems(r: Requirements, problems: Problems, 
   problems.checkNumber('p99LatencyMs', r.p99LatencyMs, MIN_ACHIEVABLE_P99_MS, 60_000);
   problems.checkNumber('retrainEveryHours', r.retrainEveryHours, 1, 24 * 365, true);
   problems.checkNumber('modelRequestShare', r.modelRequestShare, 0, 1);
+  if (r.availabilityTarget !== undefined) {
+    // Below 90% no alarm is worth paging on; above five nines a month's budget is 26 s, less than
+    // one alarm evaluation window, so no alarm could protect it.
+    problems.checkNumber('availabilityTarget', r.availabilityTarget, 0.9, 0.99999);
+  }
   const average = averageRequestsPerSecond(r);
   if (r.peakRequestsPerSecond < average) {
     problems.add(

@@ -2,6 +2,13 @@ import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
 import { GRANT_HELPER_WILDCARDS, type AcceptedWildcard } from './acknowledge-grant-wildcards';
 
 const artifactPrefixes = [...new Set(Object.values(ARTIFACT_PREFIXES).map((p) => p.split('/')[0]))].join('|');
+const monitoringPrefixes = [
+  ARTIFACT_PREFIXES.monitoringBaseline,
+  ARTIFACT_PREFIXES.monitoringBaselineDataset,
+  ARTIFACT_PREFIXES.monitoringReports,
+]
+  .map((p) => p.replace(/\/$/, ''))
+  .join('|');
 
 /**
  * Every IAM wildcard the blueprint accepts, each with the reason a reviewer needs. A wildcard not
@@ -13,6 +20,11 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
     finding: new RegExp(`^Resource::.*Artifacts.*/(${artifactPrefixes})/\\*$`),
     reason:
       'Objects under one prefix of the artefacts bucket: the layout in lib/constructs/ml/artifact-layout.ts.',
+  },
+  {
+    finding: new RegExp(`^Resource::.*Artifacts.*/(${monitoringPrefixes})/\\*$`),
+    reason:
+      "Objects under one monitoring prefix of the artefacts bucket: the data-quality monitor's baseline, its runs' reports, the baselining job's sample.",
   },
   {
     finding: /^Resource::.*RawEventsBucket.*\/(raw|quarantine|accounts)\/\*$/,
@@ -31,7 +43,7 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
   },
   {
     finding:
-      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(training-job|model|endpoint-config)\/[a-z][a-z0-9-]*-\*$/,
+      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(training-job|processing-job|model|endpoint-config)\/[a-z][a-z0-9-]*-\*$/,
     reason:
       "The pipeline names every job, model and endpoint config it creates <design id>-<uuid>; it may touch no others, and no other design's.",
   },
@@ -46,6 +58,12 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
       /^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:\/aws\/sagemaker\/TrainingJobs:(log-stream:[a-z][a-z0-9-]*-)?\*$/,
     reason:
       "Training jobs log to the account-wide /aws/sagemaker/TrainingJobs group (a group's ARN ends in :* in a policy), one stream per job named after it: jobs write and the cleanup deletes only this design's streams.",
+  },
+  {
+    finding:
+      /^Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:\/aws\/sagemaker\/ProcessingJobs:\*$/,
+    reason:
+      'Processing jobs (baselining, data-quality monitoring) log to the account-wide /aws/sagemaker/ProcessingJobs group, one stream per job; SageMaker names the monitoring runs, so their streams cannot be named ahead.',
   },
   {
     finding: /^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface\/\*$/,

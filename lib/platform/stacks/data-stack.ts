@@ -7,6 +7,7 @@ import { AccountDatabase } from '../constructs/data/account-database';
 import { EventIngestion, RAW_EVENTS_PREFIX } from '../constructs/data/event-ingestion';
 import { FeatureGroup, type FeatureDefinition } from '../constructs/data/feature-group';
 import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
+import { AlarmTopic } from '../constructs/monitoring/alarm-topic';
 import type { PrivateNetwork } from '../constructs/network/private-network';
 import { SecureBucket } from '../constructs/storage/secure-bucket';
 
@@ -44,6 +45,8 @@ export class DataStack extends Stack {
   public readonly database?: AccountDatabase;
   /** The design's feature groups by id. */
   public readonly featureGroups: Readonly<Record<string, FeatureGroup>>;
+  /** The topic every alarm of the deployment notifies (see AlarmTopic for why it lives here). */
+  public readonly alarms: AlarmTopic;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -55,6 +58,7 @@ export class DataStack extends Stack {
       // A destroyed sandbox key waits the minimum before deletion; production keeps its key.
       pendingWindow: Duration.days(7),
     });
+    this.alarms = new AlarmTopic(this, 'Alarms', { key: this.key });
     this.artifacts = new SecureBucket(this, 'Artifacts', {
       encryptionKey: this.key,
       removalPolicy: profile.removalPolicy,
@@ -120,6 +124,7 @@ export class DataStack extends Stack {
 
     new CfnOutput(this, 'RawEventsBucketName', { value: this.rawEvents.bucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.artifacts.bucket.bucketName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'DeliveryStreamName', { value: this.ingestion.deliveryStream.deliveryStreamName });
   }
 }

@@ -4,9 +4,11 @@ import type { AppConfig } from '../config/app-config';
 import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
 import { BootstrapModel } from '../constructs/ml/bootstrap-model';
 import { DlcImage } from '../constructs/ml/dlc-image';
+import { DataQualityMonitor } from '../constructs/ml/data-quality-monitor';
 import { ModelEndpoint, type EndpointHosting } from '../constructs/ml/model-endpoint';
 import { StagedModelData } from '../constructs/ml/staged-model-data';
 import { TrainingRunCleanup } from '../constructs/ml/training-run-cleanup';
+import { alarmThresholds } from '../constructs/monitoring/alarm-thresholds';
 import type { DataStack } from './data-stack';
 
 export interface MlStackProps extends StackProps {
@@ -31,6 +33,11 @@ export class MlStack extends Stack {
    * The pipeline stack adds its resource for the registry.
    */
   public readonly runCleanup?: TrainingRunCleanup;
+  /**
+   * Data-quality monitoring of the endpoint's traffic; where the design declares it and the profile
+   * turns it on. The training pipeline writes its baseline.
+   */
+  public readonly dataQualityMonitor?: DataQualityMonitor;
 
   constructor(scope: Construct, id: string, props: MlStackProps) {
     super(scope, id, props);
@@ -70,6 +77,8 @@ export class MlStack extends Stack {
           ? [{ name: design.abVariants[0].name, weight: 1 }]
           : design.abVariants,
       hosting: this.hosting,
+      alarmThresholds: alarmThresholds(design.requirements, capacity, design.abVariants).endpoint,
+      alarmAction: props.data.alarms.action,
       dataCapture: {
         bucket: props.data.artifacts.bucket,
         prefix: ARTIFACT_PREFIXES.dataCapture,
@@ -77,6 +86,20 @@ export class MlStack extends Stack {
       },
       ...logs,
     });
+    const monitoring = profile.dataQualityMonitoring;
+    const monitored = design.model.dataQualityMonitoring;
+    if (monitoring && monitored && this.endpoint.dataCaptureConfig) {
+      this.dataQualityMonitor = new DataQualityMonitor(this, 'DataQualityMonitor', {
+        endpoint: this.endpoint,
+        artifacts: props.data.artifacts.bucket,
+        key: props.data.key,
+        recordPreprocessor: monitored.recordPreprocessor,
+        features: monitored.features,
+        cadence: monitoring.cadence,
+        instanceType: monitoring.instanceType,
+        alarmAction: props.data.alarms.action,
+      });
+    }
     if (profile.removalPolicy === RemovalPolicy.DESTROY) {
       this.runCleanup = new TrainingRunCleanup(this, 'RunCleanup', {
         namePrefix: props.config.runNamePrefix,

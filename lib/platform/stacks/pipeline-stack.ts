@@ -91,6 +91,7 @@ export class PipelineStack extends Stack {
       logRetention: profile.logRetention,
       removalPolicy: profile.removalPolicy,
       runCleanup: props.ml.runCleanup,
+      dataQualityMonitor: props.ml.dataQualityMonitor,
     });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });

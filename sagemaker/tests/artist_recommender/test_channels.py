@@ -1,5 +1,6 @@
 """artist_recommender.channels: generated raw events -> the snapshot's channel format, by the ETL's rules."""
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -97,7 +98,8 @@ def test_channels_follow_the_etl_rules(raw, tmp_path):
     assert json.loads((out / "manifest.json").read_text()) == manifest
     assert counts == {"lines": 17, "events": 10, "duplicates": 1,
                       "rejected": {"invalid_json": 2, "unknown_event_type": 1, "future_timestamp": 1, "invalid_id": 1,
-                                   "repeated_field": 1}}
+                                   "repeated_field": 1},
+                      "recommendations": 0, "feedback": 0}
 
 
 def test_channels_read_events_by_the_event_contract():
@@ -123,6 +125,71 @@ def test_channels_read_events_by_the_event_contract():
     assert channels.MAX_LINKED_IDS == int(constant(contract, "MAX_LINKED_IDS", r"(\d+)"))
     fields = (Path(REPO) / "lambda" / "platform" / "events" / "fields.ts").read_text()
     assert channels.MAX_ID_LENGTH == int(constant(fields, "MAX_ID_LENGTH", r"(\d+)"))
+
+
+def test_channels_read_the_service_kinds_by_the_stored_contract():
+    """A `recommendation` or `feedback` line is checked in the field order of its kind in the stored
+    contract (RecommendationEvent, FeedbackEvent), against every field of every kind for repeats."""
+    contract = (Path(REPO) / "lib" / "designs" / "artist-recommender" / "contracts" / "events.ts").read_text()
+
+    def fields(name):
+        shape = re.search(rf"export const {name} = z\.object\(\{{\n(.*?)\n\}}\);", contract, re.S).group(1)
+        return [field for field in re.findall(r"^  ([a-z_]+):", shape, re.M)]
+
+    assert fields("RecommendationEvent") == ["event_type", *channels.RECOMMENDATION_ID_FIELDS, "source", "items", "ts"]
+    assert fields("RecommendedItem") == ["artist_id", "position", "score"]
+    assert fields("FeedbackEvent") == ["event_type", *channels.FEEDBACK_ID_FIELDS, "clicked", "variant", "ts"]
+    assert channels.STORED_EVENT_FIELDS == channels.EVENT_FIELDS | set(fields("RecommendationEvent")) | set(
+        fields("FeedbackEvent"))
+    assert re.search(r"MAX_RECOMMENDED_ITEMS = (\d+);", contract).group(1) == str(channels.MAX_RECOMMENDED_ITEMS)
+    assert re.search(r"RECOMMENDATION_SOURCES = \[(.*?)\] as const", contract).group(1).replace("'", "").split(
+        ", ") == list(channels.RECOMMENDATION_SOURCES)
+
+
+def test_feedback_channel_labels_flags_and_split(tmp_path):
+    """Served lists and feedback -> train/ and validation/feedback.csv, split by serving time."""
+    def fb(request, artist, clicked, ts, **extra):
+        return json.dumps({"event_type": "feedback", "event_id": "fb-" + hashlib.sha256(
+            f"{request}\n{artist}\n{str(clicked).lower()}".encode()).hexdigest(), "request_id": request,
+            "user_id": "u1", "artist_id": artist, "clicked": clicked, "ts": ts, **extra})
+
+    def served(request, ts, artists, **extra):
+        return json.dumps({"event_type": "recommendation", "event_id": request, "request_id": request,
+                           "user_id": "u1", "variant": "champion", "model_version": "m1", "source": "cache",
+                           "items": [{"artist_id": a, "position": i + 1, "score": s}
+                                     for i, (a, s) in enumerate(artists)], "ts": ts, **extra})
+
+    put_object(tmp_path, "2026/01/01/10", "a.gz", [
+        event("e1", "u1", "click", "a1", "2026-01-01T10:00:00.000Z"),
+        served("r1", "2026-01-01T10:00:00.000Z", [("a1", 0.5), ("a2", 1.0), ("a3", -0.0)]),
+        served("r1", "2026-01-01T10:00:00.000Z", [("a9", 0.5)], event_id="r1-b"),  # same request: a repeat
+        fb("r1", "a2", True, "2026-01-01T10:01:00.000Z"),
+        fb("r1", "a2", True, "2026-01-01T10:01:00.000Z"),  # resent: a repeat
+        fb("r1", "a7", True, "2026-01-01T10:01:00.000Z"),  # unknown_item
+        fb("r0", "a1", False, "2026-01-01T10:01:00.000Z", variant=None),  # unknown_request
+        json.dumps({"event_id": "c1", "user_id": "u1", "event_type": "click", "item_type": "artist", "item_id": "a3",
+                    "ts": "2026-01-01T10:02:00.000Z", "request_id": "r1", "variant": "champion"}),
+    ])
+    put_object(tmp_path, "2026/01/03/01", "b.gz", [
+        served("r2", "2026-01-03T01:00:00.000Z", [("a1", 0.25)], items=[{"artist_id": "a1", "position": 2,
+                                                                          "score": 0.25}]),  # invalid_position
+        served("r3", "2026-01-03T01:00:00.000Z", [("a4", 0.125)], event_type="Recommendation"),
+        fb("r3", "a4", False, "2026-01-03T01:00:00.000Z"),
+    ])
+    (tmp_path / "accounts.csv").write_text(ACCOUNTS)
+    out = tmp_path / "out"
+    manifest, counts = channels.build(str(tmp_path), str(out), validation_days=1, k=2)
+    header = "user_id,item_id,request_id,position,shown_score,variant,model_version,clicked,ts\n"
+    assert (out / "train" / "feedback.csv").read_text() == header + (
+        "u1,a1,r1,1,0.5,champion,m1,1,2026-01-01T10:00:00.000Z\n"  # e1, a click event of request r1
+        "u1,a2,r1,2,1,champion,m1,1,2026-01-01T10:00:00.000Z\n"
+        "u1,a3,r1,3,0,champion,m1,1,2026-01-01T10:00:00.000Z\n")
+    assert (out / "validation" / "feedback.csv").read_text() == header + (
+        "u1,a4,r3,1,0.125,champion,m1,0,2026-01-03T01:00:00.000Z\n")
+    assert manifest["unmatchedFeedback"] == {"unknown_request": 1, "unknown_item": 1, "expired_request": 0}
+    assert manifest["files"]["train/feedback.csv"]["rows"] == 3
+    assert counts["rejected"] == {"invalid_position": 1} and counts["duplicates"] == 2
+    assert counts["recommendations"] == 2 and counts["feedback"] == 4
 
 
 def test_generalise_locations_widens_then_drops_age_then_suppresses():

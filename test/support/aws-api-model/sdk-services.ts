@@ -5,6 +5,7 @@
  */
 export const BOTOCORE_SERVICE_BY_SERVICE_ID: Readonly<Record<string, string>> = {
   'API Gateway': 'apigateway',
+  AppConfigData: 'appconfigdata',
   CloudFormation: 'cloudformation',
   CloudWatch: 'cloudwatch',
   'CloudWatch Logs': 'logs',

@@ -22,6 +22,8 @@ export const KINDS = {
   endpoint: 'arn:{segment}:sagemaker:{segment}:{segment}:endpoint/{segment}',
   featureGroup: 'arn:{segment}:sagemaker:{segment}:{segment}:feature-group/{segment}',
   dbUser: 'arn:{segment}:rds-db:{segment}:{segment}:dbuser:{any}',
+  appConfigProfile:
+    'arn:{segment}:appconfig:{segment}:{segment}:application/{segment}/environment/{segment}/configuration/{segment}',
   any: '{any}',
 } as const;
 
@@ -112,6 +114,15 @@ const SDK_CALLS: Readonly<Record<string, Readonly<Record<string, readonly CallNe
   },
   '@aws-sdk/client-sns': {
     PublishCommand: [{ action: 'sns:Publish', resource: KINDS.topic, kms: KMS_TO_PUBLISH }],
+  },
+  // Powertools' AppConfig provider starts a session and polls it, both authorized on the
+  // `configuration` resource (an environment's profile):
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsappconfig.html
+  '@aws-lambda-powertools/parameters/appconfig': {
+    AppConfigProvider: [
+      { action: 'appconfig:StartConfigurationSession', resource: KINDS.appConfigProfile },
+      { action: 'appconfig:GetLatestConfiguration', resource: KINDS.appConfigProfile },
+    ],
   },
   // An IAM authentication token for RDS is signed locally; the database checks rds-db:connect:
   // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html

@@ -12,6 +12,9 @@ export interface SdkImport {
 
 const LAMBDA_ROOT = path.join(__dirname, '..', '..', '..', 'lambda');
 
+/** Libraries that call AWS with an SDK client of their own, their values mapped in `./actions.ts`. */
+const AWS_CALLING_LIBRARIES: readonly string[] = ['@aws-lambda-powertools/parameters/appconfig'];
+
 /**
  * The AWS SDK values a handler's code can reach: the `@aws-sdk/*` value imports (static, and
  * `const { X } = await import('@aws-sdk/...')`) of `lambda/<folder>/handler.ts` and of every file it
@@ -44,7 +47,7 @@ function readClosure(handlerFolder: string, lambdaRoot: string): SdkImport[] {
       if (found.specifier.startsWith('.')) {
         const target = resolveRelative(path.dirname(file), found.specifier);
         if (target) queue.push(target);
-      } else if (found.specifier.startsWith('@aws-sdk/')) {
+      } else if (found.specifier.startsWith('@aws-sdk/') || AWS_CALLING_LIBRARIES.includes(found.specifier)) {
         for (const name of found.names) imports.push({ module: found.specifier, name, file: relative });
       }
     }

@@ -22,6 +22,15 @@ export const ARTIFACT_PREFIXES = {
   featureStore: 'feature-store/',
   /** Per-object results of the ETL's distributed map. */
   etlResults: 'etl-results/',
+  /**
+   * The promoted run's baseline sample, extracted from its `output.tar.gz` by the pipeline: the
+   * rows the data-quality monitor compares the endpoint's traffic with.
+   */
+  monitoringBaselineDataset: 'monitoring/baseline-dataset/',
+  /** `constraints.json` and `statistics.json` of that sample, which every monitoring run reads. */
+  monitoringBaseline: 'monitoring/baseline/',
+  /** The monitoring runs' reports (statistics, violations), one folder per run. */
+  monitoringReports: 'monitoring/reports/',
 } as const;
 
 /**
@@ -30,4 +39,9 @@ export const ARTIFACT_PREFIXES = {
  */
 export const TRAINING_OUTPUT_FILES = {
   metrics: 'metrics.json',
+  /**
+   * The folder of the baseline sample, for designs whose endpoint is monitored
+   * (`sagemaker/common/monitoring_baseline.py`, `BASELINE_DIR`).
+   */
+  monitoringBaselineDir: 'monitoring-baseline/',
 } as const;

@@ -35,6 +35,14 @@ export interface IModelEndpoint extends IResource {
   metricModelLatency(props?: EndpointMetricOptions): cloudwatch.Metric;
   /** Requests the model answered with a 5xx. @default Sum over 1 minute */
   metricInvocation5XXErrors(props?: EndpointMetricOptions): cloudwatch.Metric;
+  /** A utilisation metric of the variant's instances in `/aws/sagemaker/Endpoints`, by its name. */
+  metricInstance(metricName: string, props?: EndpointMetricOptions): cloudwatch.Metric;
+  /** CPU use of the variant's instances, in percent of one core (100 per core). @default Average over 1 minute */
+  metricCpuUtilization(props?: EndpointMetricOptions): cloudwatch.Metric;
+  /** GPU use of the variant's instances, in percent of one GPU (100 per GPU). @default Average over 1 minute */
+  metricGpuUtilization(props?: EndpointMetricOptions): cloudwatch.Metric;
+  /** Memory use of the variant's instances, in percent. @default Average over 1 minute */
+  metricMemoryUtilization(props?: EndpointMetricOptions): cloudwatch.Metric;
 }
 
 /** An endpoint this app did not build, known by its name and variants. */
@@ -74,9 +82,17 @@ export abstract class ModelEndpointBase extends Resource implements IModelEndpoi
    * (https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html).
    */
   public metric(metricName: string, props: EndpointMetricOptions = {}): cloudwatch.Metric {
+    return this.variantMetric('AWS/SageMaker', metricName, props);
+  }
+
+  private variantMetric(
+    namespace: string,
+    metricName: string,
+    props: EndpointMetricOptions,
+  ): cloudwatch.Metric {
     const { variantName, ...options } = props;
     return new cloudwatch.Metric({
-      namespace: 'AWS/SageMaker',
+      namespace,
       metricName,
       dimensionsMap: { EndpointName: this.metricEndpointName, VariantName: this.variant(variantName) },
       period: Duration.minutes(1),
@@ -94,6 +110,28 @@ export abstract class ModelEndpointBase extends Resource implements IModelEndpoi
 
   public metricInvocation5XXErrors(props?: EndpointMetricOptions): cloudwatch.Metric {
     return this.metric('Invocation5XXErrors', { statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  /**
+   * Instance metrics are in `/aws/sagemaker/Endpoints`, per `EndpointName` and `VariantName`:
+   * CPUUtilization, MemoryUtilization, GPUUtilization, GPUMemoryUtilization, DiskUtilization
+   * (https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html, "SageMaker AI
+   * endpoint instance metrics"). Instance hosting only: a serverless endpoint has no instances.
+   */
+  public metricInstance(metricName: string, props: EndpointMetricOptions = {}): cloudwatch.Metric {
+    return this.variantMetric('/aws/sagemaker/Endpoints', metricName, props);
+  }
+
+  public metricCpuUtilization(props?: EndpointMetricOptions): cloudwatch.Metric {
+    return this.metricInstance('CPUUtilization', { statistic: cloudwatch.Stats.AVERAGE, ...props });
+  }
+
+  public metricGpuUtilization(props?: EndpointMetricOptions): cloudwatch.Metric {
+    return this.metricInstance('GPUUtilization', { statistic: cloudwatch.Stats.AVERAGE, ...props });
+  }
+
+  public metricMemoryUtilization(props?: EndpointMetricOptions): cloudwatch.Metric {
+    return this.metricInstance('MemoryUtilization', { statistic: cloudwatch.Stats.AVERAGE, ...props });
   }
 
   private variant(name: string | undefined): string {

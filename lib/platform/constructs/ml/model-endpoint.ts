@@ -27,6 +27,8 @@ import {
   type ModelEndpointAttributes,
 } from './model-endpoint-base';
 import { uniqueRetainedName } from '../data/stack-unique-suffix';
+import type { EndpointAlarmThresholds } from '../monitoring/alarm-thresholds';
+import { endpointAlarms, type VariantAlarms } from '../monitoring/endpoint-alarms';
 import { acknowledgeActionsWithoutResourceTypes } from '../../nag/acknowledge-actions-without-resource-types';
 
 export type { EndpointHosting, SageMakerInstanceType } from './endpoint-hosting';
@@ -71,6 +73,16 @@ export interface ModelEndpointProps {
    * @default - a new role with exactly those grants
    */
   readonly role?: iam.IRole;
+  /**
+   * What the variants' alarms watch for (`endpointAlarms`); the same alarms roll deployments back.
+   * @default DEFAULT_ENDPOINT_ALARM_THRESHOLDS: any 5xx in a minute, a p99 model latency over 1 s
+   */
+  readonly alarmThresholds?: EndpointAlarmThresholds;
+  /**
+   * What the alarms do when they fire besides rolling back, e.g. notify the design's alarm topic.
+   * @default - nothing
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
   /** Retention of the endpoint's container logs. @default - one week */
   readonly logRetention?: logs.RetentionDays;
   /** What `cdk destroy` does to the endpoint's log group. @default RemovalPolicy.RETAIN */
@@ -107,6 +119,8 @@ export class ModelEndpoint extends ModelEndpointBase {
   public readonly modelRole: iam.IRole;
   public readonly variants: readonly AbVariant[];
   public readonly hosting: EndpointHosting;
+  /** Each variant's alarms, from the platform's monitoring (`endpointAlarms`). */
+  public readonly alarms: readonly VariantAlarms[];
   /** Alarms whose state rolls a blue/green deployment back. Empty for serverless hosting. */
   public readonly rollbackAlarms: readonly cloudwatch.Alarm[];
   /** `DeploymentConfig` for `UpdateEndpoint`, or undefined where guardrails do not apply (serverless). */
@@ -184,7 +198,9 @@ export class ModelEndpoint extends ModelEndpointBase {
         toCfnCasing<sagemaker.CfnEndpointConfig.DataCaptureConfigProperty>(this.dataCaptureConfig),
     });
 
-    this.rollbackAlarms = serverless ? [] : this.createRollbackAlarms();
+    this.alarms = endpointAlarms(this, this, props.alarmThresholds, props.alarmAction);
+    // Serverless endpoints take no deployment config, so their alarms only page.
+    this.rollbackAlarms = serverless ? [] : this.alarms.flatMap((v) => [v.errors, v.latency]);
     this.deploymentConfig = serverless ? undefined : blueGreenCanary(this.rollbackAlarms);
     if (this.rollbackAlarms.length > 0) this.grantDescribeRollbackAlarms(this.modelRole);
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
@@ -237,32 +253,6 @@ export class ModelEndpoint extends ModelEndpointBase {
       actions: ['cloudwatch:DescribeAlarms'],
       resourceArns: this.rollbackAlarms.map((alarm) => alarm.alarmArn),
     });
-  }
-
-  private createRollbackAlarms(): cloudwatch.Alarm[] {
-    return this.variants.flatMap((variant) => [
-      this.metricInvocation5XXErrors({ variantName: variant.name }).createAlarm(
-        this,
-        `${variant.name}Errors`,
-        {
-          alarmDescription: `Endpoint variant ${variant.name} answers 5xx; rolls a deployment back`,
-          threshold: 1,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-      ),
-      this.metricModelLatency({ variantName: variant.name, statistic: cloudwatch.Stats.p(99) }).createAlarm(
-        this,
-        `${variant.name}Latency`,
-        {
-          alarmDescription: `Endpoint variant ${variant.name} p99 model latency above 1 s; rolls a deployment back`,
-          // ModelLatency is reported in microseconds.
-          threshold: 1_000_000,
-          evaluationPeriods: 2,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-      ),
-    ]);
   }
 
   private addAutoScaling(hosting: Extract<EndpointHosting, { kind: 'instances' }>): void {

@@ -16,6 +16,8 @@ import { createPipelineStateMachine } from '../workflow/pipeline-state-machine';
 import type { DlcImage } from './dlc-image';
 import type { EndpointHosting } from './endpoint-hosting';
 import type { ModelEndpoint } from './model-endpoint';
+import type { DataQualityMonitor } from './data-quality-monitor';
+import { BaselineStep } from './pipeline/baseline';
 import { EvaluateStep } from './pipeline/evaluate';
 import { PromoteStep, type AfterPromotion } from './pipeline/promote';
 import { RegisterStep } from './pipeline/register';
@@ -93,6 +95,12 @@ export interface TrainingPipelineProps {
    * @default - none: nothing is cleaned up, which only a retaining removal policy allows
    */
   readonly runCleanup?: CustomResourceHandler;
+  /**
+   * The endpoint's data-quality monitor: once a promoted model serves, the run's baseline sample
+   * becomes its baseline (`./pipeline/baseline.ts`).
+   * @default - none: no baselining step
+   */
+  readonly dataQualityMonitor?: DataQualityMonitor;
 }
 
 /** SageMaker names are at most 63 characters; a run appends `-` and a 36-character UUID. */
@@ -174,10 +182,19 @@ export class TrainingPipeline extends Construct {
       afterPromotion: props.afterPromotion,
     });
 
+    const baseline =
+      props.dataQualityMonitor &&
+      new BaselineStep(pipeline, { artifacts, key: props.key, monitor: props.dataQualityMonitor });
+    let inService: sfn.IChainable = promote.start;
+    if (baseline) {
+      baseline.end.next(promote.start);
+      inService = baseline.start;
+    }
+
     const definition = nameRun
       .next(train.task)
       .next(evaluate.task)
-      .next(evaluate.decide(sfn.Chain.start(register.task).next(rollOut.thenWaitFor(promote.start))));
+      .next(evaluate.decide(sfn.Chain.start(register.task).next(rollOut.thenWaitFor(inService))));
 
     ({ stateMachine: this.stateMachine, schedule: this.schedule } = createPipelineStateMachine(this, {
       definition,
@@ -191,6 +208,7 @@ export class TrainingPipeline extends Construct {
     }));
     this.stateMachine.node.addDependency(this.modelPackageGroup);
     train.grantStart(this.stateMachine);
+    baseline?.grantStart(this.stateMachine);
     rollOut.grant(this.stateMachine.role);
     // RecordChampion writes to the SSE-KMS artefacts bucket, and the notifications go to a topic
     // encrypted with the same key: both need the data key from KMS.

@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { IOnlineFeatureGroup } from '../data/feature-group';
 import type { IModelEndpoint } from '../ml/model-endpoint-base';
+import type { FeatureFlags } from '../flags/feature-flags';
 import {
   FEATURE_GROUP_KEY_PATTERN,
   SCORING_ENV,
@@ -55,6 +56,12 @@ export interface RealtimeScoringProps {
   readonly serviceName?: string;
   /** CloudWatch namespace of the function's metrics. */
   readonly metricsNamespace: string;
+  /**
+   * The design's feature flags, read on requests. A function in `network` also needs the
+   * `AppConfigData` interface endpoint there.
+   * @default - no flags: every request is scored with the deployed configuration
+   */
+  readonly flags?: FeatureFlags;
 }
 
 /** Lambda's memory range, in MB. */
@@ -113,6 +120,7 @@ export class RealtimeScoring extends Construct {
     // Exactly the endpoint and the groups, through their own grants.
     endpoint.grantInvoke(this.function);
     for (const group of Object.values(props.featureGroups)) group.grantReadOnline(this.function);
+    props.flags?.bindTo(this.function);
   }
 
   /** A metric the handler emits (a count per period), with the function's namespace and service. */

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -53,6 +53,9 @@ export class ServingApi extends Construct {
       removalPolicy,
     });
     this.api = new apigateway.RestApi(this, 'Api', {
+      // API Gateway publishes metrics per API name and stage: a name unique to the construct path
+      // (so to the design and profile) keeps two deployments in one account from sharing metrics.
+      restApiName: Names.uniqueResourceName(this, { maxLength: 128 }),
       description: props.description ?? this.node.path,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // API Gateway writes access and execution logs through the account's CloudWatch role

@@ -34,8 +34,21 @@ describe('NetworkStack', () => {
     const services = Object.values(
       network.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
     ).map((endpoint) => JSON.stringify(endpoint.Properties.ServiceName));
-    // THEN the SageMaker runtime's is the only one billed per hour
-    expect(services).toEqual([expect.stringContaining('.sagemaker.runtime')]);
+    // THEN the SageMaker runtime's and AppConfig's data plane (the serving function's flags) are the
+    // only ones billed per hour
+    expect(services.sort()).toEqual([
+      expect.stringContaining('.appconfigdata'),
+      expect.stringContaining('.sagemaker.runtime'),
+    ]);
+  });
+
+  test("reaches AppConfig's data plane privately, from one AZ in the sandbox: the serving function reads its flags", () => {
+    network.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Interface',
+      PrivateDnsEnabled: true,
+      ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.appconfigdata'])]) }),
+      SubnetIds: [Match.anyValue()],
+    });
   });
 
   test('the endpoint admits HTTPS from inside the VPC only', () => {

@@ -67,7 +67,8 @@ describe('generate-data', () => {
     const { out, summary } = generate(7);
     const keys = rawKeys(out);
     expect(keys.length).toBe(summary.files);
-    for (const key of keys) expect(key).toMatch(/^raw\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/events-[\d-]+\.gz$/);
+    for (const key of keys)
+      expect(key).toMatch(/^raw\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/(events|recommendations)-[\d-]+\.gz$/);
     const lines = keys.flatMap((k) =>
       gunzipSync(readFileSync(join(out, k)))
         .toString('utf8')
@@ -113,6 +114,59 @@ describe('generate-data', () => {
     }
     expect(clicks).toBeGreaterThan(100);
     expect(inGroup / clicks).toBeGreaterThan(0.8);
+  });
+});
+
+describe('generate-data: the feedback loop', () => {
+  it('plants served lists and feedback whose clicks rise with the score and fall with the position', () => {
+    const { out, summary } = generate(9);
+    const lists = new Map<string, { artist_id: string; position: number; score: number }[]>();
+    const feedback = new Map<string, { request_id: string; artist_id: string; clicked: boolean }>();
+    let feedbackLines = 0;
+    for (const key of rawKeys(out)) {
+      for (const line of gunzipSync(readFileSync(join(out, key)))
+        .toString('utf8')
+        .trimEnd()
+        .split('\n')) {
+        if (!line.includes('"event_type":"recommendation"') && !line.includes('"event_type":"feedback"'))
+          continue;
+        const event = JSON.parse(line);
+        if (event.event_type === 'recommendation') {
+          expect(key).toMatch(/\/recommendations-/);
+          lists.set(event.request_id, event.items);
+        } else {
+          feedbackLines++;
+          feedback.set(event.event_id, event);
+        }
+      }
+    }
+    expect(lists.size).toBe(summary.recommendations);
+    expect([...lists.values()].reduce((n, items) => n + items.length, 0)).toBe(summary.servedItems);
+    expect(feedback.size).toBe(summary.feedback.items);
+    // Resent items repeat their event ids.
+    expect(feedbackLines - feedback.size).toBe(summary.feedback.resent);
+    expect(summary.feedback.resent).toBeGreaterThan(0);
+
+    const unknownRequests = [...feedback.values()].filter((f) => !lists.has(f.request_id));
+    expect(unknownRequests.length).toBe(summary.feedback.unknownRequest);
+    expect(summary.feedback.unknownRequest).toBeGreaterThan(0);
+    const rate = (keep: (item: { position: number; score: number }) => boolean) => {
+      let shown = 0;
+      let clicked = 0;
+      for (const f of feedback.values()) {
+        const item = lists.get(f.request_id)?.find((i) => i.artist_id === f.artist_id);
+        if (!item || !keep(item)) continue;
+        shown++;
+        if (f.clicked) clicked++;
+      }
+      return clicked / shown;
+    };
+    expect(rate((i) => i.position === 1)).toBeGreaterThan(1.5 * rate((i) => i.position === 5));
+    expect(rate((i) => i.score > 0.5)).toBeGreaterThan(2 * rate((i) => i.score < -0.5));
+    for (const items of lists.values()) {
+      expect(items.map((i) => i.position)).toEqual(items.map((_, i) => i + 1));
+      for (let i = 1; i < items.length; i++) expect(items[i].score).toBeLessThanOrEqual(items[i - 1].score);
+    }
   });
 });
 

@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { TransformCounts } from '../../../../lambda/artist-recommender/event-transform/classify';
+import {
+  emptyCounts,
+  type TransformCounts,
+} from '../../../../lambda/artist-recommender/event-transform/classify';
 import {
   handleTransform,
   type TransformResult,
@@ -57,7 +60,7 @@ export async function transformDirectory(
   const log = console.log;
   console.log = () => undefined;
   try {
-    const totals: TransformCounts = { input: 0, clean: 0, duplicates: 0, quarantined: 0, loaded: 0 };
+    const totals: TransformCounts = emptyCounts();
     const results: TransformResult[] = [];
     const client = new S3Client({ region: 'us-east-1' });
     for (const key of keys) {

@@ -106,11 +106,17 @@ function fakeAws(profile: ProfileName, objects: readonly string[] = OBJECTS): Re
         duplicates: 100,
         quarantined: 20,
         loaded: 119_870,
+        recommendations: 9_000,
+        feedback: 30_000,
+        loadedRecommendations: 8_990,
+        loadedServedItems: 89_900,
+        loadedFeedback: 29_950,
       };
     },
     BuildFeatures: (request): FeatureRun => ({
       asOf: JSON.parse(request.Payload).asOf,
       rows: { feature_user_profile: 48_211, feature_user_top_artists: 412_930 },
+      unmatchedFeedback: { unknown_request: 120, unknown_item: 8, expired_request: 3 },
       timingsMs: { '010_user_profile.sql': 5_210, '020_user_top_artists.sql': 18_455 },
     }),
     ExportSnapshot: (request): SnapshotResult => {
@@ -122,6 +128,7 @@ function fakeAws(profile: ProfileName, objects: readonly string[] = OBJECTS): Re
         k,
         files: { 'train/interactions.csv': { rows: 3_120_554, bytes: 98_114_002, sha256: 'ab'.repeat(32) } },
         suppressedUsers: 14,
+        unmatchedFeedback: { unknown_request: 120, unknown_item: 8, expired_request: 3 },
         localDir: `/tmp/snapshot/${cutoff.replace(/[:.]/g, '-')}`,
         s3Prefix: `s3://${artifactsBucket}/${prefix}`,
         featuresKey: `${prefix}features/user_features.jsonl`,

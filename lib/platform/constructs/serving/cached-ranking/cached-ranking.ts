@@ -8,6 +8,7 @@ import type { PrivateNetwork } from '../../network/private-network';
 import { CacheLoaderFunction } from './cache-loader-function';
 import { RankingCache } from './ranking-cache';
 import type { IModelEndpoint } from '../../ml/model-endpoint-base';
+import type { FeatureFlags } from '../../flags/feature-flags';
 import { RankingFunction } from './ranking-function';
 
 /** What a cached-ranking design decides: its lists and who serves and loads them. */
@@ -30,6 +31,12 @@ export interface CachedRankingProps extends CachedRankingOptions {
   readonly capacity: Capacity;
   /** @default - no endpoint: misses are answered from the fallback list */
   readonly modelEndpoint?: IModelEndpoint;
+  /**
+   * Feature flags the serving function reads; its isolated VPC then needs the `AppConfigData`
+   * interface endpoint.
+   * @default - no flags: the serving function uses its deployed configuration
+   */
+  readonly flags?: FeatureFlags;
   readonly metricsNamespace: string;
   /** @default - one week */
   readonly logRetention?: logs.RetentionDays;
@@ -85,6 +92,7 @@ export class CachedRanking extends Construct {
       modelAnswerTtlSeconds: capacity.modelAnswerTtlSeconds,
       reservedConcurrency: capacity.reservedConcurrency,
       metricsNamespace: props.metricsNamespace,
+      flags: props.flags,
       ...logs,
     });
     this.loader = new CacheLoaderFunction(this, 'Loader', {

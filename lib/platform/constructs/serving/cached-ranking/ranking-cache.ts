@@ -1,4 +1,5 @@
-import { Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -46,6 +47,12 @@ export class RankingCache extends Construct implements ec2.IConnectable {
   public readonly endpointAddress: string;
   /** Port of the primary endpoint. */
   public readonly endpointPort: string;
+  /** The cache's name, which its CloudWatch metrics carry as the `clusterId` dimension. */
+  public readonly cacheName: string;
+  /** The storage bound the cache was given, in GB, if any. */
+  public readonly maxDataStorageGb?: number;
+  /** The ECPU-per-second bound the cache was given, if any. */
+  public readonly maxEcpuPerSecond?: number;
 
   constructor(scope: Construct, id: string, props: RankingCacheProps) {
     super(scope, id);
@@ -81,8 +88,36 @@ export class RankingCache extends Construct implements ec2.IConnectable {
       snapshotRetentionLimit: props.snapshotRetentionDays ?? 0,
     });
     this.cache.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.DESTROY);
+    this.cacheName = this.cache.serverlessCacheName;
+    this.maxDataStorageGb = props.maxDataStorageGb;
+    this.maxEcpuPerSecond = props.maxEcpuPerSecond;
     this.endpointAddress = this.cache.attrEndpointAddress;
     this.endpointPort = this.cache.attrEndpointPort;
+  }
+
+  /**
+   * A metric of this cache in `AWS/ElastiCache`. Serverless caches publish per `clusterId`, the
+   * cache's name: BytesUsedForCache, ElastiCacheProcessingUnits, ThrottledCmds, CacheHitRate and more
+   * (https://docs.aws.amazon.com/AmazonElastiCache/latest/red-ug/serverless-metrics.html).
+   */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ElastiCache',
+      metricName,
+      dimensionsMap: { clusterId: this.cacheName },
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /** Bytes of data stored. @default Maximum over 1 minute */
+  public metricBytesUsed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('BytesUsedForCache', { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /** ECPUs consumed, the unit `maxEcpuPerSecond` bounds per second. @default Sum over 1 minute */
+  public metricProcessingUnits(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ElastiCacheProcessingUnits', { statistic: cloudwatch.Stats.SUM, ...props });
   }
 
   /** Lets `client` open connections to the cache. */

@@ -1,9 +1,11 @@
-import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { IModelEndpoint } from '../../ml/model-endpoint-base';
+import type { FeatureFlags } from '../../flags/feature-flags';
 import { BundledFunction } from '../../compute/bundled-function';
 import type { RankingCache } from './ranking-cache';
 
@@ -42,7 +44,26 @@ export interface RankingFunctionProps {
   readonly serviceName?: string;
   /** CloudWatch namespace of the function's metrics. */
   readonly metricsNamespace: string;
+  /**
+   * The design's feature flags, read on requests (the function's VPC needs the `AppConfigData`
+   * interface endpoint: it has no other way out).
+   * @default - no flags: every request is served with the deployed configuration
+   */
+  readonly flags?: FeatureFlags;
 }
+
+/**
+ * What a cached-ranking serving handler counts once for every request it does not answer from the
+ * cache; a cache hit counts nothing, so hits are the function's invocations minus these.
+ */
+export const RANKING_OUTCOME_METRICS = [
+  'ServedFromModel',
+  'ServedFromFallback',
+  'Unavailable',
+  'BadRequest',
+  'UnexpectedError',
+] as const;
+export type RankingOutcomeMetric = (typeof RANKING_OUTCOME_METRICS)[number];
 
 /**
  * The serving function of cached ranking: reads the user's precomputed list from the cache, asks the
@@ -88,5 +109,43 @@ export class RankingFunction extends Construct {
     this.function = handler.function;
     props.cache.allowFrom(this.function);
     endpoint?.grantInvoke(this.function);
+    props.flags?.bindTo(this.function);
+  }
+
+  /**
+   * A metric the handler emits (a count per period), in the function's namespace with the `service`
+   * dimension Powertools gives every metric.
+   */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: this.serviceName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /**
+   * Share of requests answered from the cache, as metric math: invocations minus the requests that
+   * counted an outcome, over invocations. Empty where there were no invocations.
+   */
+  public metricCacheHitRatio(props: { readonly period?: Duration } = {}): cloudwatch.MathExpression {
+    const period = props.period ?? Duration.minutes(5);
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {
+      invocations: this.function.metricInvocations({ period, statistic: cloudwatch.Stats.SUM }),
+    };
+    RANKING_OUTCOME_METRICS.forEach((name, i) => {
+      usingMetrics[`outcome${i}`] = this.metric(name, { period });
+    });
+    // An outcome nobody counted in a period has no datapoint: FILL makes it zero, not a gap.
+    const outcomes = RANKING_OUTCOME_METRICS.map((_, i) => `FILL(outcome${i}, 0)`).join(' + ');
+    return new cloudwatch.MathExpression({
+      expression: `IF(invocations > 0, (invocations - (${outcomes})) / invocations)`,
+      usingMetrics,
+      label: 'Cache hit ratio',
+      period,
+    });
   }
 }

@@ -98,6 +98,11 @@ describe('event transform against PostgreSQL', () => {
       duplicates: 1,
       quarantined: 15,
       loaded: 5,
+      recommendations: 0,
+      feedback: 0,
+      loadedRecommendations: 0,
+      loadedServedItems: 0,
+      loadedFeedback: 0,
       quarantineKey: 'quarantine/2026/03/01/11/a.gz.quarantine.jsonl.gz',
     });
     expect(result.input).toBe(result.clean + result.duplicates + result.quarantined);

@@ -71,8 +71,19 @@ describe('pipeline: generate -> transform -> load -> features -> snapshot', () =
     expect(run.totals.duplicates).toBe(summary.duplicatesWithinObject);
     expect(run.totals.clean).toBe(summary.events + summary.duplicatesAcrossObjects);
     expect(run.totals.loaded).toBe(summary.events);
-    const stored = await db.query('SELECT count(*) AS n FROM events');
-    expect(Number(stored.rows[0].n)).toBe(summary.events);
+    const stored = await db.query(
+      `SELECT (SELECT count(*) FROM events) AS events, (SELECT count(DISTINCT request_id) FROM served_items) AS lists,
+              (SELECT count(*) FROM served_items) AS items, (SELECT count(*) FROM feedback) AS feedback`,
+    );
+    expect(stored.rows[0]).toEqual({
+      events: String(summary.events - summary.recommendations - summary.feedback.items),
+      lists: String(summary.recommendations),
+      items: String(summary.servedItems),
+      feedback: String(summary.feedback.items),
+    });
+    expect(run.totals.loadedRecommendations).toBe(summary.recommendations);
+    expect(run.totals.loadedServedItems).toBe(summary.servedItems);
+    expect(run.totals.loadedFeedback).toBe(summary.feedback.items);
 
     // Nothing dropped silently: every malformed line is in a quarantine object, with its reason.
     const reasons: Record<string, number> = {};
@@ -91,6 +102,18 @@ describe('pipeline: generate -> transform -> load -> features -> snapshot', () =
     const manifest = await exportSnapshot(db, tempDir('snap-a-'), { cutoff: CUTOFF, k: 5 });
     expect(manifest.files['train/interactions.csv'].rows).toBeGreaterThan(100);
     expect(manifest.files['validation/interactions.csv'].rows).toBeGreaterThan(10);
+    // Every served item is labelled once, in one of the two feedback files; the planted unmatched
+    // feedback is flagged with its reason.
+    expect(manifest.files['train/feedback.csv'].rows + manifest.files['validation/feedback.csv'].rows).toBe(
+      summary.servedItems,
+    );
+    expect(manifest.files['validation/feedback.csv'].rows).toBeGreaterThan(0);
+    expect(manifest.unmatchedFeedback).toEqual({
+      unknown_request: summary.feedback.unknownRequest,
+      unknown_item: summary.feedback.unknownItem,
+      expired_request: 0,
+    });
+    expect(features.unmatchedFeedback.unknown_request).toBeGreaterThan(0);
     firstChecksums = Object.fromEntries(Object.entries(manifest.files).map(([f, e]) => [f, e.sha256]));
   });
 
@@ -118,7 +141,9 @@ describe('pipeline: generate -> transform -> load -> features -> snapshot', () =
       expect(keys).toEqual([
         `snapshots/${CUTOFF.toISOString()}/train/interactions.csv`,
         `snapshots/${CUTOFF.toISOString()}/train/users.csv`,
+        `snapshots/${CUTOFF.toISOString()}/train/feedback.csv`,
         `snapshots/${CUTOFF.toISOString()}/validation/interactions.csv`,
+        `snapshots/${CUTOFF.toISOString()}/validation/feedback.csv`,
         `snapshots/${CUTOFF.toISOString()}/features/user_features.jsonl`,
         `snapshots/${CUTOFF.toISOString()}/manifest.json`,
       ]);

@@ -199,10 +199,6 @@ describe('features and snapshot', () => {
       `SELECT artist_id FROM feature_user_top_artists WHERE user_id = 'decay-user' ORDER BY rank`,
     );
     expect(rows.map((r) => r.artist_id)).toEqual(['new-fav', 'old-fav']);
-    const labels = await db.query(
-      `SELECT label, count(*) AS n FROM feature_feedback_labels GROUP BY label ORDER BY label`,
-    );
-    expect(labels.rows.map((r) => r.label)).toEqual([0, 1]);
     await db.query(`DELETE FROM events WHERE user_id = 'decay-user'`);
   });
 
@@ -384,7 +380,9 @@ describe('features and snapshot', () => {
       expect(s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
         `${prefix}train/interactions.csv`,
         `${prefix}train/users.csv`,
+        `${prefix}train/feedback.csv`,
         `${prefix}validation/interactions.csv`,
+        `${prefix}validation/feedback.csv`,
         `${prefix}${FEATURES_FILE}`,
         `${prefix}manifest.json`,
       ]);
@@ -394,7 +392,9 @@ describe('features and snapshot', () => {
       expect(s3.commandCalls(CopyObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
         'training/current/train/interactions.csv',
         'training/current/train/users.csv',
+        'training/current/train/feedback.csv',
         'training/current/validation/interactions.csv',
+        'training/current/validation/feedback.csv',
         'training/current/manifest.json',
       ]);
     } finally {

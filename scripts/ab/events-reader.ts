@@ -23,7 +23,7 @@ import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
-import { Identifier, IsoTimestamp } from '../../lambda/platform/events/fields';
+import { FeedbackEvent, RecommendationEvent } from '../../lib/designs/artist-recommender/contracts/events';
 import type { VariantCounts } from './readout';
 
 /** Feedback this long after its list is `expired_request` (the ETL's rule). */
@@ -39,27 +39,10 @@ export const UNMATCHED_REASONS = [
 ] as const;
 export type UnmatchedReason = (typeof UNMATCHED_REASONS)[number];
 
-const RecommendationLine = z.object({
-  event_type: z.literal('recommendation'),
-  event_id: Identifier,
-  request_id: Identifier,
-  variant: Identifier,
-  items: z
-    .array(z.object({ artist_id: Identifier, position: z.number().int().min(1), score: z.number() }))
-    .min(1)
-    .max(100),
-  ts: IsoTimestamp,
-});
-
-const FeedbackLine = z.object({
-  event_type: z.literal('feedback'),
-  event_id: Identifier,
-  request_id: Identifier,
-  artist_id: Identifier,
-  clicked: z.boolean(),
-  variant: Identifier.nullish(),
-  ts: IsoTimestamp,
-});
+// The lines are read with the design's own contract, as the ETL reads them: what the ETL would
+// quarantine is counted invalid here too.
+const RecommendationLine = RecommendationEvent;
+const FeedbackLine = FeedbackEvent;
 type FeedbackLine = z.output<typeof FeedbackLine>;
 
 export interface EventsSummary {

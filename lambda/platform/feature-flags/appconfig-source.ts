@@ -18,11 +18,17 @@ export function createFlagsClient(timeoutMs: number): AppConfigDataClient {
 
 /**
  * Reads a feature flag profile through Powertools' AppConfig provider, which keeps the session
- * token and answers the stored document when AppConfig has nothing newer. The session is started
- * with the function's cache age as its minimum poll interval: a session may not call
- * GetLatestConfiguration more often than that
- * (https://docs.aws.amazon.com/appconfig/2021-11-11/APIReference/API_appconfigdata_StartConfigurationSession.html).
+ * token and answers the stored document when AppConfig has nothing newer. A session may not call
+ * GetLatestConfiguration more often than its RequiredMinimumPollIntervalInSeconds ("Request too
+ * early" otherwise,
+ * https://docs.aws.amazon.com/appconfig/2021-11-11/APIReference/API_appconfigdata_StartConfigurationSession.html).
+ * The reader polls once per cache age, timed from before the session started, so a session asking
+ * for exactly that age would be refused about every other poll: it asks for AppConfig's minimum,
+ * 15 s, and the cache age alone paces the polls.
  */
+/** The smallest RequiredMinimumPollIntervalInSeconds AppConfig accepts (the API model's range). */
+export const MIN_POLL_INTERVAL_SECONDS = 15;
+
 export class AppConfigFlagSource implements FlagSource {
   private provider?: AppConfigProvider;
 
@@ -32,7 +38,7 @@ export class AppConfigFlagSource implements FlagSource {
   ) {}
 
   async fetch(): Promise<Uint8Array | undefined> {
-    const { applicationId, environmentId, profileId, maxAgeSeconds } = this.settings;
+    const { applicationId, environmentId, profileId } = this.settings;
     this.provider ??= new AppConfigProvider({
       application: applicationId,
       environment: environmentId,
@@ -40,7 +46,7 @@ export class AppConfigFlagSource implements FlagSource {
     });
     return this.provider.get(profileId, {
       forceFetch: true,
-      sdkOptions: { RequiredMinimumPollIntervalInSeconds: maxAgeSeconds },
+      sdkOptions: { RequiredMinimumPollIntervalInSeconds: MIN_POLL_INTERVAL_SECONDS },
     });
   }
 

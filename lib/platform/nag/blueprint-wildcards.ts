@@ -72,9 +72,9 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
   },
   {
     finding:
-      /^Resource::<IngestionDeliveryStream.*RawEventsBucket.*\.Arn>\/\*$|^Resource::<RawEventsBucket[0-9A-F]{8}\.Arn>\/\*$/,
+      /^Resource::<IngestionDeliveryStream.*RawEventsBucket.*\.Arn>\/\*$|^Resource::<RawEventsBucket[0-9A-F]{8}\.Arn>\/\*$|^Resource::\{"Fn::GetStackOutput":\{.*"OutputName":"[^"]*RawEventsBucket[0-9A-F]{8}Arn[^"]*"\}\}\/\*$/,
     reason:
-      "Firehose writes the delivery stream's raw/ and firehose-errors/ prefixes of its own bucket; aws-cdk-lib grants its objects.",
+      "Firehose writes the delivery stream's raw/ and firehose-errors/ prefixes of the raw events bucket (the served lists' stream from the Serving stack, by a cross-stack reference); aws-cdk-lib grants its objects.",
   },
   {
     finding: /^Resource::.*Function[0-9A-F]{8}.*:\*$/,

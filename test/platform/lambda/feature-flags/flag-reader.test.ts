@@ -4,6 +4,7 @@ import {
   FlagsInvalidError,
   type FlagReadProblem,
 } from '../../../../lambda/platform/feature-flags/flag-reader';
+import { MIN_POLL_INTERVAL_SECONDS } from '../../../../lambda/platform/feature-flags/appconfig-source';
 import { functionFlags } from '../../../../lambda/platform/feature-flags/function-flags';
 import { readFlagSettings } from '../../../../lambda/platform/feature-flags/function-contract';
 import { DeadlineExceededError } from '../../../../lambda/platform/shared/deadline';
@@ -77,7 +78,8 @@ describe('flag reader, AppConfig answering', () => {
         ApplicationIdentifier: FLAGS_APPLICATION_ID,
         EnvironmentIdentifier: FLAGS_ENVIRONMENT_ID,
         ConfigurationProfileIdentifier: FLAGS_PROFILE_ID,
-        RequiredMinimumPollIntervalInSeconds: MAX_AGE_S,
+        // AppConfig's minimum, below the cache age: a poll timed by the cache is never too early.
+        RequiredMinimumPollIntervalInSeconds: MIN_POLL_INTERVAL_SECONDS,
       },
     ]);
     expect(appConfig.polls()).toHaveLength(1);

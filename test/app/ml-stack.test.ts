@@ -182,7 +182,10 @@ describe.each(DESIGN_IDS)('%s', (design) => {
     });
 
     test('deploys blue/green with a canary and rolls back on its alarms', () => {
-      const alarms = Object.keys(ml.findResources('AWS::CloudWatch::Alarm'));
+      // The guardrail alarms watch one metric each; a drift alarm (Model Monitor) is metric math.
+      const alarms = Object.entries(ml.findResources('AWS::CloudWatch::Alarm'))
+        .filter(([, alarm]) => alarm.Properties.Namespace !== undefined)
+        .map(([id]) => id);
       expect(alarms).toHaveLength(config.design.abVariants.length * 2);
       ml.hasResourceProperties('AWS::SageMaker::Endpoint', {
         DeploymentConfig: {
@@ -208,16 +211,31 @@ describe.each(DESIGN_IDS)('%s', (design) => {
     });
 
     test('the rollback alarms and the scaling targets name the endpoint CloudFormation creates', () => {
-      const [endpoint] = Object.values(ml.findResources('AWS::SageMaker::Endpoint'));
+      const [[endpointId, endpoint]] = Object.entries(ml.findResources('AWS::SageMaker::Endpoint'));
       const name = endpoint.Properties.EndpointName;
       // Unique per stack creation, so the log group production keeps cannot collide with the next one.
       expect(JSON.stringify(name)).toMatch(/AWS::StackId/);
       const alarms = Object.values(ml.findResources('AWS::CloudWatch::Alarm'));
       expect(alarms.length).toBeGreaterThan(0);
       for (const alarm of alarms) {
-        expect(alarm.Properties.Dimensions).toEqual(
-          expect.arrayContaining([{ Name: 'EndpointName', Value: name }]),
-        );
+        if (alarm.Properties.Namespace !== undefined) {
+          expect(alarm.Properties.Dimensions).toEqual(
+            expect.arrayContaining([{ Name: 'EndpointName', Value: name }]),
+          );
+          continue;
+        }
+        // Model Monitor's metrics name the endpoint as `Endpoint` (its name read back from it).
+        const watched = (alarm.Properties.Metrics as { MetricStat?: { Metric: { Dimensions: unknown[] } } }[])
+          .filter((query) => query.MetricStat !== undefined)
+          .map((query) => query.MetricStat!.Metric.Dimensions);
+        expect(watched.length).toBeGreaterThan(0);
+        for (const dimensions of watched) {
+          expect(dimensions).toEqual(
+            expect.arrayContaining([
+              { Name: 'Endpoint', Value: { 'Fn::GetAtt': [endpointId, 'EndpointName'] } },
+            ]),
+          );
+        }
       }
       for (const target of Object.values(ml.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))) {
         expect(JSON.stringify(target.Properties.ResourceId)).toContain(JSON.stringify(name));

@@ -86,7 +86,7 @@ describe('ServingStack: the recommendation function of the Ranking construct', (
     });
   });
 
-  test('may call nothing but the model endpoint and X-Ray', () => {
+  test('may call nothing but the model endpoint, its feature flags and X-Ray', () => {
     const policies = serving.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^RankingServingHandlerFunctionServiceRole') }] },
     });
@@ -94,6 +94,8 @@ describe('ServingStack: the recommendation function of the Ranking construct', (
       (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>,
     );
     expect(statements.flatMap((s) => s.Action).sort()).toEqual([
+      'appconfig:GetLatestConfiguration',
+      'appconfig:StartConfigurationSession',
       'sagemaker:InvokeEndpoint',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',

@@ -108,7 +108,7 @@ describe('seed-sandbox', () => {
     for (const put of puts) {
       expect(put.Bucket).toBe('raw-bucket');
       expect(put.Key).toMatch(
-        /^(raw\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/events-[\d-]+\.gz|accounts\/accounts\.csv)$/,
+        /^(raw\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/(events|recommendations)-[\d-]+\.gz|accounts\/accounts\.csv)$/,
       );
       expect(put.ContentLength).toBe(files.find((f) => f.key === put.Key)?.bytes);
     }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { generateData, rawKeys } from '../../../../../scripts/artist-recommender/generate-data';
+import { EVENT_TYPES } from '../../../../../lib/designs/artist-recommender/contracts/events';
 import type {
   CountDeliveredResult,
   DataSpec,
@@ -99,7 +100,11 @@ export function utcDay(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
-/** The data set, generated into a temporary directory and read back: every line is one valid event. */
+/**
+ * The data set's interaction events, generated into a temporary directory and read back: every line
+ * is one valid event a client may post. The served lists and the feedback the generator also writes
+ * are the system's own lines (`POST /v1/events` refuses them), so they are left out.
+ */
 export function generate(
   spec: DataSpec,
   now: number,
@@ -113,7 +118,9 @@ export function generate(
       for (const line of gunzipSync(readFileSync(join(dir, key)))
         .toString('utf8')
         .split('\n')) {
-        if (line) events.push(JSON.parse(line) as Record<string, unknown>);
+        if (!line) continue;
+        const event = JSON.parse(line) as Record<string, unknown>;
+        if ((EVENT_TYPES as readonly unknown[]).includes(event.event_type)) events.push(event);
       }
     }
     return { accountsCsv: readFileSync(join(dir, 'accounts.csv')), events };

@@ -3,7 +3,7 @@
  * how many days a design's traffic takes to collect them in its smallest variant.
  *
  *   npm run ab:plan -- --baseline-ctr 0.05 (--mde 0.1 | --mde-absolute 0.005) [--alpha 0.05]
- *                      [--power 0.8] [--design artist-recommender] [--items-per-request N] [--json]
+ *                      [--power 0.8] [--design <id>] [--items-per-request N] [--json]
  *
  * Exit code 0 on success, 2 on bad usage.
  */

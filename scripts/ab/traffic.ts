@@ -19,7 +19,7 @@ export interface ItemsPerRequest {
 
 /**
  * Items one request serves: a design that ranks a cached list (`ranking.topK`) serves its default
- * list length; any other design answers one item per request (one ad slot, one score).
+ * list length; any other design answers one item per request (one slot, one score).
  */
 export function servedItemsPerRequest(design: Design): ItemsPerRequest {
   const topK = (design as Design & { ranking?: { topK?: unknown } }).ranking?.topK;

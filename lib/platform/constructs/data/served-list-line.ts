@@ -15,7 +15,7 @@ export const SERVED_LIST_COUNT_FIELD = 'item_count';
 /** The metric of items shown to users, per A/B variant. */
 export const IMPRESSIONS_METRIC = 'Impressions';
 /**
- * The dimension of the A/B metrics: the variant that served a list, or that feedback is counted
- * under (`lambda/artist-recommender/feedback`).
+ * The dimension of the A/B metrics: the variant that served a list, or that a design's feedback is
+ * counted under.
  */
 export const VARIANT_DIMENSION = 'Variant';

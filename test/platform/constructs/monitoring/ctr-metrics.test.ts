@@ -10,14 +10,14 @@ import {
 const source: ClickThroughSource = {
   metricImpressions: (variant, props) =>
     new cloudwatch.Metric({
-      namespace: 'ArtistRecommender',
+      namespace: 'FeedRanking',
       metricName: 'Impressions',
       ...props,
       dimensionsMap: { Variant: variant },
     }),
   metricClicks: (variant, props) =>
     new cloudwatch.Metric({
-      namespace: 'ArtistRecommender',
+      namespace: 'FeedRanking',
       metricName: 'Clicks',
       ...props,
       dimensionsMap: { service: 'feedback', Variant: variant },
@@ -28,7 +28,7 @@ describe('ctrMetrics', () => {
   test("Clicks / Impressions of one variant, summed, with the source's own names and dimensions", () => {
     const { impressions, clicks, ctr } = ctrMetrics(source, 'champion');
     expect([impressions.namespace, impressions.metricName, impressions.dimensions]).toEqual([
-      'ArtistRecommender',
+      'FeedRanking',
       'Impressions',
       { Variant: 'champion' },
     ]);

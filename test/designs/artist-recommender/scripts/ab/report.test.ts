@@ -3,18 +3,21 @@
  * request checked against the CloudWatch API model), the report over both sources, the command
  * lines (bad input names the option, exit 2), and both scripts run as npm runs them.
  */
-import { FEEDBACK_SERVICE_NAME } from '../../../lib/designs/artist-recommender/feedback-loop';
+import { FEEDBACK_SERVICE_NAME } from '../../../../../lib/designs/artist-recommender/feedback-loop';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeadlineExceededError } from '../../../lambda/platform/shared/deadline';
-import { periodFor, readCloudWatchCounts } from '../../../scripts/ab/cloudwatch-reader';
-import { parsePlanArgs, plan } from '../../../scripts/ab/plan';
-import { formatReport, parseReportArgs, report } from '../../../scripts/ab/report';
-import { describeFailure } from '../../../scripts/support/cli';
-import { apiCheckedMockClient } from '../../support/aws-api-model/mock';
+import { DeadlineExceededError } from '../../../../../lambda/platform/shared/deadline';
+import {
+  periodFor,
+  readCloudWatchCounts,
+} from '../../../../../scripts/artist-recommender/ab/cloudwatch-reader';
+import { parsePlanArgs, plan } from '../../../../../scripts/ab/plan';
+import { formatReport, parseReportArgs, report } from '../../../../../scripts/artist-recommender/ab/report';
+import { describeFailure } from '../../../../../scripts/support/cli';
+import { apiCheckedMockClient } from '../../../../support/aws-api-model/mock';
 import { writeEventsFixture } from './events-fixture';
 
 const cloudWatchMock = apiCheckedMockClient(CloudWatchClient);
@@ -348,7 +351,7 @@ describe('plan', () => {
 });
 
 describe('the npm scripts', () => {
-  const ROOT = join(__dirname, '..', '..', '..');
+  const ROOT = join(__dirname, '..', '..', '..', '..', '..');
   const TS_NODE = require.resolve('ts-node/dist/bin.js');
   const run = (script: string, args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
@@ -372,7 +375,7 @@ describe('the npm scripts', () => {
       });
       const [planned, reported, bad] = await Promise.all([
         run('scripts/ab/plan.ts', ['--baseline-ctr', '0.05', '--mde', '0.1', '--json']),
-        run('scripts/ab/report.ts', [
+        run('scripts/artist-recommender/ab/report.ts', [
           '--from',
           FROM.toISOString(),
           '--to',
@@ -385,7 +388,7 @@ describe('the npm scripts', () => {
           '0.1',
           '--json',
         ]),
-        run('scripts/ab/report.ts', ['--from', 'soon', '--cloudwatch']),
+        run('scripts/artist-recommender/ab/report.ts', ['--from', 'soon', '--cloudwatch']),
       ]);
       expect(planned.code).toBe(0);
       expect(JSON.parse(planned.stdout)).toMatchObject({ design: 'artist-recommender', daysNeeded: 1 });

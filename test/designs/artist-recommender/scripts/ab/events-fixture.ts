@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { seededRandom } from '../../../scripts/support/seeded-random';
+import { seededRandom } from '../../../../../scripts/support/seeded-random';
 
 export interface FixtureSpec {
   /** Planted CTR per variant; each request picks a variant with equal chance. */

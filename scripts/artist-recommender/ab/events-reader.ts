@@ -23,8 +23,8 @@ import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
-import { FeedbackEvent, RecommendationEvent } from '../../lib/designs/artist-recommender/contracts/events';
-import type { VariantCounts } from './readout';
+import { FeedbackEvent, RecommendationEvent } from '../../../lib/designs/artist-recommender/contracts/events';
+import type { VariantCounts } from '../../ab/readout';
 
 /** Feedback this long after its list is `expired_request` (the ETL's rule). */
 export const FEEDBACK_EXPIRY_MS = 7 * 86_400_000;

@@ -12,11 +12,11 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { existsSync, statSync } from 'node:fs';
-import { DESIGNS } from '../../lib/designs';
-import { FEEDBACK_SERVICE_NAME } from '../../lib/designs/artist-recommender/feedback-loop';
-import { metricsNamespace } from '../../lib/platform/stacks/serving-stack';
-import { awsHint, requireRegion } from '../support/aws';
-import { Cli, EXIT, decimal, integer, isoTime, oneOf, runMain, text } from '../support/cli';
+import { DESIGNS } from '../../../lib/designs';
+import { FEEDBACK_SERVICE_NAME } from '../../../lib/designs/artist-recommender/feedback-loop';
+import { metricsNamespace } from '../../../lib/platform/stacks/serving-stack';
+import { awsHint, requireRegion } from '../../support/aws';
+import { Cli, EXIT, decimal, integer, isoTime, oneOf, runMain, text } from '../../support/cli';
 import { readCloudWatchCounts, periodFor } from './cloudwatch-reader';
 import {
   count,
@@ -26,10 +26,10 @@ import {
   percent,
   plannedSample,
   type PlannedSample,
-} from './effect';
+} from '../../ab/effect';
 import { readEventsCounts, type EventsSummary } from './events-reader';
-import { formatP, readout, type Readout, type VariantCounts } from './readout';
-import type { Interval } from './statistics';
+import { formatP, readout, type Readout, type VariantCounts } from '../../ab/readout';
+import type { Interval } from '../../ab/statistics';
 
 export interface ReportOptions {
   readonly from: Date;

@@ -15,11 +15,14 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { withDeadline } from '../../lambda/platform/shared/deadline';
-import type { VariantCounts } from './readout';
+import { withDeadline } from '../../../lambda/platform/shared/deadline';
+import type { VariantCounts } from '../../ab/readout';
 
-import { CLICKS_METRIC } from '../../lib/designs/artist-recommender/contracts/feedback';
-import { IMPRESSIONS_METRIC, VARIANT_DIMENSION } from '../../lib/platform/constructs/data/served-list-line';
+import { CLICKS_METRIC } from '../../../lib/designs/artist-recommender/contracts/feedback';
+import {
+  IMPRESSIONS_METRIC,
+  VARIANT_DIMENSION,
+} from '../../../lib/platform/constructs/data/served-list-line';
 
 export { CLICKS_METRIC, IMPRESSIONS_METRIC, VARIANT_DIMENSION };
 /** The dimension Powertools Metrics adds to every metric of a function. */

@@ -6,8 +6,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEventsCounts } from '../../../scripts/ab/events-reader';
-import { readout } from '../../../scripts/ab/readout';
+import { readEventsCounts } from '../../../../../scripts/artist-recommender/ab/events-reader';
+import { readout } from '../../../../../scripts/ab/readout';
 import {
   feedbackLine,
   hourFolder,

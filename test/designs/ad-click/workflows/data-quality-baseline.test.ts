@@ -9,12 +9,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { decide } from '../../../lambda/platform/evaluation-gate/decide';
-import type { GateOutput } from '../../../lambda/platform/evaluation-gate/handler';
-import { registryMetadata } from '../../../lambda/platform/evaluation-gate/registry-metadata';
-import { DataStack } from '../../../lib/platform/stacks/data-stack';
-import { MlStack } from '../../../lib/platform/stacks/ml-stack';
-import { PipelineStack } from '../../../lib/platform/stacks/pipeline-stack';
+import { decide } from '../../../../lambda/platform/evaluation-gate/decide';
+import type { GateOutput } from '../../../../lambda/platform/evaluation-gate/handler';
+import { registryMetadata } from '../../../../lambda/platform/evaluation-gate/registry-metadata';
+import { DataStack } from '../../../../lib/platform/stacks/data-stack';
+import { MlStack } from '../../../../lib/platform/stacks/ml-stack';
+import { PipelineStack } from '../../../../lib/platform/stacks/pipeline-stack';
 import {
   deployedStateMachine,
   deployedValue,
@@ -24,7 +24,7 @@ import {
   validateDefinitionStatically,
   type ExecutionResult,
   type Responder,
-} from '../../support/asl';
+} from '../../../support/asl';
 
 const app = synthesizeApp('production', 'ad-click');
 const data = app.stack(DataStack);

@@ -36,6 +36,8 @@ describeLogicalIds('ad-click', {
       EventsLogsF2CB289A: 'AWS::Logs::LogGroup',
       // The real-time scoring pattern's function.
       ScoringHandlerLogs88EF9952: 'AWS::Logs::LogGroup',
+      // The flag validator's logs.
+      FlagsValidatorLogs2A2BB065: 'AWS::Logs::LogGroup',
     },
     Pipeline: {
       TrainingModelPackageGroup2A1BF969: 'AWS::SageMaker::ModelPackageGroup',

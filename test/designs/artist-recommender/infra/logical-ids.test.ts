@@ -50,6 +50,11 @@ describeLogicalIds('artist-recommender', {
       RankingCache7BDE1917: 'AWS::ElastiCache::ServerlessCache',
       RankingServingHandlerLogsB72BAF4B: 'AWS::Logs::LogGroup',
       RankingLoaderLogs334D02B0: 'AWS::Logs::LogGroup',
+      // What was served and the feedback on it; the flag validator's logs.
+      FeedbackLoopFeedbackLogsE3E7A48A: 'AWS::Logs::LogGroup',
+      FeedbackLoopServedListsDeliveryLogs70DBBD4C: 'AWS::Logs::LogGroup',
+      FeedbackLoopServedListsDeliveryStreamFCEDD4F1: 'AWS::KinesisFirehose::DeliveryStream',
+      FlagsValidatorLogs2A2BB065: 'AWS::Logs::LogGroup',
     },
     Pipeline: {
       TrainingModelPackageGroup2A1BF969: 'AWS::SageMaker::ModelPackageGroup',

@@ -58,7 +58,7 @@ describe('npm run e2e:local (tiny)', () => {
       // Not a terminal: the progress is one line per stage on stderr, as in CI.
       // A guard against a hang, not a speed check (e2e:local prints its own timings): the path
       // trains twice when the data holds feedback, on a busy 2-core machine.
-      { cwd: ROOT, encoding: 'utf8', timeout: 240_000, env: { ...process.env, CI: '' } },
+      { cwd: ROOT, encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: '' } },
     );
     const output = run.stdout + run.stderr;
     expect({ status: run.status, tail: output.slice(-3000) }).toEqual({
@@ -101,5 +101,5 @@ describe('npm run e2e:local (tiny)', () => {
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(11);
     expect(run.stderr).not.toContain('\r');
     expect(run.stderr).not.toContain('\x1b');
-  }, 250_000);
+  }, 610_000);
 });

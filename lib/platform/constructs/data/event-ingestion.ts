@@ -9,6 +9,36 @@ import { Construct } from 'constructs';
 export const RAW_EVENTS_PREFIX = 'raw/';
 export const FIREHOSE_ERRORS_PREFIX = 'firehose-errors/';
 
+/** Where a Firehose stream writes raw events: the layout the ETL lists, gzip JSON lines. */
+export interface RawEventsDestinationProps {
+  readonly bucket: s3.IBucket;
+  readonly key: kms.IKey;
+  readonly bufferingInterval: Duration;
+  readonly bufferingSize: Size;
+}
+
+/**
+ * The S3 destination of every stream into the raw events bucket (`raw/YYYY/MM/DD/HH/`, errors
+ * under `firehose-errors/`), so posted events and recorded lines land in one layout.
+ */
+export function rawEventsDestination(
+  props: RawEventsDestinationProps,
+  deliveryLogs: logs.ILogGroup,
+  processors?: firehose.IDataProcessor[],
+): firehose.S3Bucket {
+  return new firehose.S3Bucket(props.bucket, {
+    ...(processors ? { processors } : {}),
+    compression: firehose.Compression.GZIP,
+    dataOutputPrefix: `${RAW_EVENTS_PREFIX}!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/`,
+    errorOutputPrefix: `${FIREHOSE_ERRORS_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/`,
+    fileExtension: '.jsonl.gz',
+    bufferingInterval: props.bufferingInterval,
+    bufferingSize: props.bufferingSize,
+    encryptionKey: props.key,
+    loggingConfig: new firehose.EnableLogging(deliveryLogs),
+  });
+}
+
 export interface EventIngestionProps {
   readonly bucket: s3.IBucket;
   readonly key: kms.IKey;
@@ -39,16 +69,7 @@ export class EventIngestion extends Construct {
     });
     this.deliveryStream = new firehose.DeliveryStream(this, 'DeliveryStream', {
       encryption: firehose.StreamEncryption.customerManagedKey(props.key),
-      destination: new firehose.S3Bucket(props.bucket, {
-        compression: firehose.Compression.GZIP,
-        dataOutputPrefix: `${RAW_EVENTS_PREFIX}!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/`,
-        errorOutputPrefix: `${FIREHOSE_ERRORS_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/`,
-        fileExtension: '.jsonl.gz',
-        bufferingInterval: props.bufferingInterval,
-        bufferingSize: props.bufferingSize,
-        encryptionKey: props.key,
-        loggingConfig: new firehose.EnableLogging(logGroup),
-      }),
+      destination: rawEventsDestination(props, logGroup),
     });
     // aws-cdk-lib adds a mapping of Firehose's CIDR blocks to every stack with a delivery stream; only
     // Redshift and Splunk destinations read it, and an unused mapping fails cfn-lint (W7001).

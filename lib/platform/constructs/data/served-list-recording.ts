@@ -7,7 +7,7 @@ import * as destinations from 'aws-cdk-lib/aws-logs-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeGrantWildcards } from '../../nag/acknowledge-grant-wildcards';
-import { FIREHOSE_ERRORS_PREFIX, RAW_EVENTS_PREFIX } from './event-ingestion';
+import { rawEventsDestination } from './event-ingestion';
 import {
   IMPRESSIONS_METRIC,
   SERVED_LIST_COUNT_FIELD,
@@ -79,23 +79,13 @@ export class ServedListRecording extends Construct {
     });
     this.deliveryStream = new firehose.DeliveryStream(this, 'DeliveryStream', {
       encryption: firehose.StreamEncryption.customerManagedKey(props.key),
-      destination: new firehose.S3Bucket(props.bucket, {
-        processors: [
-          new firehose.DecompressionProcessor({
-            compressionFormat: firehose.DecompressionProcessorCompressionFormat.GZIP,
-          }),
-          new firehose.CloudWatchLogProcessor({ dataMessageExtraction: true }),
-          new firehose.AppendDelimiterToRecordProcessor(),
-        ],
-        compression: firehose.Compression.GZIP,
-        dataOutputPrefix: `${RAW_EVENTS_PREFIX}!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/`,
-        errorOutputPrefix: `${FIREHOSE_ERRORS_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/`,
-        fileExtension: '.jsonl.gz',
-        bufferingInterval: props.bufferingInterval,
-        bufferingSize: props.bufferingSize,
-        encryptionKey: props.key,
-        loggingConfig: new firehose.EnableLogging(deliveryLogs),
-      }),
+      destination: rawEventsDestination(props, deliveryLogs, [
+        new firehose.DecompressionProcessor({
+          compressionFormat: firehose.DecompressionProcessorCompressionFormat.GZIP,
+        }),
+        new firehose.CloudWatchLogProcessor({ dataMessageExtraction: true }),
+        new firehose.AppendDelimiterToRecordProcessor(),
+      ]),
     });
     // As in EventIngestion: a mapping only Redshift and Splunk destinations read, which fails cfn-lint.
     Stack.of(this).node.tryRemoveChild('@aws-cdk--aws-kinesisfirehose.CidrBlocks');

@@ -10,7 +10,8 @@
 #   PostgreSQL >= 15    initdb and pg_ctl: the ETL, feature and snapshot tests start a throwaway
 #                       server, found as test/support/postgres.ts finds it (PG_BINDIR, then
 #                       `pg_config --bindir`, then the newest /usr/lib/postgresql/<version>/bin)
-#   /usr/bin/python3    with torch, numpy, matplotlib and tqdm from the OS (sagemaker/bin/py runs it)
+#   /usr/bin/python3    with torch, numpy, scipy, matplotlib and tqdm from the OS (sagemaker/bin/py
+#                       runs it; scipy is what the `implicit` peer in recommender:bench needs)
 #   libjemalloc2        sagemaker/bin/py preloads it: glibc malloc makes CPU torch many times slower
 #   .venv               /usr/bin/python3 plus pytest and its dependencies, hash-pinned in
 #                       sagemaker/requirements-test.lock; sagemaker/bin/py runs it when it exists
@@ -110,10 +111,10 @@ check() {
   fi
 
   # find_spec locates a module without importing it: importing torch alone takes about a second.
-  local python="$BASE_PYTHON" modules=(torch numpy matplotlib tqdm pip) found module
+  local python="$BASE_PYTHON" modules=(torch numpy scipy matplotlib tqdm pip) found module
   if [ -n "${RECOMMENDER_PYTHON:-}" ]; then
     python="$RECOMMENDER_PYTHON"
-    modules=(torch numpy matplotlib tqdm pytest)
+    modules=(torch numpy scipy matplotlib tqdm pytest implicit)
   elif [ "$os" = Darwin ]; then
     notes+=("macOS has no counterpart of Debian's python3-torch: make a venv with PyPI's torch (its macOS wheels carry no CUDA)" \
       "  python3 -m venv ~/.venvs/recommender && ~/.venvs/recommender/bin/pip install torch numpy matplotlib tqdm" \
@@ -188,7 +189,7 @@ if [ -z "${RECOMMENDER_PYTHON:-}" ] && ! venv_current; then
   fi
   echo "setup-test-env: building $VENV from $LOCK" >&2
   started=$SECONDS
-  # The OS's torch, numpy, matplotlib and tqdm through --system-site-packages (PyPI's torch wheels
+  # The OS's torch, numpy, scipy, matplotlib and tqdm through --system-site-packages (PyPI's torch wheels
   # bring gigabytes of CUDA); the test tools from the lock. --without-pip: Debian's pip, seen
   # through the system site packages, installs into the venv, and ensurepip's 2 s are saved.
   "$BASE_PYTHON" -m venv --clear --system-site-packages --without-pip "$VENV"

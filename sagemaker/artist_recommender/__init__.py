@@ -6,7 +6,7 @@ Modules (one idea each):
   weighting     learned weighting of the score's parts (logistic regression on clicks), tanh mapping
   split         deterministic per-user holdout rule (the benchmark protocol's)
   lastfm        Last.fm hetrec2011 official split with md5 verification
-  als           exact iALS solver (Cholesky / Woodbury), data-parallel under torch.distributed
+  als           iALS solver (conjugate gradient, or exact Cholesky / Woodbury), data-parallel under torch.distributed
   distributed   process-group setup from torchrun's environment
   checkpoint    per-sweep ALS checkpoints for managed spot training (atomic, keyed, verified)
   model         feature columns, fitting, cosine vectors, artefact writing

@@ -1,4 +1,4 @@
-"""Implicit-feedback alternating least squares (iALS) in torch, exact per-row solves.
+"""Implicit-feedback alternating least squares (iALS) in torch: conjugate-gradient or exact per-row solves.
 
 Each observed cell (r, c) has confidence conf[r, c] and preference 1; every unobserved cell has
 weight w_c and preference 0, where w_c = w0 * n_cols * pop_c**gamma / sum(pop**gamma) spreads the
@@ -13,9 +13,17 @@ total unobserved weight) ** reg_exponent (frequency-scaled regularisation; expon
 classic constant lambda). Rows are batched by similar length so the padded gathers stay small,
 and under torch.distributed each rank solves an interleaved share of the rows (balanced by
 length) and the shares are all-gathered, which gives the same factors as one process.
+
+solver "exact" solves each row's system (Woodbury for short rows, Cholesky for long ones); "cg"
+(the default) takes cg_steps conjugate-gradient steps per row from that row's factors of the
+previous sweep (Takacs, Pilaszy, Tikk 2011, "Applications of the conjugate gradient method for
+implicit feedback collaborative filtering"; the `implicit` library's default), never forming a
+k x k matrix per row: on CPU the exact path spends its time in per-row k x k work and padded
+gathers, CG in a few passes over the cells.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass
 
@@ -23,6 +31,9 @@ import torch
 
 from artist_recommender.checkpoint import SweepCheckpoint, SweepState
 from common.distributed import DistContext, gather_rows
+
+
+SOLVERS = ("exact", "cg")
 
 
 @dataclass
@@ -35,6 +46,13 @@ class ALSParams:
     iterations: int = 15
     init_std: float = 0.01
     seed: int = 0
+    # "exact": Cholesky / Woodbury solve of every row; "cg": cg_steps conjugate-gradient steps per
+    # row started from the row's factors of the previous sweep (Takacs et al. 2011, as the
+    # `implicit` library does). On Last.fm-2k (official split, 128 factors, 15 sweeps) cg with 3
+    # steps gave the exact solve's NDCG@10 (0.2512 both; planted 0.1839 vs 0.1838) in 1/2 to
+    # 1/5 of its fit time on 2 shared CPU cores; 2 steps lost 0.0005.
+    solver: str = "cg"
+    cg_steps: int = 3
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -151,6 +169,83 @@ def solve_rows(other, matrix: SparseRows, rows, params: ALSParams, budget: int, 
     return out
 
 
+def solve_rows_cg(other, matrix: SparseRows, rows, params: ALSParams, row_w, other_w, start):
+    """Approximate least-squares solutions for `rows`: params.cg_steps conjugate-gradient steps from
+    `start` (the rows' factors of the previous sweep, or zeros) on solve_rows' system.
+
+    The system matrix A_r = row_w[r] G + sum_c coef_rc y_c y_c^T + lambda_r I is never formed: A p
+    needs the shared Gram G and one pass over the rows' cells, all rows at once with no padding
+    (cells in CSR order, the per-cell products summed back with index_add_), so a step costs
+    O(n k^2 + nnz k) instead of the exact solve's O(n k^3) and no Python loop runs per row or
+    batch (torch's CPU bmm loops over the batch, which made padded batches slower). A_r is
+    positive definite (observed cells swap w_c for conf >= 0; lambda_r > 0), which CG needs."""
+    k = other.shape[1]
+    gram = other.T @ (other * other_w[:, None])
+    total_w = float(other_w.sum())
+    lengths = matrix.lengths[rows]
+    # Cell positions of `rows` in CSR order, and each cell's row within `rows`.
+    cell_row = torch.repeat_interleave(torch.arange(len(rows), device=other.device), lengths)
+    firsts = torch.cumsum(lengths, 0) - lengths
+    pos = matrix.indptr[rows][cell_row] + torch.arange(len(cell_row), device=other.device) - firsts[cell_row]
+    cols = matrix.indices[pos]
+    conf = matrix.values[pos]
+    pull = conf if matrix.targets is None else conf * matrix.targets[pos]
+    scale = row_w[rows][:, None]
+    coef = (conf - scale[cell_row, 0] * other_w[cols])[:, None]
+    reg = (params.reg * (lengths.to(other.dtype) + scale[:, 0] * total_w) ** params.reg_exponent)[:, None]
+    vecs = other[cols]  # (nnz, k)
+
+    def times_a(p):
+        # Row-wise dot products as a batched (1 x k)(k x 1) product: no (nnz, k) temporary.
+        dots = torch.bmm(vecs.unsqueeze(1), p[cell_row].unsqueeze(2)).view(-1, 1)
+        out = torch.addcmul(reg * p, scale, p @ gram)
+        return out.index_add_(0, cell_row, vecs * (coef * dots))
+
+    x = start.clone()
+    zeros = torch.zeros(len(rows), k, dtype=other.dtype, device=other.device)
+    r = zeros.index_add_(0, cell_row, pull[:, None] * vecs).sub_(times_a(x))
+    p = r.clone()
+    rs = (r * r).sum(1, keepdim=True)
+    tiny = torch.finfo(other.dtype).tiny
+    for _ in range(params.cg_steps):
+        ap = times_a(p)
+        # A row that has converged (rs = 0) takes no step instead of dividing by zero.
+        alpha = rs / (p * ap).sum(1, keepdim=True).clamp_min(tiny)
+        x.addcmul_(alpha, p)
+        r.addcmul_(alpha, ap, value=-1.0)
+        rs_next = (r * r).sum(1, keepdim=True)
+        p = r + (rs_next / rs.clamp_min(tiny)) * p
+        rs = rs_next
+    return x
+
+
+@dataclass
+class InitialFactors:
+    """Starting factors of a warm fit: row factors, column factors, or both (None: not given).
+
+    Given rows, every sweep solves the columns first (from these rows), then the rows; otherwise
+    the rows first, from the given columns or from random ones. The side that is solved first is
+    never read, so only the other side shapes the fit, and only it enters the digest."""
+
+    rows: torch.Tensor | None = None
+    cols: torch.Tensor | None = None
+
+    @property
+    def columns_first(self) -> bool:
+        return self.rows is not None
+
+    def digest(self) -> str:
+        """SHA-256 of the factors the fit starts from, for checkpoint keys."""
+        h = hashlib.sha256()
+        start = self.rows if self.columns_first else self.cols
+        h.update(b"rows" if self.columns_first else b"cols")
+        if start is not None:
+            array = start.detach().cpu().float().contiguous().numpy()
+            h.update(f"{array.shape}".encode())
+            h.update(memoryview(array).cast("B"))
+        return h.hexdigest()
+
+
 def initial_factors(n: int, params: ALSParams, device, dtype=torch.float32) -> torch.Tensor:
     # Drawn on the CPU from a fixed seed so every rank and device starts from the same values.
     gen = torch.Generator().manual_seed(params.seed)
@@ -158,8 +253,12 @@ def initial_factors(n: int, params: ALSParams, device, dtype=torch.float32) -> t
 
 
 def fit_als(matrix: SparseRows, params: ALSParams, ctx: DistContext | None = None, budget: int = 1 << 24, log=None,
-            checkpoint: SweepCheckpoint | None = None, on_sweep=None):
+            checkpoint: SweepCheckpoint | None = None, on_sweep=None, initial: InitialFactors | None = None):
     """Alternates row/column solves.
+
+    With `initial` (a warm start), the fit starts from those factors instead of random columns:
+    given rows, each sweep solves the columns first, so the first half-sweep fills in the side
+    that was not given (see InitialFactors).
 
     With a checkpoint, a fit continues after the last sweep it holds, and the state after every
     sweep is saved: the factors after sweep k depend only on the factors after sweep k-1, so the
@@ -171,8 +270,18 @@ def fit_als(matrix: SparseRows, params: ALSParams, ctx: DistContext | None = Non
     device, dtype = matrix.values.device, matrix.values.dtype
     columns = matrix.transpose()
     row_shares, col_shares = matrix.row_shares(ctx.world_size), columns.row_shares(ctx.world_size)
-    col_factors = initial_factors(matrix.n_cols, params, device, dtype)
-    row_factors = torch.zeros(matrix.n_rows, params.factors, dtype=dtype, device=device)
+    initial = initial or InitialFactors()
+    for name, given, n in (("rows", initial.rows, matrix.n_rows), ("cols", initial.cols, matrix.n_cols)):
+        if given is not None and tuple(given.shape) != (n, params.factors):
+            raise ValueError(f"initial {name} have shape {tuple(given.shape)}, the fit needs {(n, params.factors)}")
+    if initial.cols is not None:
+        col_factors = initial.cols.to(device, dtype)
+    else:
+        col_factors = initial_factors(matrix.n_cols, params, device, dtype)
+    if initial.rows is not None:
+        row_factors = initial.rows.to(device, dtype)
+    else:
+        row_factors = torch.zeros(matrix.n_rows, params.factors, dtype=dtype, device=device)
     col_w = column_weights(columns.lengths, params).to(dtype)
     row_ones = torch.ones(matrix.n_rows, dtype=dtype, device=device)
     timings = []
@@ -184,12 +293,32 @@ def fit_als(matrix: SparseRows, params: ALSParams, ctx: DistContext | None = Non
             timings, start = list(state.timings), state.sweep
     if on_sweep is not None and start:
         on_sweep(start, None)
+    if params.solver not in SOLVERS:
+        raise ValueError(f"unknown solver {params.solver!r}: one of {', '.join(SOLVERS)}")
+    if params.solver == "cg" and params.cg_steps < 1:
+        raise ValueError(f"cg_steps must be at least 1, got {params.cg_steps}")
+
+    def half_sweep(other, side: SparseRows, shares, row_w, other_w, previous, fresh: bool):
+        rows = shares[ctx.rank]
+        if params.solver == "exact":
+            local = solve_rows(other, side, rows, params, budget, row_w, other_w)
+        else:
+            # The side solved first in a fit's first sweep starts from zeros, so that side is never
+            # read (InitialFactors); every later solve starts from the previous sweep's factors,
+            # which a checkpoint holds, so a resumed fit still equals an uninterrupted one.
+            start = torch.zeros(len(rows), other.shape[1], dtype=dtype, device=device) if fresh else previous[rows]
+            local = solve_rows_cg(other, side, rows, params, row_w, other_w, start)
+        return gather_rows(local, shares, side.n_rows, ctx)
+
     for iteration in range(start, params.iterations):
         began = time.perf_counter()
-        local = solve_rows(col_factors, matrix, row_shares[ctx.rank], params, budget, row_ones, col_w)
-        row_factors = gather_rows(local, row_shares, matrix.n_rows, ctx)
-        local = solve_rows(row_factors, columns, col_shares[ctx.rank], params, budget, col_w, row_ones)
-        col_factors = gather_rows(local, col_shares, matrix.n_cols, ctx)
+        first = iteration == 0
+        if initial.columns_first:
+            col_factors = half_sweep(row_factors, columns, col_shares, col_w, row_ones, col_factors, first)
+        row_factors = half_sweep(col_factors, matrix, row_shares, row_ones, col_w, row_factors,
+                                 first and not initial.columns_first)
+        if not initial.columns_first:
+            col_factors = half_sweep(row_factors, columns, col_shares, col_w, row_ones, col_factors, False)
         timings.append(time.perf_counter() - began)
         if checkpoint is not None:
             checkpoint.save(SweepState(iteration + 1, row_factors, col_factors, timings), params.iterations, device)

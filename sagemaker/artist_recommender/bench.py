@@ -9,10 +9,17 @@ mismatch); --inner evaluates on the seed-43 split of the official train instead 
 for tuning). --train/--validation take channel folders instead, e.g. from `recommender:channels`
 (a temporal split of generated events; users.csv side features are used by our model, not by the
 iALS baseline). Reports Recall@10, NDCG@10, HitRate@10, Coverage@10, fit seconds and peak memory
-for: our model (tuned defaults), popularity, and plain iALS (64 factors, confidence 1+log1p(plays),
-lambda 30, 15 iterations), overall and per user segment (at most --segment-at training interactions,
-and the rest). Each method runs in its own subprocess so fit time and peak RSS are its own; a line
-on stderr reports each method as it finishes (a live bar follows the fit on a terminal).
+for: our model (ours; searched on an inner split of train as the training job does, tuning.py, or
+with --no-tune its fixed defaults), popularity, popularity within the user's age group + location segment
+(segment-popularity), item-kNN, EASE, plain iALS (ials) and the `implicit` library's ALS
+(implicit-als), overall and per user segment (at most --segment-at training interactions, and the
+rest). The baselines, their hyperparameter grids and how a grid point is chosen (on an inner split
+of train, never on the test rows) are described in artist_recommender/baselines.py. Each method
+runs in its own subprocess so fit time and peak RSS are its own; a line on stderr reports each
+method as it finishes (a live bar follows the fit on a terminal). Under the tables: the best method
+per column with ours' rank, and ours against implicit-als (fit-time ratio, NDCG@10 difference).
+Any channel-format folder works: `npm run recommender:bench-data -- --kind planted|ratings --out DIR`
+makes two generated ones (artist_recommender/bench_data.py).
 --plot writes a PNG of NDCG@10 and Recall@10 per method and segment (see artist_recommender/plots.py).
 
     python -m artist_recommender.bench --gpu-synthetic [--users N --items N --interactions N ...]
@@ -22,7 +29,6 @@ see recommender/gpu_synthetic.py.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import resource
@@ -34,23 +40,27 @@ import numpy as np
 import torch
 
 from common import progress as progress_mod
+from . import baselines
 from .als import ALSParams
 from .channels import channel_problem
 from common.cli import CliError, Parser, run, writable_parent
 from .data import build_interactions, load_channel, read_interaction_rows
-from .evaluation import model_recommendations, popularity_recommendations, segment_metrics, truth_by_user
+from .evaluation import model_recommendations, segment_metrics, truth_by_user
 from .lastfm import INNER_SEED, ChecksumError, official_split
 from .metrics import ranking_metrics
 from .model import ModelParams
 from common.progress import Progress
 from .split import per_user_split
 from .train_job import fit_stage
+from . import tuning
 
 PROG = "recommender:bench"
-METHODS = ("ours", "popularity", "ials")
-BASELINE_IALS = ModelParams(als=ALSParams(factors=64, reg=30.0, unobserved_weight=1.0, iterations=15), alpha=1.0,
-                            norm_exponent=0.0, neighbour_weight=0.0)
+METHODS = ("ours", *baselines.METHODS)
+BASELINE_IALS = baselines.BASELINE_IALS
 COLUMNS = ("recall_at_10", "ndcg_at_10", "hit_rate_at_10", "coverage_at_10")
+COLUMN_NAMES = {"recall_at_10": "Recall@10", "ndcg_at_10": "NDCG@10", "hit_rate_at_10": "HitRate@10",
+                "coverage_at_10": "Coverage@10", "fit_seconds": "fit s", "peak_rss_mb": "peak RSS MB"}
+SPEED_PEER = "implicit-als"
 
 
 def peak_rss_mb() -> float:
@@ -75,34 +85,50 @@ def load_channels(train_dir: str, validation_dir: str):
 
 
 def run_method(method: str, source: dict, params: ModelParams, k: int = 10, segment_at: int = 20,
-               progress: Progress | None = None) -> dict:
+               progress: Progress | None = None, tune_budget_seconds: float | None = 300.0) -> dict:
     if source.get("data"):
         data, test, info = load_split(source["data"], source.get("inner", False))
     else:
         data, test, info = load_channels(source["train"], source["validation"])
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     progress = progress or Progress(f"bench: {method}", "off")
-    if method == "ials":
-        # Plain iALS: the artist matrix alone, without side-feature columns (channels have them).
-        data = dataclasses.replace(data, user_features={})
     truth = truth_by_user(data, test)
     users = sorted(truth)
-    if method == "popularity":
-        began = time.perf_counter()
-        recs = popularity_recommendations(data, users, k)
-        fit = time.perf_counter() - began
+    extra = {}
+    if method != "ours":
+        recs, fit, extra = run_baseline(method, data, users, k, progress)
     else:
-        chosen = params if method == "ours" else BASELINE_IALS
+        chosen = params
+        if tune_budget_seconds is not None:
+            # As the training job: searched on an inner split of train (tuning.py), the winner
+            # fitted on all of train; fit_seconds is that fit, the search is reported apart.
+            search = tuning.tune(data, params, tune_budget_seconds, seed=params.als.seed, progress=progress)
+            chosen = search.best
+            extra = {"params": search.best_values, "tuning": search.to_dict()}
         began = time.perf_counter()
         trained = fit_stage(progress, "fit", data, chosen)
         fit = time.perf_counter() - began
         recs, _ = model_recommendations(trained, users, k)
     metrics = ranking_metrics(recs, truth, data.num_items, k)
     counts = np.bincount(data.users, minlength=data.num_users)
-    segments = [{key: value for key, value in s.items() if key in ("segment", "users", "ndcg_at_10", "recall_at_10")}
+    segments = [{key: value for key, value in s.items() if key in ("segment", "users", *COLUMNS)}
                 for s in segment_metrics(recs, truth, counts, data.num_items, k, segment_at)]
     return {"method": method, **metrics, "fit_seconds": round(fit, 2), "peak_rss_mb": round(peak_rss_mb(), 1),
-            "segments": segments, **info}
+            "segments": segments, **extra, **info}
+
+
+def run_baseline(method: str, data, users: list[int], k: int, progress: Progress):
+    """(recommendations, fit seconds, report fields) of a baseline: its grid point chosen on the
+    inner split of `data` (baselines.select), then fitted on all of `data`."""
+    with progress.stage("tune", total=None, unit="point"):
+        selection = baselines.select(method, data, k)
+    timing: dict = {}
+    recs = baselines.recommend(method, data, users, k, selection.point,
+                               fit=lambda d, p: fit_stage(progress, "fit", d, p), timing=timing)
+    extra = {"params": selection.point, "tuning": selection.to_dict()}
+    if method == SPEED_PEER:
+        extra["implicit_version"] = baselines.implicit_version()
+    return recs, timing["fit"], extra
 
 
 def params_from(args) -> ModelParams:
@@ -131,11 +157,67 @@ def format_table(results: list[dict]) -> str:
 
 
 def format_segments(results: list[dict]) -> str:
-    lines = ["| Method | Segment | Users | NDCG@10 | Recall@10 |", "|---|---|---|---|---|"]
+    lines = ["| Method | Segment | Users | Recall@10 | NDCG@10 | HitRate@10 | Coverage@10 |",
+             "|---|---|---|---|---|---|---|"]
     for r in results:
         for s in r.get("segments", []):
-            lines.append(f"| {r['method']} | {s['segment']} | {s['users']} | {s['ndcg_at_10']:.3f} | "
-                         f"{s['recall_at_10']:.3f} |")
+            values = " | ".join(f"{s[c]:.3f}" for c in COLUMNS)
+            lines.append(f"| {r['method']} | {s['segment']} | {s['users']} | {values} |")
+    return "\n".join(lines)
+
+
+def leaders(rows: list[dict], columns) -> dict:
+    """Per column: the best method (highest quality, lowest fit seconds and RSS; first on ties),
+    and ours' rank (1 = best; methods with the same value share a rank) when ours is among them."""
+    out = {}
+    for column in columns:
+        lower_is_better = column in ("fit_seconds", "peak_rss_mb")
+        key = (lambda v: v) if lower_is_better else (lambda v: -v)
+        ordered = sorted(rows, key=lambda r: key(r[column]))
+        entry = {"best": ordered[0]["method"], "value": ordered[0][column]}
+        ours = next((r for r in rows if r["method"] == "ours"), None)
+        if ours is not None:
+            entry["ours_rank"] = 1 + sum(1 for r in rows if key(r[column]) < key(ours[column]))
+            entry["ours_minus_best"] = ours[column] - ordered[0][column]
+        out[column] = entry
+    return out
+
+
+def summary(results: list[dict]) -> dict:
+    """Best method per column, over all users and over the first (light) segment, and ours against
+    the speed peer when both ran."""
+    doc = {"all_users": leaders(results, (*COLUMNS, "fit_seconds", "peak_rss_mb"))}
+    if all(r.get("segments") for r in results):
+        light = [{"method": r["method"], **r["segments"][0]} for r in results]
+        doc["light_users"] = {"segment": results[0]["segments"][0]["segment"], **leaders(light, COLUMNS)}
+    by_method = {r["method"]: r for r in results}
+    if "ours" in by_method and SPEED_PEER in by_method:
+        ours, peer = by_method["ours"], by_method[SPEED_PEER]
+        doc["ours_vs_implicit"] = {
+            "fit_time_ratio": ours["fit_seconds"] / max(peer["fit_seconds"], 1e-9),
+            "ndcg_difference": ours["ndcg_at_10"] - peer["ndcg_at_10"],
+            "implicit_version": peer.get("implicit_version")}
+    return doc
+
+
+def format_summary(doc: dict) -> str:
+    def line(label: str, entries: dict) -> str:
+        parts = []
+        for column, e in entries.items():
+            if not isinstance(e, dict):
+                continue
+            rank = f" (ours #{e['ours_rank']})" if "ours_rank" in e else ""
+            parts.append(f"{COLUMN_NAMES[column]} {e['best']}{rank}")
+        return f"best, {label}: " + "; ".join(parts)
+
+    lines = [line("all users", doc["all_users"])]
+    if "light_users" in doc:
+        lines.append(line(doc["light_users"]["segment"], doc["light_users"]))
+    versus = doc.get("ours_vs_implicit")
+    if versus:
+        lines.append(f"ours vs implicit-als {versus['implicit_version']}: fit time ratio "
+                     f"{versus['fit_time_ratio']:.2f} (ours / implicit), NDCG@10 difference "
+                     f"{versus['ndcg_difference']:+.3f} (ours - implicit)")
     return "\n".join(lines)
 
 
@@ -184,6 +266,8 @@ def main(argv=None) -> int:
     for name in ("--reg", "--reg-exponent", "--unobserved-weight", "--unobserved-exponent", "--alpha", "--norm-exponent",
                  "--neighbour-weight"):
         p.add_argument(name, type=float)
+    p.add_argument("--no-tune", action="store_true", help="ours with the fixed defaults, no search (tuning.py)")
+    p.add_argument("--tune-budget-seconds", type=float, default=300.0, help="time budget of ours' search")
     p.add_argument("--gpu-synthetic", action="store_true", help="synthetic throughput benchmark")
     args, rest = p.parse_known_args(argv)
 
@@ -208,7 +292,8 @@ def main(argv=None) -> int:
     mode = progress_mod.choose(args.quiet)
     if args.only:
         result = run_method(args.only, source, params, segment_at=args.segment_at,
-                            progress=Progress(f"bench: {args.only}", mode))
+                            progress=Progress(f"bench: {args.only}", mode),
+                            tune_budget_seconds=None if args.no_tune else args.tune_budget_seconds)
         print(json.dumps(result))
         return 0
     if args.plot:
@@ -235,7 +320,7 @@ def main(argv=None) -> int:
     first = results[0]
     if args.json:
         print(json.dumps({"split": first["split"], "md5": first["md5"], "params": params.to_dict(),
-                          "segment_at": args.segment_at,
+                          "segment_at": args.segment_at, "summary": summary(results),
                           "results": [{k: v for k, v in r.items() if k not in ("md5", "split")} for r in results]}))
     else:
         if first["md5"]:
@@ -246,6 +331,8 @@ def main(argv=None) -> int:
         print(format_table(results))
         print()
         print(format_segments(results))
+        print()
+        print(format_summary(summary(results)))
     if args.plot:
         plots.quality_png(results, args.plot, title=first["split"])
         report.note(f"bench: wrote {args.plot}")

@@ -12,7 +12,7 @@ import io
 import math
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 import numpy as np
 
@@ -35,6 +35,13 @@ class Interactions:
     skipped_rows: int = 0
     # (user, item) index pairs served and not clicked (feedback.py): explicit negatives of the fit.
     negatives: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    # float64 epoch seconds of the latest row of each (user, item) pair, NaN where no row had a ts
+    # (None: no timestamps at all, filled with NaN). Only the tuning's inner split reads it.
+    last_ts: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.last_ts is None:
+            self.last_ts = np.full(len(self.weights), np.nan)
 
     @property
     def num_users(self) -> int:
@@ -48,6 +55,13 @@ class Interactions:
         """(user_id, item_id, weight) rows, for re-splitting."""
         for u, i, w in zip(self.users.tolist(), self.items.tolist(), self.weights.tolist()):
             yield self.user_ids[u], self.item_ids[i], w
+
+    def last_ts_of(self, rows) -> np.ndarray:
+        """last_ts of the pairs of (user_id, item_id, ...) rows, NaN for a pair these data lack:
+        carries the timestamps over when the pairs are rebuilt into new Interactions."""
+        by_pair = {(self.user_ids[u], self.item_ids[i]): t
+                   for u, i, t in zip(self.users.tolist(), self.items.tolist(), self.last_ts.tolist())}
+        return np.array([by_pair.get((row[0], row[1]), math.nan) for row in rows], dtype=np.float64)
 
     def negative_pairs(self) -> list[tuple[str, str]]:
         """(user_id, item_id) of the explicit negatives, for re-splitting."""
@@ -71,10 +85,13 @@ def _parse_weight(text: str) -> float:
     return value
 
 
-def _parse_ts(text: str) -> None:
-    if text:
-        # fromisoformat before 3.11 rejects a trailing Z; normalise it.
-        datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+def _parse_ts(text: str) -> float:
+    """Epoch seconds of an ISO-8601 ts (no offset: UTC), NaN for an empty one."""
+    if not text:
+        return math.nan
+    # fromisoformat before 3.11 rejects a trailing Z; normalise it.
+    moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 class _CountingReader(io.RawIOBase):
@@ -134,7 +151,14 @@ def _blank(record: list[str]) -> bool:
 
 def read_interaction_rows(path: str, skip_bad_rows: bool = False, on_bytes=None):
     """Returns ([(user_id, item_id, weight)], skipped_count). on_bytes(n) is told of each block read."""
+    rows, _, skipped = read_interaction_table(path, skip_bad_rows, on_bytes)
+    return rows, skipped
+
+
+def read_interaction_table(path: str, skip_bad_rows: bool = False, on_bytes=None):
+    """Returns ([(user_id, item_id, weight)], [epoch seconds of each row's ts, NaN if empty], skipped)."""
     rows: list[tuple[str, str, float]] = []
+    timestamps: list[float] = []
     skipped = 0
     records = csv_records(path, on_bytes)
     first = next(records, None)
@@ -155,10 +179,11 @@ def read_interaction_rows(path: str, skip_bad_rows: bool = False, on_bytes=None)
             except ValueError as exc:
                 reason = str(exc) if "positive" in str(exc) else "not a number"
                 raise DataError(f"{path}:{line}: field 'weight': {raw_weight!r} {reason}") from None
+            ts = math.nan
             if "ts" in cols:
                 raw_ts = record[cols["ts"]].strip()
                 try:
-                    _parse_ts(raw_ts)
+                    ts = _parse_ts(raw_ts)
                 except ValueError:
                     raise DataError(f"{path}:{line}: field 'ts': {raw_ts!r} is not ISO-8601") from None
         except DataError:
@@ -167,7 +192,8 @@ def read_interaction_rows(path: str, skip_bad_rows: bool = False, on_bytes=None)
             skipped += 1
             continue
         rows.append((user, item, weight))
-    return rows, skipped
+        timestamps.append(ts)
+    return rows, timestamps, skipped
 
 
 def read_users(path: str, skip_bad_rows: bool = False):
@@ -196,18 +222,23 @@ def read_users(path: str, skip_bad_rows: bool = False):
     return users, skipped
 
 
-def build_interactions(rows, user_features=None, skipped_rows: int = 0, negatives=None) -> Interactions:
+def build_interactions(rows, user_features=None, skipped_rows: int = 0, negatives=None,
+                       timestamps=None) -> Interactions:
     """Maps string ids to indices and sums duplicate (user, item) weights.
 
     negatives: (user_id, item_id) pairs to keep as explicit negatives; a pair the rows hold as a
-    positive, or whose user or artist they do not hold, is left out."""
+    positive, or whose user or artist they do not hold, is left out.
+    timestamps: epoch seconds of each row (NaN: none); a pair's last_ts is its latest."""
     user_index: dict[str, int] = {}
     item_index: dict[str, int] = {}
     pairs: dict[tuple[int, int], float] = {}
-    for user, item, weight in rows:
+    latest: dict[tuple[int, int], float] = {}
+    for n, (user, item, weight) in enumerate(rows):
         u = user_index.setdefault(user, len(user_index))
         i = item_index.setdefault(item, len(item_index))
         pairs[(u, i)] = pairs.get((u, i), 0.0) + weight
+        if timestamps is not None and not math.isnan(timestamps[n]):
+            latest[(u, i)] = max(latest.get((u, i), -math.inf), timestamps[n])
     keys = np.array(list(pairs.keys()), dtype=np.int64).reshape(-1, 2)
     kept = sorted({(user_index[u], item_index[i]) for u, i in negatives or ()
                    if u in user_index and i in item_index and (user_index[u], item_index[i]) not in pairs})
@@ -220,6 +251,7 @@ def build_interactions(rows, user_features=None, skipped_rows: int = 0, negative
         user_features=dict(user_features or {}),
         skipped_rows=skipped_rows,
         negatives=np.array(kept, dtype=np.int64).reshape(-1, 2),
+        last_ts=np.fromiter((latest.get(pair, math.nan) for pair in pairs), dtype=np.float64, count=len(pairs)),
     )
 
 
@@ -228,7 +260,7 @@ def load_channel(directory: str, skip_bad_rows: bool = False, on_bytes=None) -> 
     path = os.path.join(directory, "interactions.csv")
     if not os.path.exists(path):
         raise DataError(f"{path}: not found (the channel must contain interactions.csv)")
-    rows, skipped = read_interaction_rows(path, skip_bad_rows, on_bytes)
+    rows, timestamps, skipped = read_interaction_table(path, skip_bad_rows, on_bytes)
     if not rows:
         raise DataError(f"{path}: no valid interaction rows")
     features: dict[str, dict[str, str]] = {}
@@ -236,4 +268,4 @@ def load_channel(directory: str, skip_bad_rows: bool = False, on_bytes=None) -> 
     if os.path.exists(users_path):
         features, skipped_users = read_users(users_path, skip_bad_rows)
         skipped += skipped_users
-    return build_interactions(rows, features, skipped)
+    return build_interactions(rows, features, skipped, timestamps=timestamps)

@@ -20,6 +20,12 @@ A model trained with served-list feedback carries a learned weighting of the sco
 score is then tanh((logit - center) / 2) of logit = bias + weights . (the user's standardised cosine,
 age-group affinity, location affinity, popularity), still in [-1, 1], and the threshold applies to
 it. Without it the score is the cosine.
+
+A model with a segment prior (config "segment_prior", tensors "segment_*"; see
+artist_recommender/segment_prior.py) blends each score with its naive-Bayes share among the listens
+of the user's age group and location: (1 - w) cosine + w prior, w = s / (s + n), n the user's
+training interactions (the context artists of a request). A new user with features only gets the
+segment's taste; the blend stays in [-1, 1]. Users without a known feature keep the cosine.
 """
 from __future__ import annotations
 
@@ -141,6 +147,54 @@ class RecommenderModel:
             latent = ((1 - g) * latent + g * neighbour) / (user_norm * 2**0.5)
         return latent[0] if single else latent
 
+    # --- segment prior (light users) --------------------------------------------------------
+    def prior_rows_known(self, users: torch.Tensor) -> dict:
+        """Each known user's row in the prior's lift tables, per feature ({} without a prior)."""
+        prior = self.config.get("segment_prior")
+        if not prior:
+            return {}
+        return {name: self.t[f"segment_user_{name}"][users] for name in prior["groups"]}
+
+    def prior_rows_request(self, request: dict) -> dict:
+        """A request's rows (its age_group / location; the all-zero last row when absent or unknown)."""
+        prior = self.config.get("segment_prior")
+        if not prior:
+            return {}
+        return {name: torch.tensor([values.index(request.get(name)) if request.get(name) in values else len(values)],
+                                   dtype=torch.long)
+                for name, values in prior["groups"].items()}
+
+    @staticmethod
+    def prior_weight(strength: float, interactions: torch.Tensor) -> torch.Tensor:
+        """w = s / (s + n): the prior's share of the score of a user with n interactions."""
+        n = interactions.double()
+        return strength / (strength + n) if strength > 0 else torch.zeros_like(n)
+
+    def segment_prior_scores(self, rows: dict) -> tuple:
+        """((B, n_items) prior scores tanh((log P(i | segment) + log n_items) / 2), (B,) whether the
+        user has a known feature), log P(i | segment) = log p_i + the lifts of their groups - log Z."""
+        logit = self.t["segment_log_share"].double()[None, :]
+        known = None
+        for name, group in rows.items():
+            lift = self.t[f"segment_{name}_lift"]
+            logit = logit + lift[group].double()
+            has = group < lift.shape[0] - 1
+            known = has if known is None else known | has
+        log_p = logit - torch.logsumexp(logit, dim=-1, keepdim=True)
+        return torch.tanh(0.5 * (log_p + torch.log(torch.tensor(float(self.num_items))))), known
+
+    def with_segment_prior(self, cosine: torch.Tensor, rows: dict, interactions: torch.Tensor) -> torch.Tensor:
+        """(1 - w) cosine + w prior for (B, n_items) cosines; the cosine where there is no prior."""
+        prior = self.config.get("segment_prior")
+        if not prior or not rows:
+            return cosine
+        single = cosine.dim() == 1
+        cosine = cosine.reshape(-1, self.num_items)
+        scores, known = self.segment_prior_scores(rows)
+        w = self.prior_weight(float(prior["strength"]), interactions) * known.double()
+        blended = ((1 - w)[:, None] * cosine.double() + w[:, None] * scores).to(cosine.dtype)
+        return blended[0] if single else blended
+
     # --- learned weighting of the parts ----------------------------------------------------
     def segment_rows_known(self, users: torch.Tensor) -> dict:
         """Each known user's row in the weighting's affinity tables, per segment."""
@@ -190,13 +244,16 @@ class RecommenderModel:
         return served[0] if single else served
 
     def known_scores(self, users: torch.Tensor, weighted: bool = True) -> torch.Tensor:
-        """(B, n_items) scores of known users (their training artists not excluded)."""
+        """(B, n_items) scores of known users (their training artists not excluded): the cosine
+        blended with the segment prior, then, when weighted, the learned weighting."""
         scores = self.cosine_scores(self.t["user_factors"][users], [self.seen_items(u) for u in users.tolist()])
+        indptr = self.t["seen_indptr"]
+        scores = self.with_segment_prior(scores, self.prior_rows_known(users), indptr[users + 1] - indptr[users])
         return self.served_scores(scores, self.segment_rows_known(users)) if weighted else scores
 
     def pair_scores(self, users, items, weighted: bool = True, batch: int = 256, part: bool = False):
         """Scores of (known user index, artist index) pairs, as a float64 numpy array; with
-        weighted=False the plain cosine, or with part=True its collaborative part."""
+        weighted=False the cosine (with the segment prior), or with part=True its collaborative part."""
         users, items = torch.as_tensor(users, dtype=torch.long), torch.as_tensor(items, dtype=torch.long)
         out = torch.empty(len(users), dtype=torch.float64)
         unique, inverse = torch.unique(users, return_inverse=True)
@@ -241,8 +298,9 @@ class RecommenderModel:
         ]
         excluded_t = torch.tensor(excluded, dtype=torch.long)
         if items or features:
-            scores = self.served_scores(self.cosine_scores(self.fold_in(items, features), [items]),
-                                        self.segment_rows_request(request))
+            cosine = self.with_segment_prior(self.cosine_scores(self.fold_in(items, features), [items]),
+                                             self.prior_rows_request(request), torch.tensor([len(items)]))
+            scores = self.served_scores(cosine, self.segment_rows_request(request))
             return {"model_version": self.model_version, "items": self.top_k(scores, k, excluded_t, self.threshold)}
         return {"model_version": self.model_version, "items": self.top_k(self.t["popularity"], k, excluded_t, None)}
 

@@ -2,9 +2,11 @@
 
     python -m artist_recommender.offline --train DIR --k 10 --out RECS.tsv [--quiet] [--factors N ...]
 
-Trains on DIR/interactions.csv (+ DIR/users.csv when present) with the default hyperparameters and
-writes one line per user: `user_id<TAB>comma-separated artist ids`, best first, artists seen in
-train excluded. No threshold is applied: benchmarks rank the full top-k.
+Trains on DIR/interactions.csv (+ DIR/users.csv when present) and writes one line per user:
+`user_id<TAB>comma-separated artist ids`, best first, artists seen in train excluded. No threshold
+is applied: benchmarks rank the full top-k. As the training job does, it first searches the
+hyperparameters on an inner split of DIR (tuning.py; --tune false keeps the defaults;
+--tune-budget-seconds, --tune-max-configs), then fits the winner on all of DIR.
 Bad input (a missing folder or file, a malformed row, a bad flag) is one line on stderr and exit 2.
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ from common.cli import CliError, Parser, run, writable_parent
 from .data import load_channel
 from common.progress import Progress, choose
 from .train_job import build_parser, fit_stage, params_from_args
+from .tuning import tune
 
 PROG = "recommender:offline"
 
@@ -47,7 +50,11 @@ def main(argv=None) -> int:
         data = load_channel(args.train, args.skip_bad_rows)
         stage.summary = f"{data.num_users:,} users, {len(data.weights):,} interactions"
     began = time.perf_counter()
-    trained = fit_stage(progress, "fit", data, params_from_args(hp))
+    params = params_from_args(hp)
+    if hp.tune:
+        params = tune(data, params, hp.tune_budget_seconds, seed=hp.seed, progress=progress,
+                      max_configs=hp.tune_max_configs).best
+    trained = fit_stage(progress, "fit", data, params)
     with progress.stage("recommend", total=data.num_users, unit="user") as stage:
         scorer = trained.scorer()
         indices, _ = scorer.recommend_known(torch.arange(data.num_users), args.k, threshold=None)

@@ -27,7 +27,7 @@ from common.cli import CliError, Parser, run, writable_parent
 
 PROG = "recommender:plots"
 UNITS = ("us", "ms", "s")
-COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")  # one per bench method
 
 
 def require_matplotlib() -> None:

@@ -28,7 +28,8 @@ def trained_job(tmp_path_factory, channel):
     """One local SageMaker-style training run shared by the artefact and serving tests."""
     work = tmp_path_factory.mktemp("opt_ml")
     cmd = [sys.executable, "-m", "artist_recommender.local_train", "--train", channel, "--work", str(work),
-           "--job-name", "test-job-1", "--", "--factors", "16", "--iterations", "6", "--reg", "5"]
+           "--job-name", "test-job-1", "--", "--factors", "16", "--iterations", "6", "--reg", "5",
+           "--tune", "false"]
     done = subprocess.run(cmd, env=child_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr + done.stdout
     with open(work / "output" / "data" / "metrics.json") as handle:

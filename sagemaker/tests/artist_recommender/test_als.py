@@ -1,7 +1,9 @@
+from dataclasses import replace
+
 import pytest
 import torch
 
-from artist_recommender.als import ALSParams, SparseRows, column_weights, solve_rows
+from artist_recommender.als import ALSParams, SparseRows, column_weights, fit_als, solve_rows, solve_rows_cg
 
 
 def dense_solution(other, conf, unobserved, reg, exponent, row):
@@ -50,3 +52,46 @@ def test_column_weights_average_to_w0():
     shaped = column_weights(counts, ALSParams(unobserved_weight=0.5, unobserved_exponent=0.5))
     assert torch.allclose(flat, torch.full((4,), 0.5))
     assert shaped.mean().item() == pytest.approx(0.5) and bool((shaped.diff() > 0).all())
+
+
+@pytest.mark.parametrize("exponent, gamma", [(0.0, 0.0), (0.3, 0.5)])
+def test_conjugate_gradient_converges_to_the_exact_solve(exponent, gamma):
+    """k CG steps solve a k-dimensional system exactly (up to rounding); a few steps from a nearby
+    start land closer to the solution than the start was; a row at its solution stays there."""
+    gen = torch.Generator().manual_seed(1)
+    n_rows, n_cols, k = 50, 70, 8
+    key = torch.unique(torch.randint(0, n_rows * n_cols, (700,), generator=gen))
+    rows, cols = key // n_cols, key % n_cols
+    vals = 1 + 3 * torch.rand(len(rows), generator=gen)
+    matrix = SparseRows(rows, cols, vals, n_rows, n_cols)
+    params = ALSParams(factors=k, reg=3.0, reg_exponent=exponent, unobserved_weight=0.5, unobserved_exponent=gamma)
+    col_w = column_weights(matrix.transpose().lengths, params)
+    col_f = torch.randn(n_cols, k, generator=gen) * 0.3
+    ones = torch.ones(n_rows)
+    exact = solve_rows(col_f, matrix, matrix.by_length, params, 1 << 20, ones, col_w)
+
+    zeros = torch.zeros(n_rows, k)
+    converged = solve_rows_cg(col_f, matrix, matrix.by_length, replace(params, cg_steps=3 * k), ones, col_w, zeros)
+    assert torch.allclose(converged, exact, atol=1e-4)
+
+    start = exact + 0.05 * torch.randn(n_rows, k, generator=gen)
+    few = solve_rows_cg(col_f, matrix, matrix.by_length, replace(params, cg_steps=2), ones, col_w, start)
+    assert bool(((few - exact).norm(dim=1) < (start - exact).norm(dim=1)).all())
+    stay = solve_rows_cg(col_f, matrix, matrix.by_length, replace(params, cg_steps=3), ones, col_w, exact)
+    assert torch.allclose(stay, exact, atol=1e-4)
+
+
+def test_cg_fit_ranks_like_the_exact_fit():
+    """Warm-started CG (3 steps per half-sweep) ends near the exact ALS fit's factors."""
+    gen = torch.Generator().manual_seed(2)
+    n_rows, n_cols = 120, 90
+    key = torch.unique(torch.randint(0, n_rows * n_cols, (2500,), generator=gen))
+    rows, cols = key // n_cols, key % n_cols
+    matrix = SparseRows(rows, cols, 1 + 3 * torch.rand(len(rows), generator=gen), n_rows, n_cols)
+    params = ALSParams(factors=8, reg=3.0, unobserved_weight=0.5, iterations=15)
+    exact_u, exact_v, _, _ = fit_als(matrix, replace(params, solver="exact"))
+    cg_u, cg_v, _, _ = fit_als(matrix, replace(params, solver="cg"))
+    exact_scores, cg_scores = exact_u @ exact_v.T, cg_u @ cg_v.T
+    assert float((cg_scores - exact_scores).abs().max()) < 0.05 * float(exact_scores.abs().max())
+    with pytest.raises(ValueError, match="unknown solver"):
+        fit_als(matrix, replace(params, solver="lu"))

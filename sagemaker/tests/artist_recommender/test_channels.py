@@ -248,7 +248,7 @@ def test_generated_data_to_a_trained_local_model(tmp_path):
 
     done = subprocess.run([sys.executable, "-m", "artist_recommender.local_train", "--train", str(out / "train"),
                            "--validation", str(out / "validation"), "--work", str(work), "--",
-                           "--factors", "16", "--iterations", "6"],
+                           "--factors", "16", "--iterations", "6", "--tune", "false"],
                           env=child_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     for path in ("model/model.pt", "model/config.json", "model/code/inference.py", "output/data/metrics.json",

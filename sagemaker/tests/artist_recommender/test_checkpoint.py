@@ -31,16 +31,19 @@ def small():
 @pytest.fixture
 def solves(monkeypatch):
     """Counts half-sweep solves; `crash_at` makes the n-th one raise Reclaimed."""
-    real = als.solve_rows
     state = {"calls": 0, "crash_at": None}
 
-    def counting(*args, **kwargs):
-        state["calls"] += 1
-        if state["crash_at"] is not None and state["calls"] == state["crash_at"]:
-            raise Reclaimed(f"reclaimed during solve {state['calls']}")
-        return real(*args, **kwargs)
+    def counting(real):
+        def solve(*args, **kwargs):
+            state["calls"] += 1
+            if state["crash_at"] is not None and state["calls"] == state["crash_at"]:
+                raise Reclaimed(f"reclaimed during solve {state['calls']}")
+            return real(*args, **kwargs)
 
-    monkeypatch.setattr(als, "solve_rows", counting)
+        return solve
+
+    for solver in ("solve_rows", "solve_rows_cg"):  # the exact and the conjugate-gradient solver
+        monkeypatch.setattr(als, solver, counting(getattr(als, solver)))
     return state
 
 
@@ -159,7 +162,7 @@ def _job(tmp_path, name, channel, checkpoint_dir, iterations="4"):
     out = tmp_path / name
     metrics = train_job.run(["--train", channel, "--model-dir", str(out / "model"), "--output-data-dir",
                              str(out / "out"), "--checkpoint-dir", str(checkpoint_dir), "--factors", "8",
-                             "--iterations", iterations, "--reg", "5"])
+                             "--iterations", iterations, "--reg", "5", "--tune", "false"])
     return metrics, out
 
 
@@ -209,7 +212,7 @@ def _entry_point(tmp_path, name, channel, checkpoints):
                     OMP_NUM_THREADS="1")
     # As SageMaker runs it: the entry point with the packages beside it in the working directory.
     entry_point = os.path.join(SOURCE_DIR, "artist_recommender", "train.py")
-    done = subprocess.run([sys.executable, entry_point, "--factors", "8", "--iterations", "3"], cwd=SOURCE_DIR,
+    done = subprocess.run([sys.executable, entry_point, "--factors", "8", "--iterations", "3", "--tune", "false"], cwd=SOURCE_DIR,
                           env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     with open(tmp_path / name / "out" / "metrics.json") as handle:

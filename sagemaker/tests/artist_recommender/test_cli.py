@@ -16,7 +16,7 @@ def run(args, timeout=180):
 def test_offline_writes_one_line_per_user_without_seen_items(channel, synthetic, tmp_path):
     out = tmp_path / "recs.tsv"
     done = run(["artist_recommender.offline", "--train", channel, "--k", "7", "--out", str(out),
-                "--factors", "8", "--iterations", "3"])
+                "--factors", "8", "--iterations", "3", "--tune-max-configs", "3"])
     assert done.returncode == 0, done.stderr
     rows, _ = synthetic
     seen = {}

@@ -14,6 +14,7 @@ from helpers import SOURCE_DIR, child_env
 CLIS = {
     "artist_recommender.offline": ["--train", "{channel}", "--out", "{tmp}/r.tsv"],
     "artist_recommender.bench": ["--data", "{tmp}"],
+    "artist_recommender.bench_data": ["--kind", "planted", "--out", "{tmp}/generated"],
     "artist_recommender.local_train": ["--train", "{channel}", "--work", "{tmp}/w"],
     "artist_recommender.local_server": ["--model-dir", "{tmp}"],
     "artist_recommender.channels": ["--raw", "{tmp}", "--out", "{tmp}/c"],

@@ -21,7 +21,7 @@ from artist_recommender.planted_clicks import ServedItem, make_planted, write_fe
 from artist_recommender.weighting import click_auc, fit_logistic, served_score
 from common.progress import Progress
 
-SMALL_FIT = ["--factors", "16", "--iterations", "6"]
+SMALL_FIT = ["--factors", "16", "--iterations", "6", "--tune", "false"]
 HEADER = ",".join(FEEDBACK_COLUMNS) + "\n"
 TS = "2026-12-02T10:00:00.000Z"
 

@@ -40,7 +40,7 @@ def test_latency_distribution_png(tmp_path):
 def bench(channel_split, tmp_path_factory):
     folder = tmp_path_factory.mktemp("bench")
     done = run(["artist_recommender.bench", "--train", channel_split["train"], "--validation", channel_split["validation"],
-                "--methods", "popularity,ours", "--factors", "8", "--iterations", "3", "--json",
+                "--methods", "popularity,ours", "--factors", "8", "--iterations", "3", "--json", "--no-tune",
                 "--plot", str(folder / "quality.png")])
     assert done.returncode == 0, done.stderr
     (folder / "bench.json").write_text(done.stdout)

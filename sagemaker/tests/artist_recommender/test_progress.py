@@ -18,7 +18,7 @@ LIVE_BAR = re.compile(r"\d+/\d+ \[\d\d:\d\d<\d\d:\d\d, *[\d.]+sweep/s")
 
 def train_local(channel, work, *extra):
     return [sys.executable, "-m", "artist_recommender.local_train", "--train", channel, "--work", str(work), *extra, "--",
-            "--factors", "8", "--iterations", "4"]
+            "--factors", "8", "--iterations", "4", "--tune", "false"]
 
 
 def stage_lines(stderr: str) -> list[str]:
@@ -89,7 +89,8 @@ def test_ci_on_a_terminal_gets_stage_lines_only(channel, tmp_path):
 
 def test_bench_reports_each_method_as_it_finishes(channel_split, tmp_path):
     cmd = [sys.executable, "-m", "artist_recommender.bench", "--train", channel_split["train"], "--validation",
-           channel_split["validation"], "--methods", "popularity,ours", "--factors", "8", "--iterations", "3"]
+           channel_split["validation"], "--methods", "popularity,ours", "--factors", "8", "--iterations", "3",
+           "--no-tune"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
     try:
         first = proc.stderr.readline()

@@ -36,6 +36,8 @@ def training_job(tmp_path_factory, channel_split):
         **design["hyperparameters"],
         "factors": "8",
         "iterations": "4",
+        # A short search: tuning runs in the image's Python and torch too.
+        "tune-max-configs": "3",
         "sagemaker_program": "train.py",
         "sagemaker_region": "us-east-1",
         "sagemaker_container_log_level": "20",

@@ -48,7 +48,7 @@ def _run(tmp_path, name, argv):
     model_dir, out_dir = tmp_path / f"{name}-model", tmp_path / f"{name}-out"
     return train_job.run(argv + ["--model-dir", str(model_dir), "--output-data-dir", str(out_dir),
                                  "--checkpoint-dir", str(tmp_path / f"{name}-checkpoints"),
-                                 "--factors", "8", "--iterations", "3"])
+                                 "--factors", "8", "--iterations", "3", "--tune", "false"])
 
 
 def test_model_version_is_a_deterministic_hash_without_job_name(tmp_path, channel, monkeypatch):

@@ -46,7 +46,7 @@ function definition(template: Template): { StartAt: string; States: Record<strin
 function afterPromotionStates(def: ReturnType<typeof definition>): string[] {
   const states: string[] = [];
   let name: string | undefined = (def.States.DeploymentStatus.Choices as Array<{ Next: string }>)[0].Next;
-  while (name && name !== 'RecordChampion' && states.length < 20) {
+  while (name && !['RecordChampion', 'ChampionModel'].includes(name) && states.length < 20) {
     states.push(name);
     name = def.States[name].Next;
   }
@@ -79,6 +79,8 @@ describe.each(DESIGNS_AND_PROFILES)(
     test("trains, gates, registers, deploys, waits, runs the design's step, records the champion, in that order", () => {
       const twoVariants = config.profile.endpoint.kind === 'instances';
       const designStep = afterPromotionStates(def);
+      // A warm-starting design looks up the champion's model first and records the new one.
+      const warm = 'FindChampion' in def.States;
       expect(
         happyPath(def, {
           GateDecision: 'Register',
@@ -86,6 +88,7 @@ describe.each(DESIGNS_AND_PROFILES)(
         }),
       ).toEqual([
         'NameRun',
+        ...(warm ? ['FindChampion', 'WarmStart'] : []),
         'Train',
         'Evaluate',
         'GateDecision',
@@ -98,6 +101,7 @@ describe.each(DESIGNS_AND_PROFILES)(
         'PollEndpoint',
         'DeploymentStatus',
         ...designStep,
+        ...(warm ? ['ChampionModel', 'RecordChampionModel'] : []),
         'RecordChampion',
         'NotifyPromoted',
         'Promoted',
@@ -121,9 +125,17 @@ describe.each(DESIGNS_AND_PROFILES)(
           }),
         });
         if (name === 'NotifyFailure') continue;
+        // No champion recorded yet is the first run, not a failure: caught before the catch-all.
+        const coldStart =
+          name === 'FindChampion'
+            ? [{ ErrorEquals: ['S3.NoSuchKeyException'], Next: 'ColdStart', ResultPath: null }]
+            : [];
         expect({ name, catch: state.Catch }).toEqual({
           name,
-          catch: [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }],
+          catch: [
+            ...coldStart,
+            { ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' },
+          ],
         });
       }
       expect(def.States.RecordFailure.Next).toBe('NotifyFailure');
@@ -179,10 +191,18 @@ describe.each(DESIGNS_AND_PROFILES)(
         Name: config.design.model.gate.metric,
         Regex: `metric: ${config.design.model.gate.metric}=([-+0-9.eE]+)`,
       });
-      expect(p.InputDataConfig.map((c: { ChannelName: string }) => c.ChannelName)).toEqual([
-        'train',
-        'validation',
-      ]);
+      const channels = (list: { ChannelName: string }[]) => list.map((c) => c.ChannelName);
+      if (config.design.model.warmStart) {
+        // Chosen at run time: the snapshot's channels, plus the champion's model once there is one.
+        expect(train.Parameters).toMatchObject({ 'InputDataConfig.$': '$.inputs.channels' });
+        const warm = def.States.WarmStart.Parameters as { channels: { ChannelName: string }[] };
+        const cold = (def.States.ColdStart as unknown as { Result: { channels: { ChannelName: string }[] } })
+          .Result;
+        expect(channels(warm.channels)).toEqual(['train', 'validation', 'champion']);
+        expect(channels(cold.channels)).toEqual(['train', 'validation']);
+      } else {
+        expect(channels(p.InputDataConfig)).toEqual(['train', 'validation']);
+      }
       expect(p.VpcConfig.Subnets).toHaveLength(2);
       expect(p.EnableManagedSpotTraining).toBe(config.profile.training.spot);
       if (config.profile.training.spot) {
@@ -245,7 +265,8 @@ describe.each(DESIGNS_AND_PROFILES)(
       expect(def.States.Register.Parameters).toMatchObject({
         'CustomerMetadataProperties.$': '$.gate.registryMetadata',
       });
-      expect(def.States.Evaluate.Parameters).toMatchObject({ 'trainingJob.$': '$.run.jobName' });
+      // The candidate's training job: the run's own, or the best trial of its tuning job.
+      expect(def.States.Evaluate.Parameters).toMatchObject({ 'trainingJob.$': '$.training.jobName' });
     });
 
     test('creates models the hosting supports: network isolation only on instances', () => {

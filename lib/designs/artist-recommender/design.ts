@@ -85,6 +85,12 @@ export const artistRecommender: ArtistRecommenderDesign = {
       minImprovementOverChampion: 0.002,
       minImprovementOverBaseline: 0.02,
     },
+    // A scheduled retrain starts from the champion's factors: fewer sweeps for the same quality.
+    warmStart: true,
+    // The entry point searches within its job's time budget, from the champion's factors; a
+    // SageMaker tuning job (`mode: 'sagemaker'`, reading search_space.json) would start every
+    // trial from scratch and bill one GPU job per trial per day.
+    tuning: { mode: 'in-job' },
     bootstrapModel: () => bootstrapModelFiles(artistRecommender.model.inferenceCode),
     // As first deployed: CloudFormation would replace the named group on any change.
     registryDescription: 'Recommendation models that passed the evaluation gate',

@@ -59,6 +59,20 @@ export interface ModelCode {
    */
   readonly bootstrapModel: () => Readonly<Record<string, string>>;
   /**
+   * Start each scheduled retrain from the champion's model: the training job gets a `champion`
+   * channel with the champion's `model.tar.gz` once a promotion has been recorded.
+   * @default false - every run trains from scratch
+   */
+  readonly warmStart?: boolean;
+  /**
+   * Who searches the hyperparameters. `in-job`: the entry point does, within its time budget.
+   * `sagemaker`: where the profile allows automatic model tuning (production), a SageMaker
+   * hyperparameter tuning job searches `searchSpace` with the script's own search turned off, and
+   * its best training job is the candidate; elsewhere the entry point searches.
+   * @default { mode: 'in-job' }
+   */
+  readonly tuning?: ModelTuning;
+  /**
    * The description of the Model Registry group of approved versions. Fixed once deployed:
    * CloudFormation replaces the group when it changes, which a named group does not survive.
    * @default 'Models that passed the evaluation gate'
@@ -77,3 +91,22 @@ export interface ModelCode {
     readonly features: readonly string[];
   };
 }
+
+/** How a model's hyperparameters are searched (see `ModelCode.tuning`). */
+export type ModelTuning =
+  | { readonly mode: 'in-job' }
+  | {
+      readonly mode: 'sagemaker';
+      /** The search space file (`search_space.json`), read at synth time. */
+      readonly searchSpace: string;
+      /** Training jobs the tuning job may start in all. */
+      readonly maxJobs: number;
+      /** Training jobs it runs at once; each is one `resources` job of the profile. */
+      readonly maxParallelJobs: number;
+      /**
+       * Bayesian or random search. Grid takes categorical ranges only and Hyperband needs early
+       * stopping built into the script, so neither is offered
+       * (https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-how-it-works.html).
+       */
+      readonly strategy: 'Bayesian' | 'Random';
+    };

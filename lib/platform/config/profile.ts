@@ -60,6 +60,12 @@ export interface Profile {
     readonly spot: boolean;
     /** Run the pipeline on the retraining cadence; off in the sandbox, started by hand there. */
     readonly scheduleEnabled: boolean;
+    /**
+     * Let a design's `tuning: { mode: 'sagemaker' }` run a SageMaker tuning job (many training
+     * jobs per run); where false, the entry point searches within its own job.
+     * @default false
+     */
+    readonly automaticModelTuning?: boolean;
   };
   /**
    * SageMaker Model Monitor data-quality schedule on the endpoint's captured traffic, for designs
@@ -146,6 +152,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       volumeSizeGb: 100,
       spot: false,
       scheduleEnabled: true,
+      automaticModelTuning: true,
     },
     // Hourly: drift in the last hour's traffic shows before a day of it has been served.
     dataQualityMonitoring: { cadence: 'hourly', instanceType: 'ml.m5.xlarge' },

@@ -43,9 +43,9 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
   },
   {
     finding:
-      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(training-job|processing-job|model|endpoint-config)\/[a-z][a-z0-9-]*-\*$/,
+      /^Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:(training-job|processing-job|hyper-parameter-tuning-job|model|endpoint-config)\/[a-z][a-z0-9-]*-\*$/,
     reason:
-      "The pipeline names every job, model and endpoint config it creates <design id>-<uuid>; it may touch no others, and no other design's.",
+      "The pipeline names every job, model and endpoint config it creates <design id>-<uuid> (a tuning job <design id>-<8 hex>, whose trials are training jobs named after it); it may touch no others, and no other design's.",
   },
   {
     finding:

@@ -10,6 +10,7 @@ import { AutoscaledEndpointRetainsVariants } from './autoscaled-endpoint-retains
 import type { BlueprintRule, Finding } from './core/rule';
 import { TemplateSet, type StackTemplate } from './core/templates';
 import { DeploymentGuardrails } from './deployment-guardrails';
+import { HyperparameterTuningLimits } from './hyperparameter-tuning-limits';
 import { LocalStorageVolumeKms } from './local-storage-volume-kms';
 import { RetainedResourceFixedName } from './retained-resource-fixed-name';
 import { SdkIntegrationParameterCase } from './sdk-integration-parameter-case';
@@ -27,6 +28,7 @@ export const BLUEPRINT_RULES: readonly BlueprintRule[] = [
   DeploymentGuardrails,
   AutoscaledEndpointRetainsVariants,
   SdkIntegrationParameterCase,
+  HyperparameterTuningLimits,
 ];
 
 /** A finding with the rule that made it. */

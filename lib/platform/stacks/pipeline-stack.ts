@@ -3,11 +3,18 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
+import type { ModelCode } from '../config/design';
+import type { Profile } from '../config/profile';
 import type { PrivateNetwork } from '../constructs/network/private-network';
 import { DlcImage } from '../constructs/ml/dlc-image';
 import { EvaluationGate } from '../constructs/ml/evaluation-gate';
 import { SourceBundle } from '../constructs/ml/source-bundle';
-import { TrainingPipeline, type AfterPromotion } from '../constructs/ml/training-pipeline';
+import { readSearchSpace } from '../constructs/ml/pipeline/search-space';
+import {
+  TrainingPipeline,
+  type AfterPromotion,
+  type AutomaticModelTuning,
+} from '../constructs/ml/training-pipeline';
 import type { DataStack } from './data-stack';
 import type { MlStack } from './ml-stack';
 
@@ -92,8 +99,42 @@ export class PipelineStack extends Stack {
       removalPolicy: profile.removalPolicy,
       runCleanup: props.ml.runCleanup,
       dataQualityMonitor: props.ml.dataQualityMonitor,
+      warmStart: model.warmStart ?? false,
+      tuning: automaticModelTuning(model, profile),
     });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
   }
+}
+
+/**
+ * The tuning job of a design that asks SageMaker to search, where the profile allows it; its
+ * objective is the gate's metric and direction, which the search space must name too.
+ */
+function automaticModelTuning(model: ModelCode, profile: Profile): AutomaticModelTuning | undefined {
+  const tuning = model.tuning;
+  if (tuning?.mode !== 'sagemaker' || !profile.training.automaticModelTuning) return undefined;
+  const searchSpace = readSearchSpace(tuning.searchSpace);
+  const direction = model.gate.direction === 'higher-is-better' ? 'maximize' : 'minimize';
+  const problems: string[] = [];
+  if (searchSpace.objective.metric !== model.gate.metric) {
+    problems.push(
+      `objective.metric: "${searchSpace.objective.metric}" is not the gate's metric "${model.gate.metric}"`,
+    );
+  }
+  if (searchSpace.objective.direction !== direction) {
+    problems.push(
+      `objective.direction: "${searchSpace.objective.direction}" disagrees with the gate (${model.gate.direction})`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new Error(`Invalid search space ${tuning.searchSpace}:\n  - ${problems.join('\n  - ')}`);
+  }
+  return {
+    searchSpace,
+    objective: { metric: model.gate.metric, type: direction === 'maximize' ? 'Maximize' : 'Minimize' },
+    maxJobs: tuning.maxJobs,
+    maxParallelJobs: tuning.maxParallelJobs,
+    strategy: tuning.strategy,
+  };
 }

@@ -60,8 +60,12 @@ interface Setup {
   readonly bucket: string;
   readonly topicArn: string;
   readonly prefix: string;
-  /** The design's states between the InService branch of DeploymentStatus and RecordChampion. */
+  /** The design's states between the InService branch of DeploymentStatus and the champion's record. */
   readonly afterPromotion: readonly string[];
+  /** The states a run calls to train: the champion lookup where the design warm-starts, then Train. */
+  readonly training: readonly string[];
+  /** The calls that record a promotion before it is published. */
+  readonly recording: readonly string[];
 }
 
 /** The stack of `type` among the app's stacks, however the app lists them. */
@@ -75,7 +79,7 @@ function afterPromotionStates(machine: DeployedStateMachine): string[] {
   const states = machine.definition.States as Record<string, { Next?: string; Choices?: { Next: string }[] }>;
   const found: string[] = [];
   let name = states.DeploymentStatus.Choices?.[0].Next;
-  while (name && name !== 'RecordChampion' && found.length < 20) {
+  while (name && !['RecordChampion', 'ChampionModel'].includes(name) && found.length < 20) {
     found.push(name);
     name = states[name].Next;
   }
@@ -110,6 +114,11 @@ beforeAll(() => {
       topicArn: deployedValue(app, pipelineStack, pipelineStack.notifications.topicArn) as string,
       prefix: app.config.runNamePrefix,
       afterPromotion: afterPromotionStates(machine),
+      training: 'FindChampion' in machine.definition.States ? ['FindChampion', 'Train'] : ['Train'],
+      recording:
+        'RecordChampionModel' in machine.definition.States
+          ? ['RecordChampionModel', 'RecordChampion']
+          : ['RecordChampion'],
     });
   }
 });
@@ -126,6 +135,18 @@ function fakeAws(profile: ProfileName, scenario: Scenario = {}): Record<string, 
   const now = '2025-03-14T02:00:00.000Z';
   const endpointArn = `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${endpointName.toLowerCase()}`;
   const responders: Record<string, Responder> = {
+    // The pointer the last promotion recorded; none before the first promotion.
+    FindChampion: () => {
+      if (!scenario.champion)
+        throw serviceError('S3.NoSuchKeyException', 'The specified key does not exist.');
+      return {
+        Body: JSON.stringify({
+          trainingJob: OLD_CHAMPION_MODEL,
+          modelDataUrl: `s3://${setup(profile).bucket}/models/${OLD_CHAMPION_MODEL}/output/model.tar.gz`,
+        }),
+        ContentType: 'application/json',
+      };
+    },
     Train: (request) => {
       const described = {
         TrainingJobName: request.TrainingJobName,
@@ -221,6 +242,10 @@ function fakeAws(profile: ProfileName, scenario: Scenario = {}): Record<string, 
       };
     },
     RecordChampion: () => ({ ETag: '"9b2cf535f27731c974343645a3985328"', ServerSideEncryption: 'aws:kms' }),
+    RecordChampionModel: () => ({
+      ETag: '"1f3870be274f6c49b3e31a0c6728957f"',
+      ServerSideEncryption: 'aws:kms',
+    }),
     NotifyPromoted: () => ({ MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' }),
     NotifyRejected: () => ({ MessageId: '0a1b2c3d-ee98-5cb9-9903-4c221d41eb5e' }),
     NotifyFailure: () => ({ MessageId: 'f0e1d2c3-ee98-5cb9-9903-4c221d41eb5e' }),
@@ -280,7 +305,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
       expect(result.entered[result.entered.length - 1]).toBe('Promoted');
       const readChampion = profile === 'production' ? ['DescribeEndpoint', 'DescribeEndpointConfig'] : [];
       expect(statesCalled(result)).toEqual([
-        'Train',
+        ...setup(profile).training,
         'Evaluate',
         'Register',
         'CreateModel',
@@ -291,7 +316,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
         'PollEndpoint',
         'PollEndpoint',
         ...setup(profile).afterPromotion,
-        'RecordChampion',
+        ...setup(profile).recording,
         'NotifyPromoted',
       ]);
       // One Wait before each poll.
@@ -436,7 +461,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
     const result = await run(profile, { champion: metricsOf(profile, 0.5, 0.2) });
     expect(result.status).toBe('SUCCEEDED');
     expect(result.entered.slice(-3)).toEqual(['GateDecision', 'NotifyRejected', 'NotPromoted']);
-    expect(statesCalled(result)).toEqual(['Train', 'Evaluate', 'NotifyRejected']);
+    expect(statesCalled(result)).toEqual([...setup(profile).training, 'Evaluate', 'NotifyRejected']);
     expect(result.published).toEqual([
       {
         state: 'NotifyRejected',
@@ -469,7 +494,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
       'NotifyFailure',
       'PipelineFailed',
     ]);
-    expect(statesCalled(result)).toEqual(['Train', 'Evaluate', 'NotifyFailure']);
+    expect(statesCalled(result)).toEqual([...setup(profile).training, 'Evaluate', 'NotifyFailure']);
     expect(result.published).toEqual([failureNotice(profile, 'InvalidMetrics', JSON.stringify(reasons))]);
   });
 
@@ -487,7 +512,7 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
     expect(result.cause).toBe(
       `Endpoint serves ${OLD_CONFIG} instead of ${jobNameOf(result)}: a rollback alarm fired`,
     );
-    for (const state of [...setup(profile).afterPromotion, 'RecordChampion']) {
+    for (const state of [...setup(profile).afterPromotion, ...setup(profile).recording]) {
       expect(statesCalled(result)).not.toContain(state);
     }
     expect(result.published).toEqual([
@@ -526,9 +551,22 @@ describe.each(PROFILES)('training pipeline (%s)', (profile) => {
       TrainingJobStatus: 'Failed',
       FailureReason: expect.stringContaining('CUDA out of memory'),
     });
-    expect(result.caught).toEqual([{ state: 'Train', error: 'States.TaskFailed' }]);
-    expect(result.entered).toEqual(['NameRun', 'Train', 'RecordFailure', 'NotifyFailure', 'PipelineFailed']);
-    expect(statesCalled(result)).toEqual(['Train', 'NotifyFailure']);
+    const warmStarts = setup(profile).training.includes('FindChampion');
+    // Before the first promotion the lookup finds no champion, which is caught as a cold start.
+    expect(result.caught).toEqual([
+      ...(warmStarts ? [{ state: 'FindChampion', error: 'S3.NoSuchKeyException' }] : []),
+      { state: 'Train', error: 'States.TaskFailed' },
+    ]);
+    const lookup = warmStarts ? ['FindChampion', 'ColdStart'] : [];
+    expect(result.entered).toEqual([
+      'NameRun',
+      ...lookup,
+      'Train',
+      'RecordFailure',
+      'NotifyFailure',
+      'PipelineFailed',
+    ]);
+    expect(statesCalled(result)).toEqual([...setup(profile).training, 'NotifyFailure']);
     expect(result.published).toEqual([failureNotice(profile, 'States.TaskFailed', result.cause as string)]);
   });
 

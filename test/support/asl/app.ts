@@ -7,6 +7,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { addBlueprintStacks } from '../../../lib/platform/blueprint';
 import { resolveAppConfig, type AppConfig } from '../../../lib/platform/config/app-config';
+import type { Design } from '../../../lib/platform/config/design';
 import type { ProfileName } from '../../../lib/platform/config/profile';
 import { DESIGNS } from '../../../lib/designs';
 import { newApp } from '../../app/app-under-test';
@@ -31,13 +32,18 @@ const synthesized = new Map<string, SynthesizedApp>();
  * `appUnderTest`), except that asset bundling is skipped: bundling only changes asset hashes, never
  * a state machine definition, and skipping it saves seconds per synth.
  * @param design a registered design id; the default design when omitted
+ * @param designs the registry to pick it from, e.g. a design changed for one test (not cached)
  */
-export function synthesizeApp(profile: ProfileName, design?: string): SynthesizedApp {
+export function synthesizeApp(
+  profile: ProfileName,
+  design?: string,
+  designs?: Readonly<Record<string, Design>>,
+): SynthesizedApp {
   const key = `${design ?? ''}/${profile}`;
-  const cached = synthesized.get(key);
+  const cached = designs ? undefined : synthesized.get(key);
   if (cached) return cached;
   const app = newApp({ profile, 'aws:cdk:bundling-stacks': [] });
-  const config = resolveAppConfig({ profile, design }, DESIGNS);
+  const config = resolveAppConfig({ profile, design }, designs ?? DESIGNS);
   const stacks = addBlueprintStacks(app, config);
   const assembly = app.synth();
   const templates = assembly.stacks.map((artifact) => ({
@@ -51,7 +57,7 @@ export function synthesizeApp(profile: ProfileName, design?: string): Synthesize
     return found[0];
   };
   const result = { profile, config, stacks, stack, templates, resolver: new CfnResolver(templates) };
-  synthesized.set(key, result);
+  if (!designs) synthesized.set(key, result);
   return result;
 }
 

@@ -113,6 +113,7 @@ function optimizedIntegration(
     case 'sagemaker:createTrainingJob':
     case 'sagemaker:createTransformJob':
     case 'sagemaker:createProcessingJob':
+    case 'sagemaker:createHyperParameterTuningJob':
       // The optimized SageMaker integration takes the API's request; `.sync` returns the job's
       // description once it has ended.
       // https://docs.aws.amazon.com/step-functions/latest/dg/connect-sagemaker.html

@@ -228,6 +228,20 @@ export function needsOfCall(set: TemplateSet, call: TaskCall): Need[] {
       const rule = `arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule`;
       for (const a of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) add(a, rule);
     }
+  } else if (service === 'sagemaker' && op === 'createhyperparametertuningjob') {
+    // The same page: CreateHyperParameterTuningJob `.sync` needs Create, Describe and Stop
+    // HyperParameterTuningJob and the events rule StepFunctionsGetEventsForSageMakerTuningJobsRule;
+    // the role it passes is the training job definition's.
+    const job = SAGEMAKER('hyper-parameter-tuning-job', p.HyperParameterTuningJobName);
+    add('sagemaker:CreateHyperParameterTuningJob', job);
+    const definition = p.TrainingJobDefinition as Record<string, unknown> | undefined;
+    if (typeof definition?.RoleArn === 'string') add('iam:PassRole', definition.RoleArn);
+    if (integration.pattern === 'sync') {
+      add('sagemaker:DescribeHyperParameterTuningJob', job);
+      add('sagemaker:StopHyperParameterTuningJob', job);
+      const rule = `arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForSageMakerTuningJobsRule`;
+      for (const a of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) add(a, rule);
+    }
   } else if (service === 'sagemaker') {
     for (const [action, resource] of sagemakerResources(op, p)) add(action, resource);
   } else {
@@ -241,6 +255,8 @@ function sagemakerResources(op: string, p: Record<string, unknown>): Array<[stri
   switch (op) {
     case 'createmodel':
       return [['sagemaker:CreateModel', SAGEMAKER('model', p.ModelName)]];
+    case 'describetrainingjob':
+      return [['sagemaker:DescribeTrainingJob', SAGEMAKER('training-job', p.TrainingJobName)]];
     case 'createendpointconfig':
       return [['sagemaker:CreateEndpointConfig', SAGEMAKER('endpoint-config', p.EndpointConfigName)]];
     case 'describeendpointconfig':

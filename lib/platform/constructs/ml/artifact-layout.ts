@@ -45,3 +45,10 @@ export const TRAINING_OUTPUT_FILES = {
    */
   monitoringBaselineDir: 'monitoring-baseline/',
 } as const;
+
+/**
+ * Inside `champion/`, beside the champion's metrics: where the promoted run's model lives
+ * (`{"trainingJob": ..., "modelDataUrl": "s3://.../model.tar.gz"}`), written when a promotion is
+ * recorded, read by the next run to warm-start from it.
+ */
+export const CHAMPION_MODEL_POINTER = 'model.json';

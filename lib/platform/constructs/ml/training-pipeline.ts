@@ -23,7 +23,9 @@ import { PromoteStep, type AfterPromotion } from './pipeline/promote';
 import { RegisterStep } from './pipeline/register';
 import { RollOutStep } from './pipeline/roll-out';
 import type { GuardableTask, PipelineScope } from './pipeline/run-state';
+import type { SearchSpace } from './pipeline/search-space';
 import { TrainStep, type TrainingResources } from './pipeline/train';
+import { MAX_TUNING_JOB_NAME, TUNING_NAME_SUFFIX, TuneStep } from './pipeline/tune';
 import type { SourceBundle } from './source-bundle';
 
 export type { AfterPromotion, PromotedRun } from './pipeline/promote';
@@ -101,6 +103,27 @@ export interface TrainingPipelineProps {
    * @default - none: no baselining step
    */
   readonly dataQualityMonitor?: DataQualityMonitor;
+  /**
+   * Start each run from the champion's model (a `champion` channel once a promotion is recorded).
+   * @default false
+   */
+  readonly warmStart?: boolean;
+  /**
+   * Search the hyperparameters with a SageMaker automatic model tuning job instead of one training
+   * job; its best trial is the candidate.
+   * @default - one training job, which searches within itself if the script does
+   */
+  readonly tuning?: AutomaticModelTuning;
+}
+
+/** An automatic model tuning job per run (see `./pipeline/tune.ts`). */
+export interface AutomaticModelTuning {
+  readonly searchSpace: SearchSpace;
+  /** The gate's metric and direction, one of `metricNames`. */
+  readonly objective: { readonly metric: string; readonly type: 'Maximize' | 'Minimize' };
+  readonly maxJobs: number;
+  readonly maxParallelJobs: number;
+  readonly strategy: 'Bayesian' | 'Random';
 }
 
 /** SageMaker names are at most 63 characters; a run appends `-` and a 36-character UUID. */
@@ -159,8 +182,13 @@ export class TrainingPipeline extends Construct {
       vpc: props.vpc,
       subnets: props.subnets,
       role: props.trainingRole,
+      // A tuning job's trials train from scratch (`./pipeline/tune.ts`).
+      warmStart: (props.warmStart ?? false) && !props.tuning,
     });
     this.trainingRole = train.role;
+    const tune =
+      props.tuning &&
+      new TuneStep(pipeline, { ...props.tuning, train, maxRuntime: props.resources.maxRuntime });
     const evaluate = new EvaluateStep(pipeline, { gate: props.gate, artifacts });
     const register = new RegisterStep(pipeline, {
       inferenceImageUri,
@@ -180,6 +208,7 @@ export class TrainingPipeline extends Construct {
       artifacts,
       championVariant: endpoint.variants[0].name,
       afterPromotion: props.afterPromotion,
+      recordModel: props.warmStart ?? false,
     });
 
     const baseline =
@@ -191,14 +220,15 @@ export class TrainingPipeline extends Construct {
       inService = baseline.start;
     }
 
+    const trained = tune ? sfn.Chain.custom(tune.start, [tune.end], tune.end) : train.start;
     const definition = nameRun
-      .next(train.task)
+      .next(trained)
       .next(evaluate.task)
       .next(evaluate.decide(sfn.Chain.start(register.task).next(rollOut.thenWaitFor(inService))));
 
     ({ stateMachine: this.stateMachine, schedule: this.schedule } = createPipelineStateMachine(this, {
       definition,
-      timeout: props.resources.maxRuntime.plus(Duration.hours(3)),
+      timeout: (tune?.maxRuntime ?? props.resources.maxRuntime).plus(Duration.hours(3)),
       logExecutionData: true,
       schedule: scheduler.ScheduleExpression.rate(props.cadence),
       scheduleDescription: 'Retrains the model on the cadence of the requirements',
@@ -207,7 +237,8 @@ export class TrainingPipeline extends Construct {
       removalPolicy: props.removalPolicy,
     }));
     this.stateMachine.node.addDependency(this.modelPackageGroup);
-    train.grantStart(this.stateMachine);
+    if (tune) tune.grantStart(this.stateMachine, train.role);
+    else train.grantStart(this.stateMachine);
     baseline?.grantStart(this.stateMachine);
     rollOut.grant(this.stateMachine.role);
     // RecordChampion writes to the SSE-KMS artefacts bucket, and the notifications go to a topic
@@ -230,5 +261,61 @@ function validateProps(props: TrainingPipelineProps): void {
       'runCleanup: required with RemovalPolicy.DESTROY, or the destroy leaves run artefacts behind',
     );
   }
+  if (props.tuning) collectTuningProblems(props, props.tuning, problems);
   if (problems.length > 0) throw new Error(`Invalid TrainingPipeline props:\n  - ${problems.join('\n  - ')}`);
+}
+
+/**
+ * What CreateHyperParameterTuningJob would reject, or what would make the runs misbehave, known
+ * from the props alone (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateHyperParameterTuningJob.html,
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceLimits.html).
+ */
+function collectTuningProblems(
+  props: TrainingPipelineProps,
+  tuning: AutomaticModelTuning,
+  problems: string[],
+): void {
+  const nameLength = props.namePrefix.length + 1 + TUNING_NAME_SUFFIX;
+  if (nameLength > MAX_TUNING_JOB_NAME) {
+    problems.push(
+      `tuning: a tuning job is named "<namePrefix>-<8 hex digits>", at most ${MAX_TUNING_JOB_NAME} characters; "${props.namePrefix}" makes ${nameLength}: shorten the design id`,
+    );
+  }
+  if (!Number.isInteger(tuning.maxJobs) || tuning.maxJobs < 1) {
+    problems.push(`tuning.maxJobs: a whole number of at least 1; got ${tuning.maxJobs}`);
+  }
+  if (!Number.isInteger(tuning.maxParallelJobs) || tuning.maxParallelJobs < 1) {
+    problems.push(`tuning.maxParallelJobs: a whole number of at least 1; got ${tuning.maxParallelJobs}`);
+  } else if (tuning.maxParallelJobs > tuning.maxJobs) {
+    problems.push(
+      `tuning.maxParallelJobs: no more than maxJobs (${tuning.maxJobs}); got ${tuning.maxParallelJobs}`,
+    );
+  }
+  if (!props.metricNames.includes(tuning.objective.metric)) {
+    // The objective is read from the log by one of the job's metric definitions.
+    // https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-define-metrics-variables.html
+    problems.push(
+      `tuning.objective.metric: "${tuning.objective.metric}" is not one of metricNames (${props.metricNames.join(', ')})`,
+    );
+  }
+  const fixed = Object.keys(props.hyperparameters ?? {});
+  for (const parameter of tuning.searchSpace.parameters) {
+    if (fixed.includes(parameter.name)) {
+      // A hyperparameter is either static or tuned, not both.
+      // https://docs.aws.amazon.com/sagemaker/latest/dg/automatic-model-tuning-define-ranges.html
+      problems.push(`tuning.searchSpace: "${parameter.name}" is also a fixed hyperparameter of the design`);
+    }
+  }
+  if (props.resources.spot) {
+    // The trials of one tuning job share one job definition, hence one checkpoint folder, and the
+    // entry point resumes from whatever checkpoint it finds there: trials would resume each other.
+    problems.push('tuning: not with spot training, whose trials would share one checkpoint folder');
+  }
+  const rounds = Math.ceil(tuning.maxJobs / Math.max(1, tuning.maxParallelJobs));
+  const hours = (rounds * props.resources.maxRuntime.toSeconds()) / 3600;
+  if (hours > props.cadence.toHours({ integral: false })) {
+    problems.push(
+      `tuning: ${rounds} rounds of ${tuning.maxParallelJobs} trials of up to ${props.resources.maxRuntime.toHours({ integral: false })} h (${hours} h) outlast the ${props.cadence.toHours({ integral: false })} h between runs`,
+    );
+  }
 }

@@ -8,15 +8,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { decide } from '../../../lambda/platform/evaluation-gate/decide';
-import type { GateOutput } from '../../../lambda/platform/evaluation-gate/handler';
-import { registryMetadata } from '../../../lambda/platform/evaluation-gate/registry-metadata';
-import { artistRecommender } from '../../../lib/designs/artist-recommender/design';
-import type { Design, ModelTuning } from '../../../lib/platform/config/design';
-import type { ProfileName } from '../../../lib/platform/config/profile';
-import { TemplateSet } from '../../../lib/platform/rules/core/templates';
-import { DataStack } from '../../../lib/platform/stacks/data-stack';
-import { PipelineStack } from '../../../lib/platform/stacks/pipeline-stack';
+import { decide } from '../../../../lambda/platform/evaluation-gate/decide';
+import type { GateOutput } from '../../../../lambda/platform/evaluation-gate/handler';
+import { registryMetadata } from '../../../../lambda/platform/evaluation-gate/registry-metadata';
+import { artistRecommender } from '../../../../lib/designs/artist-recommender/design';
+import type { Design, ModelTuning } from '../../../../lib/platform/config/design';
+import type { ProfileName } from '../../../../lib/platform/config/profile';
+import { TemplateSet } from '../../../../lib/platform/rules/core/templates';
+import { DataStack } from '../../../../lib/platform/stacks/data-stack';
+import { PipelineStack } from '../../../../lib/platform/stacks/pipeline-stack';
 import {
   deployedStateMachine,
   deployedValue,
@@ -28,11 +28,12 @@ import {
   type ExecutionResult,
   type Responder,
   type SynthesizedApp,
-} from '../../support/asl';
-import { missingForStateMachines } from '../../support/iam/requirements';
+} from '../../../support/asl';
+import { missingForStateMachines } from '../../../support/iam/requirements';
 
 const SEARCH_SPACE = path.join(
   __dirname,
+  '..',
   '..',
   '..',
   '..',

@@ -29,7 +29,7 @@ export class EvaluateStep {
         lambdaFunction: props.gate,
         payload: sfn.TaskInput.fromObject({
           bucket: props.artifacts.bucketName,
-          'trainingJob.$': RUN.name,
+          'trainingJob.$': RUN.trainingJob,
           'candidateOutputKey.$': OUTPUT_ARCHIVE_KEY,
           championMetricsKey: `${ARTIFACT_PREFIXES.champion}${TRAINING_OUTPUT_FILES.metrics}`,
         }),
@@ -50,7 +50,10 @@ export class EvaluateStep {
       new tasks.SnsPublish(scope, 'NotifyRejected', {
         topic: this.pipeline.notifications,
         subject: this.pipeline.subject('candidate rejected by the evaluation gate'),
-        message: sfn.TaskInput.fromObject({ 'trainingJob.$': RUN.name, 'reasons.$': `${RUN.gate}.reasons` }),
+        message: sfn.TaskInput.fromObject({
+          'trainingJob.$': RUN.trainingJob,
+          'reasons.$': `${RUN.gate}.reasons`,
+        }),
         resultPath: sfn.JsonPath.DISCARD,
       }),
     );

@@ -4,7 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { sdkParameters } from '../../workflow/sdk-parameters';
-import { ARTIFACT_PREFIXES, TRAINING_OUTPUT_FILES } from '../artifact-layout';
+import { ARTIFACT_PREFIXES, CHAMPION_MODEL_POINTER, TRAINING_OUTPUT_FILES } from '../artifact-layout';
 import { OUTPUT_ARCHIVE_KEY, RUN, type PipelineScope } from './run-state';
 
 /** What a design's step after a promotion knows of the run. */
@@ -38,6 +38,12 @@ export interface PromoteStepProps {
   readonly championVariant: string;
   /** @default - none: the promotion is recorded as soon as the endpoint serves it */
   readonly afterPromotion?: AfterPromotion;
+  /**
+   * Also record where the champion's model is (`champion/model.json`), for the next run to
+   * warm-start from.
+   * @default false
+   */
+  readonly recordModel?: boolean;
 }
 
 /**
@@ -69,7 +75,7 @@ export class PromoteStep {
         topic: pipeline.notifications,
         subject: pipeline.subject('model promoted'),
         message: sfn.TaskInput.fromObject({
-          'trainingJob.$': RUN.name,
+          'trainingJob.$': RUN.trainingJob,
           'gate.$': `${RUN.gate}.reasons`,
           'modelPackage.$': RUN.modelPackageArn,
           ...(props.afterPromotion ? { 'afterPromotion.$': RUN.afterPromotion } : {}),
@@ -77,7 +83,32 @@ export class PromoteStep {
         resultPath: sfn.JsonPath.DISCARD,
       }),
     );
-    const recorded = recordChampion.next(notifyPromoted).next(new sfn.Succeed(scope, 'Promoted'));
+    let recorded = recordChampion.next(notifyPromoted).next(new sfn.Succeed(scope, 'Promoted'));
+    if (props.recordModel) {
+      // Before the metrics: once they are written the promotion counts, and the next run must
+      // then find this model, not the previous champion's.
+      const pointerKey = `${ARTIFACT_PREFIXES.champion}${CHAMPION_MODEL_POINTER}`;
+      const championModel = new sfn.Pass(scope, 'ChampionModel', {
+        parameters: { 'trainingJob.$': RUN.trainingJob, 'modelDataUrl.$': RUN.modelDataUrl },
+        resultPath: '$.championModel',
+      });
+      const recordModel = guard(
+        new tasks.CallAwsService(scope, 'RecordChampionModel', {
+          comment: 'The next run starts from this model',
+          service: 's3',
+          action: 'putObject',
+          parameters: sdkParameters<PutObjectRequest>({
+            Bucket: props.artifacts.bucketName,
+            Key: pointerKey,
+            'Body.$': 'States.JsonToString($.championModel)',
+            ContentType: 'application/json',
+          }),
+          iamResources: [props.artifacts.arnForObjects(pointerKey)],
+          resultPath: sfn.JsonPath.DISCARD,
+        }),
+      );
+      recorded = championModel.next(recordModel).next(recorded);
+    }
     if (!props.afterPromotion) {
       this.start = recorded;
       return;

@@ -60,7 +60,7 @@ export class RegisterStep {
         action: 'createModelPackage',
         parameters: sdkParameters<CreateModelPackageInput>({
           ModelPackageGroupName: groupName,
-          'ModelPackageDescription.$': `States.Format('Training job {}', ${RUN.name})`,
+          'ModelPackageDescription.$': `States.Format('Training job {}', ${RUN.trainingJob})`,
           ModelApprovalStatus: 'Approved',
           InferenceSpecification: {
             Containers: [{ Image: props.inferenceImageUri, 'ModelDataUrl.$': RUN.modelDataUrl }],

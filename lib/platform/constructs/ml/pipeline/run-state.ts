@@ -7,10 +7,19 @@ import type { FailureHandling } from '../../workflow/failure-handling';
 
 /** JSONPaths of what a run's state carries from one part of the pipeline to the next. */
 export const RUN = {
-  /** The run's name, `<prefix>-<uuid>`: its training job, model and endpoint config. */
+  /** The run's name, `<prefix>-<uuid>`: its model and endpoint config, and its training job unless tuned. */
   name: '$.run.jobName',
+  /**
+   * The training job whose model is the candidate: the run's own, or the best one of the run's
+   * automatic model tuning job.
+   */
+  trainingJob: '$.training.jobName',
   /** S3 URI of the trained `model.tar.gz`. */
   modelDataUrl: '$.training.modelDataUrl',
+  /** The champion's model as the last promotion recorded it, and the training channels it implies. */
+  champion: '$.champion',
+  /** The training job's input channels, chosen at run time (with or without the champion's model). */
+  channels: '$.inputs.channels',
   /** The gate's answer: decision, reasons, candidateMetrics, registryMetadata. */
   gate: '$.gate',
   modelPackageArn: '$.modelPackage.arn',
@@ -20,8 +29,11 @@ export const RUN = {
   afterPromotion: '$.afterPromotion',
 } as const;
 
-/** The key of the run's `output.tar.gz` in the artefacts bucket, as an intrinsic function. */
-export const OUTPUT_ARCHIVE_KEY = `States.Format('${ARTIFACT_PREFIXES.models}{}/output/output.tar.gz', ${RUN.name})`;
+/**
+ * The key of the candidate's `output.tar.gz` in the artefacts bucket, as an intrinsic function:
+ * SageMaker writes it under the output path, in a folder named after the training job.
+ */
+export const OUTPUT_ARCHIVE_KEY = `States.Format('${ARTIFACT_PREFIXES.models}{}/output/output.tar.gz', ${RUN.trainingJob})`;
 
 /** A task state the pipeline can guard with its retries and catch-all. */
 export type GuardableTask = sfn.TaskStateBase | sfn.CustomState;

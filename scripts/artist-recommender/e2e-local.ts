@@ -42,6 +42,8 @@ export interface E2eOptions {
   seed: number;
   /** k-anonymity of the features and the snapshot. */
   k: number;
+  /** Seconds of the training job's hyperparameter search; 0 trains the defaults. */
+  tuneBudget: number;
   work?: string;
   keep: boolean;
   /** No progress on stderr. */
@@ -69,7 +71,13 @@ export function e2eCli(): Cli {
       .option('--users <count>', 'users to generate', integer(20, 1_000_000), 2000)
       .option('--days <count>', 'days of events (the last fifth validate the model)', integer(2, 365), 7)
       .option('--seed <n>', 'seed of the generated data', integer(0, 2 ** 31), 1)
-      .option('--k <n>', 'k-anonymity of the features and the snapshot', integer(1, 1000), 5),
+      .option('--k <n>', 'k-anonymity of the features and the snapshot', integer(1, 1000), 5)
+      .option(
+        '--tune-budget <seconds>',
+        "the training job's hyperparameter search budget (its --tune-budget-seconds; 0 = no search)",
+        integer(0, 86_400),
+        300,
+      ),
   );
 }
 
@@ -80,6 +88,7 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
     days: number;
     seed: number;
     k: number;
+    tuneBudget: number;
     work?: string;
     keep?: boolean;
     quiet: boolean;
@@ -89,6 +98,7 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
     days: values.days,
     seed: values.seed,
     k: values.k,
+    tuneBudget: values.tuneBudget,
     work: values.work,
     keep: values.keep ?? false,
     quiet: values.quiet,
@@ -320,6 +330,10 @@ export async function runE2e(
             trainWork,
             '--job-name',
             `e2e-local-${options.seed}`,
+            '--',
+            ...(options.tuneBudget > 0
+              ? ['--tune-budget-seconds', String(options.tuneBudget)]
+              : ['--tune', 'false']),
           ],
           { cwd: join(ROOT, 'sagemaker'), onOutput: (output) => (trainerSays = lastLine(output)) },
         );

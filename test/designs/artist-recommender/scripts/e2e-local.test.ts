@@ -11,6 +11,7 @@ describe('e2e-local arguments and table', () => {
       days: 7,
       seed: 1,
       k: 5,
+      tuneBudget: 300,
       work: undefined,
       keep: false,
       quiet: false,
@@ -54,6 +55,9 @@ describe('npm run e2e:local (tiny)', () => {
         '3',
         '--seed',
         '4',
+        // The search's own tests cover it; here one short search keeps the whole path in the bound.
+        '--tune-budget',
+        '20',
       ],
       // Not a terminal: the progress is one line per stage on stderr, as in CI.
       // A guard against a hang, not a speed check (e2e:local prints its own timings): the path

@@ -1,5 +1,5 @@
 import type { CreateProcessingJobRequest, ProcessingInstanceType } from '@aws-sdk/client-sagemaker';
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -11,7 +11,7 @@ import { grantProcessingJobLogs, type DataQualityMonitor } from '../data-quality
 import { DlcImage } from '../dlc-image';
 import type { SageMakerInstanceType } from '../endpoint-hosting';
 import { modelMonitorAnalyzerImageUri } from '../model-monitor-image';
-import { OUTPUT_ARCHIVE_KEY, RUN, runArn, type PipelineScope } from './run-state';
+import { grantSageMakerSyncRule, OUTPUT_ARCHIVE_KEY, RUN, runArn, type PipelineScope } from './run-state';
 
 export interface BaselineStepProps {
   readonly artifacts: s3.IBucket;
@@ -189,20 +189,7 @@ export class BaselineStep {
         resources: [runArn(scope, namePrefix, 'processing-job')],
       }),
     );
-    // "Step Functions ... can use a managed rule to watch the job's status"
-    // (https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html).
-    principal.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [
-          Stack.of(scope).formatArn({
-            service: 'events',
-            resource: 'rule',
-            resourceName: 'StepFunctionsGetEventsForSageMakerProcessingJobsRule',
-          }),
-        ],
-      }),
-    );
+    grantSageMakerSyncRule(principal, scope, 'ProcessingJobs');
     this.role.grantPassRole(principal.grantPrincipal);
   }
 

@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -59,4 +60,28 @@ export interface PipelineScope {
 /** The ARN pattern of every `resource` (`model`, `endpoint-config`, ...) a run of `namePrefix` creates. */
 export function runArn(scope: Construct, namePrefix: string, resource: string): string {
   return Stack.of(scope).formatArn({ service: 'sagemaker', resource, resourceName: `${namePrefix}-*` });
+}
+
+/**
+ * Lets `principal` run a `.sync` SageMaker task of `jobs`: Step Functions watches the job through a
+ * managed EventBridge rule it creates and reads in the caller's account
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html).
+ */
+export function grantSageMakerSyncRule(
+  principal: iam.IGrantable,
+  scope: Construct,
+  jobs: 'TrainingJobs' | 'TuningJobs' | 'ProcessingJobs',
+): void {
+  principal.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      resources: [
+        Stack.of(scope).formatArn({
+          service: 'events',
+          resource: 'rule',
+          resourceName: `StepFunctionsGetEventsForSageMaker${jobs}Rule`,
+        }),
+      ],
+    }),
+  );
 }

@@ -21,7 +21,7 @@ import type { DlcImage } from '../dlc-image';
 import type { SageMakerInstanceType } from '../endpoint-hosting';
 import { hasLocalInstanceStorage } from '../instance-storage';
 import type { SourceBundle } from '../source-bundle';
-import { RUN, type PipelineScope } from './run-state';
+import { grantSageMakerSyncRule, RUN, type PipelineScope } from './run-state';
 
 export interface TrainingResources {
   readonly instanceType: SageMakerInstanceType;
@@ -210,18 +210,7 @@ export class TrainStep {
         ],
       }),
     );
-    principal.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [
-          stack.formatArn({
-            service: 'events',
-            resource: 'rule',
-            resourceName: 'StepFunctionsGetEventsForSageMakerTrainingJobsRule',
-          }),
-        ],
-      }),
-    );
+    grantSageMakerSyncRule(principal, this.pipeline.scope, 'TrainingJobs');
     this.role.grantPassRole(principal.grantPrincipal);
     if (this.props.warmStart) {
       // Reads the pointer; the bucket-level List lets a missing pointer answer NoSuchKey.

@@ -2,12 +2,12 @@ import type {
   CreateHyperParameterTuningJobRequest,
   DescribeTrainingJobRequest,
 } from '@aws-sdk/client-sagemaker';
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { sdkParameters } from '../../workflow/sdk-parameters';
-import { RUN, runArn, type PipelineScope } from './run-state';
+import { grantSageMakerSyncRule, RUN, runArn, type PipelineScope } from './run-state';
 import { parameterRanges, type SearchSpace } from './search-space';
 import type { TrainStep } from './train';
 
@@ -142,7 +142,6 @@ export class TuneStep {
    * (https://docs.aws.amazon.com/step-functions/latest/dg/connect-sagemaker.html, IAM policies).
    */
   public grantStart(principal: iam.IGrantable, trainingRole: iam.IRole): void {
-    const stack = Stack.of(this.pipeline.scope);
     principal.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [
@@ -153,18 +152,7 @@ export class TuneStep {
         resources: [runArn(this.pipeline.scope, this.pipeline.namePrefix, 'hyper-parameter-tuning-job')],
       }),
     );
-    principal.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [
-          stack.formatArn({
-            service: 'events',
-            resource: 'rule',
-            resourceName: 'StepFunctionsGetEventsForSageMakerTuningJobsRule',
-          }),
-        ],
-      }),
-    );
+    grantSageMakerSyncRule(principal, this.pipeline.scope, 'TuningJobs');
     trainingRole.grantPassRole(principal.grantPrincipal);
   }
 }

@@ -18,6 +18,10 @@ of train, never on the test rows) are described in artist_recommender/baselines.
 runs in its own subprocess so fit time and peak RSS are its own; a line on stderr reports each
 method as it finishes (a live bar follows the fit on a terminal). Under the tables: the best method
 per column with ours' rank, and ours against implicit-als (fit-time ratio, NDCG@10 difference).
+Ours runs on the torch the training job runs: the training image's environment
+(.venv-sagemaker-training, which scripts/setup-test-env.sh builds; --ours-python names another),
+falling back to this interpreter, with a note, when it is missing; the table's torch column says
+which ran. The baselines run on this interpreter (the `implicit` peer is compiled code of its own).
 Any channel-format folder works: `npm run recommender:bench-data -- --kind planted|ratings --out DIR`
 makes two generated ones (artist_recommender/bench_data.py).
 --plot writes a PNG of NDCG@10 and Recall@10 per method and segment (see artist_recommender/plots.py).
@@ -56,6 +60,19 @@ from . import tuning
 
 PROG = "recommender:bench"
 METHODS = ("ours", *baselines.METHODS)
+REPO_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TRAINING_PYTHON = os.path.join(REPO_DIR, ".venv-sagemaker-training", "bin", "python")
+
+
+def ours_python(given: str | None, report: Progress) -> str:
+    """The interpreter of ours: --ours-python, else the training image's environment, else this one."""
+    if given:
+        return given
+    if os.access(TRAINING_PYTHON, os.X_OK):
+        return TRAINING_PYTHON
+    report.note(f"bench: {TRAINING_PYTHON} is missing (scripts/setup-test-env.sh builds it); ours runs on "
+                f"torch {torch.__version__} here, not the training image's")
+    return sys.executable
 BASELINE_IALS = baselines.BASELINE_IALS
 COLUMNS = ("recall_at_10", "ndcg_at_10", "hit_rate_at_10", "coverage_at_10")
 COLUMN_NAMES = {"recall_at_10": "Recall@10", "ndcg_at_10": "NDCG@10", "hit_rate_at_10": "HitRate@10",
@@ -114,7 +131,7 @@ def run_method(method: str, source: dict, params: ModelParams, k: int = 10, segm
     segments = [{key: value for key, value in s.items() if key in ("segment", "users", *COLUMNS)}
                 for s in segment_metrics(recs, truth, counts, data.num_items, k, segment_at)]
     return {"method": method, **metrics, "fit_seconds": round(fit, 2), "peak_rss_mb": round(peak_rss_mb(), 1),
-            "segments": segments, **extra, **info}
+            "torch": torch.__version__.split("+")[0], "segments": segments, **extra, **info}
 
 
 def run_baseline(method: str, data, users: list[int], k: int, progress: Progress):
@@ -148,11 +165,11 @@ def params_from(args) -> ModelParams:
 
 
 def format_table(results: list[dict]) -> str:
-    lines = ["| Method | Recall@10 | NDCG@10 | HitRate@10 | Coverage@10 | fit s | peak RSS MB |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| Method | Recall@10 | NDCG@10 | HitRate@10 | Coverage@10 | fit s | peak RSS MB | torch |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in results:
         values = " | ".join(f"{r[c]:.3f}" for c in COLUMNS)
-        lines.append(f"| {r['method']} | {values} | {r['fit_seconds']:.1f} | {r['peak_rss_mb']:.0f} |")
+        lines.append(f"| {r['method']} | {values} | {r['fit_seconds']:.2f} | {r['peak_rss_mb']:.0f} | {r['torch']} |")
     return "\n".join(lines)
 
 
@@ -196,7 +213,7 @@ def summary(results: list[dict]) -> dict:
         doc["ours_vs_implicit"] = {
             "fit_time_ratio": ours["fit_seconds"] / max(peer["fit_seconds"], 1e-9),
             "ndcg_difference": ours["ndcg_at_10"] - peer["ndcg_at_10"],
-            "implicit_version": peer.get("implicit_version")}
+            "implicit_version": peer.get("implicit_version"), "ours_torch": ours.get("torch")}
     return doc
 
 
@@ -215,7 +232,7 @@ def format_summary(doc: dict) -> str:
         lines.append(line(doc["light_users"]["segment"], doc["light_users"]))
     versus = doc.get("ours_vs_implicit")
     if versus:
-        lines.append(f"ours vs implicit-als {versus['implicit_version']}: fit time ratio "
+        lines.append(f"ours (torch {versus['ours_torch']}) vs implicit-als {versus['implicit_version']}: fit time ratio "
                      f"{versus['fit_time_ratio']:.2f} (ours / implicit), NDCG@10 difference "
                      f"{versus['ndcg_difference']:+.3f} (ours - implicit)")
     return "\n".join(lines)
@@ -261,6 +278,7 @@ def main(argv=None) -> int:
                    help="users with at most this many training interactions form the first segment")
     p.add_argument("--plot", metavar="FILE.png", help="write NDCG@10 and Recall@10 per method and segment")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--ours-python", help="interpreter of ours (default: the training image's environment)")
     for name in ("--factors", "--iterations"):
         p.add_argument(name, type=int)
     for name in ("--reg", "--reg-exponent", "--unobserved-weight", "--unobserved-exponent", "--alpha", "--norm-exponent",
@@ -287,6 +305,8 @@ def main(argv=None) -> int:
     for name in ("factors", "iterations"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name} must be positive")
+    if args.ours_python and not (os.path.isfile(args.ours_python) and os.access(args.ours_python, os.X_OK)):
+        raise CliError(f"--ours-python {args.ours_python}: not an executable file")
     source = check_source(args, p)
     params = params_from(args)
     mode = progress_mod.choose(args.quiet)
@@ -309,8 +329,10 @@ def main(argv=None) -> int:
     # A live bar of each fit on a terminal; otherwise the line per method below is all.
     env[progress_mod.ENV] = "bar" if mode == "bar" else "off"
     report = Progress("bench", mode)
+    ours_interpreter = ours_python(args.ours_python, report) if "ours" in methods else None
     for n, method in enumerate(methods, start=1):
-        cmd = [sys.executable, "-m", "artist_recommender.bench", *forwarded, "--only", method]
+        python = ours_interpreter if method == "ours" else sys.executable
+        cmd = [python, "-m", "artist_recommender.bench", *forwarded, "--only", method]
         # The child's stderr is this one: its one-line error, if any, is the report.
         done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
         if done.returncode != 0:

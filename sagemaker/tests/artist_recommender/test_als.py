@@ -54,8 +54,9 @@ def test_column_weights_average_to_w0():
     assert shaped.mean().item() == pytest.approx(0.5) and bool((shaped.diff() > 0).all())
 
 
+@pytest.mark.parametrize("sparse", [True, False], ids=["csr-kernels", "gather"])
 @pytest.mark.parametrize("exponent, gamma", [(0.0, 0.0), (0.3, 0.5)])
-def test_conjugate_gradient_converges_to_the_exact_solve(exponent, gamma):
+def test_conjugate_gradient_converges_to_the_exact_solve(exponent, gamma, sparse):
     """k CG steps solve a k-dimensional system exactly (up to rounding); a few steps from a nearby
     start land closer to the solution than the start was; a row at its solution stays there."""
     gen = torch.Generator().manual_seed(1)
@@ -71,14 +72,39 @@ def test_conjugate_gradient_converges_to_the_exact_solve(exponent, gamma):
     exact = solve_rows(col_f, matrix, matrix.by_length, params, 1 << 20, ones, col_w)
 
     zeros = torch.zeros(n_rows, k)
-    converged = solve_rows_cg(col_f, matrix, matrix.by_length, replace(params, cg_steps=3 * k), ones, col_w, zeros)
+    converged = solve_rows_cg(col_f, matrix, matrix.by_length, replace(params, cg_steps=3 * k), ones, col_w, zeros,
+                              sparse=sparse)
     assert torch.allclose(converged, exact, atol=1e-4)
 
     start = exact + 0.05 * torch.randn(n_rows, k, generator=gen)
-    few = solve_rows_cg(col_f, matrix, matrix.by_length, replace(params, cg_steps=2), ones, col_w, start)
+    few = solve_rows_cg(col_f, matrix, matrix.by_length, replace(params, cg_steps=2), ones, col_w, start, sparse=sparse)
     assert bool(((few - exact).norm(dim=1) < (start - exact).norm(dim=1)).all())
-    stay = solve_rows_cg(col_f, matrix, matrix.by_length, replace(params, cg_steps=3), ones, col_w, exact)
+    stay = solve_rows_cg(col_f, matrix, matrix.by_length, replace(params, cg_steps=3), ones, col_w, exact, sparse=sparse)
     assert torch.allclose(stay, exact, atol=1e-4)
+
+
+def test_both_cell_product_paths_take_the_same_cg_steps():
+    """The CSR kernels (SDDMM + SpMM, torch >= 2 and CUDA) and the gather path (torch 1.x) compute
+    the same steps, on both sides of a sweep, with explicit negatives (preference 0), rows without
+    cells and a row share in length order (what a rank solves)."""
+    gen = torch.Generator().manual_seed(3)
+    n_rows, n_cols, k = 40, 30, 6
+    key = torch.unique(torch.randint(0, (n_rows - 3) * n_cols, (400,), generator=gen))  # last 3 rows empty
+    rows, cols = key // n_cols, key % n_cols
+    targets = (torch.rand(len(rows), generator=gen) > 0.2).float()
+    matrix = SparseRows(rows, cols, 1 + 3 * torch.rand(len(rows), generator=gen), n_rows, n_cols, targets)
+    columns = matrix.transpose()
+    params = ALSParams(factors=k, reg=2.0, reg_exponent=0.3, unobserved_weight=0.5, unobserved_exponent=0.5)
+    col_w = column_weights(columns.lengths, params)
+    col_f, row_f = torch.randn(n_cols, k, generator=gen), torch.randn(n_rows, k, generator=gen)
+    share = matrix.row_shares(2)[1]
+    for other, side, rows_, row_w, other_w, start in (
+        (col_f, matrix, share, torch.ones(n_rows), col_w, row_f[share]),
+        (row_f, columns, columns.by_length, col_w, torch.ones(n_rows), col_f[columns.by_length]),
+    ):
+        got = [solve_rows_cg(other, side, rows_, params, row_w, other_w, start, sparse=s) for s in (True, False)]
+        assert torch.allclose(got[0], got[1], atol=1e-5)
+        assert not torch.allclose(got[0], start, atol=1e-3)  # the steps moved the factors
 
 
 def test_cg_fit_ranks_like_the_exact_fit():

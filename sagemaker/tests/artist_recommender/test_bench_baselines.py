@@ -7,7 +7,9 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
+import sagemaker_images as images
 from helpers import child_env
 from artist_recommender import baselines, bench_data
 from artist_recommender.channels import channel_problem
@@ -195,6 +197,14 @@ def test_bench_cli_prints_every_method_and_column_for_both_segments(tiny_planted
         if r["method"] != "ours":
             assert r["params"] == r["tuning"]["point"]
     assert doc["results"][-1]["implicit_version"]
+    # Ours on the training image's torch when its environment is built (always under CI), the
+    # baselines on this interpreter's.
+    from artist_recommender.bench import TRAINING_PYTHON
+
+    image = os.access(TRAINING_PYTHON, os.X_OK)
+    ours_torch = images.versions_of(TRAINING_PYTHON)["torch"] if image else torch.__version__
+    assert doc["results"][0]["torch"] == ours_torch.split("+")[0]
+    assert {r["torch"] for r in doc["results"][1:]} == {torch.__version__.split("+")[0]}
     summary = doc["summary"]
     best_ndcg = max(doc["results"], key=lambda r: r["ndcg_at_10"])
     assert summary["all_users"]["ndcg_at_10"]["best"] == best_ndcg["method"]
@@ -238,6 +248,9 @@ def test_bad_kind_and_missing_folders_are_one_line_errors(tmp_path):
     missing = run(["artist_recommender.bench", "--train", str(tmp_path / "nowhere"), "--validation",
                    str(tmp_path / "nowhere")])
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    no_python = run(["artist_recommender.bench", "--train", str(tmp_path), "--validation", str(tmp_path),
+                     "--ours-python", str(tmp_path / "python")])
+    assert no_python.returncode == 2 and "--ours-python" in no_python.stderr and "Traceback" not in no_python.stderr
     assert len(missing.stderr.strip().splitlines()) == 1 and "--train" in missing.stderr
     assert "no such folder" in missing.stderr
     assert not os.path.exists(tmp_path / "x")

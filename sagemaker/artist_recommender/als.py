@@ -184,6 +184,8 @@ def sparse_cell_products(device) -> bool:
     Everywhere from torch 2.0 on, and on CUDA (cuSPARSE). torch 1.x's CPU sampled_addmm forms the
     dense product first (measured on Last.fm-2k with Debian's torch 1.13: 100 ms for a pass the gather
     does in 14 ms), so there the gather path stays; torch 2.8's (the training image's) took 0.9 ms.
+    sampled_addmm takes a CSR `input` and dense (strided) mat1 and mat2, 2-D, unbatched:
+    https://docs.pytorch.org/docs/stable/generated/torch.sparse.sampled_addmm.html
     """
     return torch.device(device).type == "cuda" or int(torch.__version__.split(".")[0]) >= 2
 

@@ -1,10 +1,12 @@
 """Synthetic throughput benchmark of the ALS solver (meant for CUDA; small sizes run on CPU).
 
     python -m artist_recommender.bench --gpu-synthetic [--users 1000000 --items 100000
-        --interactions 100000000 --factors 64 --epochs 3 --device cuda]
+        --interactions 100000000 --factors 64 --epochs 3 --device cuda --solver cg|exact]
 
 Draws users uniformly and items from a Zipf-like popularity (like real listening data), builds the
-sparse matrix on the device and times full ALS epochs (user half-step + item half-step).
+sparse matrix on the device and times full ALS epochs (user half-step + item half-step) with the
+training job's solver (--solver, default cg as in ALSParams; CG steps start from the previous
+epoch's factors, as in a fit).
 Reports interactions/s (samples/s) and seconds per epoch. Duplicate (user, item) draws are kept
 as separate cells: harmless for a throughput measurement.
 """
@@ -16,7 +18,7 @@ import time
 
 import torch
 
-from .als import ALSParams, SparseRows, column_weights, solve_rows
+from .als import SOLVERS, ALSParams, RowCells, SparseRows, column_weights, solve_rows, solve_rows_cg
 from common.cli import Parser
 from common.progress import Progress, choose
 
@@ -34,17 +36,26 @@ def synthetic_matrix(users: int, items: int, interactions: int, device, seed: in
     return SparseRows(rows, cols, vals.float(), users, items)
 
 
-def _epoch(matrix, columns, item_f, params, budget, row_ones, col_w, sync):
-    """One full ALS epoch (user half-step, item half-step); returns (seconds, new item factors)."""
+def _epoch(matrix, columns, user_f, item_f, params, budget, row_ones, col_w, sync, cells):
+    """One full ALS epoch (user half-step, item half-step); returns (seconds, user factors, item
+    factors). cells: the two sides' RowCells for the CG solver (built once, as a fit does)."""
     began = time.perf_counter()
-    user_f = solve_rows(item_f, matrix, matrix.by_length, params, budget, row_ones, col_w)
-    user_full = torch.empty_like(user_f)
-    user_full[matrix.by_length] = user_f
-    item_f_sorted = solve_rows(user_full, columns, columns.by_length, params, budget, col_w, row_ones)
+    if params.solver == "cg":
+        user_sorted = solve_rows_cg(item_f, matrix, matrix.by_length, params, row_ones, col_w,
+                                    user_f[matrix.by_length], cells=cells[0])
+    else:
+        user_sorted = solve_rows(item_f, matrix, matrix.by_length, params, budget, row_ones, col_w)
+    user_f = torch.empty_like(user_sorted)
+    user_f[matrix.by_length] = user_sorted
+    if params.solver == "cg":
+        item_f_sorted = solve_rows_cg(user_f, columns, columns.by_length, params, col_w, row_ones,
+                                      item_f[columns.by_length], cells=cells[1])
+    else:
+        item_f_sorted = solve_rows(user_f, columns, columns.by_length, params, budget, col_w, row_ones)
     item_f = torch.empty_like(item_f_sorted)
     item_f[columns.by_length] = item_f_sorted
     sync()
-    return time.perf_counter() - began, item_f
+    return time.perf_counter() - began, user_f, item_f
 
 
 def main(argv=None) -> dict:
@@ -55,6 +66,7 @@ def main(argv=None) -> dict:
     p.add_argument("--interactions", type=int, default=100_000_000)
     p.add_argument("--factors", type=int, default=64)
     p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--solver", choices=SOLVERS, default=ALSParams.solver, help="the ALS solver (als.py)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--budget", type=int, default=0, help="elements per solve batch (0 = by device)")
     p.add_argument("--tf32", type=int, default=1, help="TF32 Gram products on CUDA (1/0)")
@@ -86,24 +98,30 @@ def main(argv=None) -> dict:
         stage.summary = f"{args.users:,} users x {args.items:,} items, {args.interactions:,} interactions on {device}"
     build_seconds = time.perf_counter() - began
 
-    params = ALSParams(factors=args.factors)
+    params = ALSParams(factors=args.factors, solver=args.solver)
     gen = torch.Generator().manual_seed(0)
     item_f = (torch.randn(args.items, args.factors, generator=gen) * 0.01).to(device)
     col_w = column_weights(columns.lengths, params).to(device)
     row_ones = torch.ones(args.users, device=device)
+    user_f = torch.zeros(args.users, args.factors, device=device)
+    cells = None
+    if params.solver == "cg":
+        cells = (RowCells(matrix, matrix.by_length, params, row_ones, col_w),
+                 RowCells(columns, columns.by_length, params, col_w, row_ones))
     epochs = []
     with progress.stage("epochs", total=args.epochs, unit="epoch", every=True) as stage:
         for _ in range(args.epochs):
-            epochs.append(_epoch(matrix, columns, item_f, params, budget, row_ones, col_w, sync))
-            item_f = epochs[-1][1]
+            epochs.append(_epoch(matrix, columns, user_f, item_f, params, budget, row_ones, col_w, sync, cells))
+            _, user_f, item_f = epochs[-1]
             stage.postfix(f"{args.interactions / epochs[-1][0]:,.0f} interactions/s")
             stage.update()
         stage.summary = f"best {args.interactions / min(e[0] for e in epochs):,.0f} interactions/s"
-    epochs = [seconds for seconds, _ in epochs]
+    epochs = [seconds for seconds, _, _ in epochs]
     best = min(epochs)
     result = {
         "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
         "users": args.users, "items": args.items, "interactions": args.interactions, "factors": args.factors,
+        "solver": params.solver,
         "build_seconds": round(build_seconds, 3),
         "epoch_seconds": [round(e, 3) for e in epochs],
         "samples_per_second": round(args.interactions / best, 1),

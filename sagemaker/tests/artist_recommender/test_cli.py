@@ -30,13 +30,16 @@ def test_offline_writes_one_line_per_user_without_seen_items(channel, synthetic,
         assert len(items) == 7 and len(set(items)) == 7 and not set(items) & seen[user]
 
 
-def test_gpu_synthetic_mode_runs_tiny_on_cpu():
+@pytest.mark.parametrize("solver", ["cg", "exact"])
+def test_gpu_synthetic_mode_runs_tiny_on_cpu(solver):
     done = run(["artist_recommender.bench", "--gpu-synthetic", "--users", "300", "--items", "120",
-                "--interactions", "5000", "--factors", "8", "--epochs", "2", "--device", "cpu", "--json"])
+                "--interactions", "5000", "--factors", "8", "--epochs", "2", "--device", "cpu", "--json",
+                "--solver", solver])
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["finite"] and result["samples_per_second"] > 0 and len(result["epoch_seconds"]) == 2
-    assert (result["users"], result["items"], result["factors"]) == (300, 120, 8)  # every flag reaches it
+    # every flag reaches it
+    assert (result["users"], result["items"], result["factors"], result["solver"]) == (300, 120, 8, solver)
 
 
 def _fake_hetrec(path, rows):
@@ -58,6 +61,6 @@ def test_benchmark_split_checks_md5_loudly(tmp_path):
 
 def test_benchmark_table_format():
     results = [{"method": "ours", "recall_at_10": 0.2, "ndcg_at_10": 0.25, "hit_rate_at_10": 0.8,
-                "coverage_at_10": 0.05, "fit_seconds": 12.3, "peak_rss_mb": 500.0}]
+                "coverage_at_10": 0.05, "fit_seconds": 12.3, "peak_rss_mb": 500.0, "torch": "2.8.0"}]
     table = bench.format_table(results)
-    assert "| ours | 0.200 | 0.250 | 0.800 | 0.050 | 12.3 | 500 |" in table
+    assert "| ours | 0.200 | 0.250 | 0.800 | 0.050 | 12.30 | 500 | 2.8.0 |" in table

@@ -131,6 +131,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
                          "(warm_start.py); the champion's hyperparameters are then reused and tuning skipped")
     hp.add_argument("--warm-start-sweeps", "--warm_start_sweeps", type=int, default=5,
                     help="ALS sweeps of a warm-started fit (a cold one runs --iterations)")
+    hp.add_argument("--cold-every", "--cold_every", type=_at_least_one, default=7,
+                    help="every N-th retrain in a row trains cold (and tunes again): warm starts chain, and "
+                         "the data drifts from what the last search saw (warm_start.py)")
     # SageMaker environment (overridable for local runs).
     env = os.environ.get
     p.add_argument("--train", default=env("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
@@ -322,7 +325,8 @@ def _train(args, device, ctx) -> dict:
     if checkpoints is None and log:
         log("checkpoint: off (empty --checkpoint-dir); an interruption restarts from sweep 0")
     # A warm start reuses the champion's hyperparameters and skips tuning (warm_start.py says why).
-    warm = warm_start.plan(args.champion, args.warm_start, params, args.warm_start_sweeps, args.tune, log)
+    warm = warm_start.plan(args.champion, args.warm_start, params, args.warm_start_sweeps, args.tune, log,
+                           cold_every=args.cold_every)
     if warm.used:
         params = warm.params
 

@@ -34,6 +34,13 @@ Hyperparameters: a warm start reuses the champion's (config.json "params"), with
 starting from them under others would be a cold fit in disguise. Tuning runs again on a cold
 retrain (--warm-start false, or no champion channel). With tuning off, the job's own
 hyperparameters apply and the champion must have their factor count.
+
+Cold every N: warm starts chain (each champion the previous one's warm refit), and the data drifts
+away from what the first search saw. Every artefact records how many warm starts separate it from
+its last cold fit (metrics "warm_start.warm_starts_since_cold", kept in config.json's
+"validation_metrics"); when the next one would be the --cold-every-th retrain in a row (default 7:
+weekly on a daily schedule), the job trains cold instead, tuning again when --tune is on. A champion
+that records no count (written before it existed) counts as a cold fit.
 """
 from __future__ import annotations
 
@@ -161,6 +168,14 @@ class Champion:
     def model_version(self) -> str:
         return str(self.config.get("model_version", "unknown"))
 
+    @property
+    def warm_starts_since_cold(self) -> int:
+        """What the champion's job recorded (module docstring, "Cold every N"); 0 when it recorded none."""
+        metrics = self.config.get("validation_metrics")
+        warm = metrics.get("warm_start") if isinstance(metrics, dict) else None
+        count = warm.get("warm_starts_since_cold") if isinstance(warm, dict) else None
+        return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else 0
+
     def params(self, sweeps: int) -> ModelParams:
         """The champion's hyperparameters (config.json "params") with `sweeps` ALS sweeps."""
         raw = self.config.get("params")
@@ -285,6 +300,8 @@ class WarmStart:
     champion: Champion | None = None
     params: ModelParams | None = None
     last: WarmInit | None = None
+    # Warm starts between this fit and its last cold one: the champion's plus one, or 0 when cold.
+    since_cold: int = 0
 
     def initial_for(self, data: Interactions) -> InitialFactors | None:
         """Initial factors of a fit on `data` (None: a cold fit); the counts of the last one are reported."""
@@ -298,7 +315,7 @@ class WarmStart:
                                                                       "new_items")}
         champion = self.champion.model_version if self.champion else None
         return {"used": self.used, "reason": self.reason, "champion": champion, **counts,
-                "sweeps": self.sweeps if self.used else None}
+                "sweeps": self.sweeps if self.used else None, "warm_starts_since_cold": self.since_cold}
 
 
 def hyperparameter_values(params: ModelParams, names) -> dict:
@@ -310,12 +327,13 @@ def hyperparameter_values(params: ModelParams, names) -> dict:
 
 
 def plan(directory: str | None, enabled: bool, params: ModelParams, sweeps: int, tuning: bool,
-         log=None) -> WarmStart:
+         log=None, cold_every: int = 7) -> WarmStart:
     """Decides whether the job starts warm; never raises for a bad champion (the job trains cold).
 
     params: the job's hyperparameters; tuning: whether the job would tune them. With tuning on, a
     warm start takes the champion's hyperparameters instead (module docstring); with it off, the
-    champion must have params' factor count."""
+    champion must have params' factor count. cold_every: every cold_every-th retrain in a row is
+    cold (1: always)."""
     def cold(reason: str) -> WarmStart:
         if log:
             log(f"warm start: not used, {reason}; training cold")
@@ -332,6 +350,11 @@ def plan(directory: str | None, enabled: bool, params: ModelParams, sweeps: int,
         warm_params = champion.params(sweeps)
     except ChampionError as exc:
         return cold(f"champion unusable: {exc}")
+    since_cold = champion.warm_starts_since_cold + 1
+    if since_cold >= cold_every:
+        again = ", tuning again" if tuning else ""
+        return cold(f"champion {champion.model_version} is {champion.warm_starts_since_cold} warm starts from its "
+                    f"last cold fit and --cold-every is {cold_every}{again}")
     if not tuning:
         if champion.factors != params.als.factors:
             return cold(f"champion {champion.model_version} has {champion.factors} factors, this fit "
@@ -343,4 +366,4 @@ def plan(directory: str | None, enabled: bool, params: ModelParams, sweeps: int,
     reason = f"champion {champion.model_version} ({champion.factors} factors), {sweeps} sweeps, {source}"
     if log:
         log(f"warm start: from {reason}")
-    return WarmStart(True, reason, sweeps, champion, warm_params)
+    return WarmStart(True, reason, sweeps, champion, warm_params, since_cold=since_cold)

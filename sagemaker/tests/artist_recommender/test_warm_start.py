@@ -167,6 +167,28 @@ def test_with_tuning_off_a_warm_start_keeps_the_jobs_hyperparameters(champion_di
     assert "no champion channel" in plan(None, True, mine, 4, tuning=True).reason
 
 
+@pytest.mark.parametrize("recorded, cold_every, used", [
+    (None, 7, True), (5, 7, True), (6, 7, False), (0, 1, False), ("six", 7, True), (-3, 7, True),
+])
+def test_every_cold_every_th_retrain_in_a_row_trains_cold(tmp_path, champion_dir, recorded, cold_every, used):
+    files = _artefact(champion_dir)
+    config = json.loads(files["config.json"])
+    if recorded is not None:
+        config["validation_metrics"] = {"warm_start": {"warm_starts_since_cold": recorded}}
+    folder = tmp_path / "champion"
+    folder.mkdir()
+    for name, data in {**files, "config.json": json.dumps(config).encode()}.items():
+        (folder / name).write_bytes(data)
+    warm = plan(str(folder), True, PARAMS, 3, tuning=True, cold_every=cold_every)
+    # A count that is missing or not a count reads as 0: the champion is taken for a cold fit.
+    counted = recorded if isinstance(recorded, int) and recorded >= 0 else 0
+    assert warm.used is used
+    assert warm.report()["warm_starts_since_cold"] == (counted + 1 if used else 0)
+    if not used:
+        assert warm.reason == (f"champion champion-1 is {counted} warm starts from its last cold fit and "
+                               f"--cold-every is {cold_every}, tuning again")
+
+
 def test_a_warm_fit_with_few_sweeps_matches_a_cold_fit_on_planted_data(tmp_path):
     replay = make_replay(days=3, num_users=900, num_items=250, seed=5)
     params = ModelParams(als=ALSParams(factors=32, iterations=15))
@@ -235,7 +257,7 @@ def test_train_job_starts_warm_from_a_champion_channel(tmp_path, day_channels, f
     first, out = _job(tmp_path, "day-1", str(day_channels / "day-1"))
     assert first["warm_start"] == {"used": False, "reason": "no champion channel", "champion": None,
                                    "known_users": 0, "new_users": 0, "known_items": 0, "new_items": 0,
-                                   "sweeps": None}
+                                   "sweeps": None, "warm_starts_since_cold": 0}
     champion = out / "model"
     if form == "model.tar.gz":
         champion = tmp_path / "champion-channel"
@@ -248,6 +270,12 @@ def test_train_job_starts_warm_from_a_champion_channel(tmp_path, day_channels, f
     assert (warm["known_users"], warm["new_users"]) == (100, 20)
     assert warm["known_items"] + warm["new_items"] == second["num_items"]
     assert second["hyperparameters"]["warm_start_sweeps"] == 2 and "champion" not in second["hyperparameters"]
+    assert warm["warm_starts_since_cold"] == 1
+    # --cold-every 2: the warm refit's successor is the second retrain in a row, so it trains cold.
+    third, _ = _job(tmp_path, "day-3", str(day_channels / "day-2"), "--champion", str(tmp_path / "day-2" / "model"),
+                    "--cold-every", "2")
+    assert third["warm_start"]["used"] is False and third["warm_start"]["warm_starts_since_cold"] == 0
+    assert "is 1 warm starts from its last cold fit and --cold-every is 2" in third["warm_start"]["reason"]
     off, _ = _job(tmp_path, "day-2-cold", str(day_channels / "day-2"), "--champion", str(champion),
                   "--warm-start", "false")
     assert off["warm_start"]["used"] is False and off["warm_start"]["reason"] == "--warm-start false"

@@ -36,24 +36,24 @@ def synthetic_matrix(users: int, items: int, interactions: int, device, seed: in
     return SparseRows(rows, cols, vals.float(), users, items)
 
 
+def _half_step(other, side, params, budget, row_w, other_w, previous, cells):
+    """Every row of `side` solved from `other` (CG from `previous`, or exact), in row order."""
+    rows = side.by_length
+    if params.solver == "cg":
+        solved = solve_rows_cg(other, side, rows, params, row_w, other_w, previous[rows], cells=cells)
+    else:
+        solved = solve_rows(other, side, rows, params, budget, row_w, other_w)
+    out = torch.empty_like(solved)
+    out[rows] = solved
+    return out
+
+
 def _epoch(matrix, columns, user_f, item_f, params, budget, row_ones, col_w, sync, cells):
     """One full ALS epoch (user half-step, item half-step); returns (seconds, user factors, item
     factors). cells: the two sides' RowCells for the CG solver (built once, as a fit does)."""
     began = time.perf_counter()
-    if params.solver == "cg":
-        user_sorted = solve_rows_cg(item_f, matrix, matrix.by_length, params, row_ones, col_w,
-                                    user_f[matrix.by_length], cells=cells[0])
-    else:
-        user_sorted = solve_rows(item_f, matrix, matrix.by_length, params, budget, row_ones, col_w)
-    user_f = torch.empty_like(user_sorted)
-    user_f[matrix.by_length] = user_sorted
-    if params.solver == "cg":
-        item_f_sorted = solve_rows_cg(user_f, columns, columns.by_length, params, col_w, row_ones,
-                                      item_f[columns.by_length], cells=cells[1])
-    else:
-        item_f_sorted = solve_rows(user_f, columns, columns.by_length, params, budget, col_w, row_ones)
-    item_f = torch.empty_like(item_f_sorted)
-    item_f[columns.by_length] = item_f_sorted
+    user_f = _half_step(item_f, matrix, params, budget, row_ones, col_w, user_f, cells and cells[0])
+    item_f = _half_step(user_f, columns, params, budget, col_w, row_ones, item_f, cells and cells[1])
     sync()
     return time.perf_counter() - began, user_f, item_f
 

@@ -132,22 +132,6 @@ def test_a_tiny_budget_cuts_the_exploration_but_not_the_defaults_and_the_anchor(
     assert elapsed < 60
 
 
-def test_the_search_beats_defaults_that_are_clearly_wrong_for_the_data():
-    # Planted: 20 taste clusters of 15 artists, each user plays 9 of their cluster's and one at
-    # random, no side features; one latent factor cannot tell the clusters apart, a dozen can.
-    rng = np.random.default_rng(0)
-    rows = []
-    for u in range(300):
-        own = rng.choice(15, size=9, replace=False) + 15 * (u % 20)
-        rows += [(f"u{u}", f"a{i}", 1.0) for i in [*own.tolist(), int(rng.integers(300))]]
-    bad = ModelParams(als=ALSParams(factors=1, reg=1.0, iterations=4), neighbour_weight=0.0)
-    space = [tuning.Parameter("factors", "integer", 1, 32, "log")]
-    result = tuning.tune(build_interactions(rows), bad, budget_seconds=600, seed=0, max_configs=9, space=space)
-    assert result.best_values["factors"] > 4
-    assert result.best_ndcg > result.defaults_ndcg + 0.2
-    assert result.best.als.factors == result.best_values["factors"] and result.best.als.iterations == 4
-
-
 def _cluster_rows():
     """20 taste clusters of 15 artists; each user plays 9 of their cluster's and one at random."""
     rng = np.random.default_rng(0)
@@ -156,6 +140,17 @@ def _cluster_rows():
         own = rng.choice(15, size=9, replace=False) + 15 * (u % 20)
         rows += [(f"u{u}", f"a{i}", 1.0) for i in [*own.tolist(), int(rng.integers(300))]]
     return rows
+
+
+def test_the_search_beats_defaults_that_are_clearly_wrong_for_the_data():
+    # No side features; one latent factor cannot tell the clusters apart, a dozen can.
+    rows = _cluster_rows()
+    bad = ModelParams(als=ALSParams(factors=1, reg=1.0, iterations=4), neighbour_weight=0.0)
+    space = [tuning.Parameter("factors", "integer", 1, 32, "log")]
+    result = tuning.tune(build_interactions(rows), bad, budget_seconds=600, seed=0, max_configs=9, space=space)
+    assert result.best_values["factors"] > 4
+    assert result.best_ndcg > result.defaults_ndcg + 0.2
+    assert result.best.als.factors == result.best_values["factors"] and result.best.als.iterations == 4
 
 
 @pytest.mark.parametrize("name, bad, step, taken", [

@@ -12,3 +12,6 @@ def pytest_configure(config):
     # `-m "not sagemaker_image"` leaves out the tests that run the SageMaker images' environments.
     config.addinivalue_line(
         "markers", "sagemaker_image: runs model code through the SageMaker images' toolkits (.venv-sagemaker-*)")
+    # torch marks CSR tensors beta on first use; als.py silences the same message for the jobs, and
+    # pytest resets warning filters per test, so it is silenced here as well.
+    config.addinivalue_line("filterwarnings", "ignore:Sparse CSR tensor support is in beta state")

@@ -1,11 +1,14 @@
 """Progress of long runs on stderr: a live bar on a terminal, one line per stage otherwise, nothing
 under --quiet; recommender:bench reports each method as it finishes."""
+import fcntl
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 import pytest
@@ -50,6 +53,9 @@ def test_quiet_prints_no_progress(channel, tmp_path):
 def run_on_terminal(cmd, env, timeout=300) -> str:
     """Runs cmd with stderr on a pseudo-terminal and returns what it wrote there."""
     master, slave = pty.openpty()
+    # A terminal has a size; tqdm 4.70 (the training image environment's) draws nothing on one of
+    # width 0, which is what a bare pseudo-terminal reports.
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=slave, env=env)
     os.close(slave)
     chunks, deadline = [], time.monotonic() + timeout

@@ -132,8 +132,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     hp.add_argument("--warm-start-sweeps", "--warm_start_sweeps", type=int, default=5,
                     help="ALS sweeps of a warm-started fit (a cold one runs --iterations)")
     hp.add_argument("--cold-every", "--cold_every", type=_at_least_one, default=7,
-                    help="every N-th retrain in a row trains cold (and tunes again): warm starts chain, and "
-                         "the data drifts from what the last search saw (warm_start.py)")
+                    help="train cold (and tune again) when the champion is N-1 warm starts from its last cold "
+                         "fit: warm starts chain, and the data drifts from what the last search saw (warm_start.py)")
     # SageMaker environment (overridable for local runs).
     env = os.environ.get
     p.add_argument("--train", default=env("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))

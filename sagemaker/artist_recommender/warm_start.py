@@ -38,9 +38,11 @@ hyperparameters apply and the champion must have their factor count.
 Cold every N: warm starts chain (each champion the previous one's warm refit), and the data drifts
 away from what the first search saw. Every artefact records how many warm starts separate it from
 its last cold fit (metrics "warm_start.warm_starts_since_cold", kept in config.json's
-"validation_metrics"); when the next one would be the --cold-every-th retrain in a row (default 7:
-weekly on a daily schedule), the job trains cold instead, tuning again when --tune is on. A champion
-that records no count (written before it existed) counts as a cold fit.
+"validation_metrics"); when the champion is already --cold-every - 1 warm starts from its last cold
+fit (default 7: one cold fit, then six warm ones, weekly on a daily schedule when every retrain is
+promoted), the job trains cold instead, tuning again when --tune is on. The count follows the
+champion's lineage: a challenger the gate rejects does not advance it. A champion that records no
+count (written before it existed) counts as a cold fit.
 """
 from __future__ import annotations
 
@@ -332,8 +334,8 @@ def plan(directory: str | None, enabled: bool, params: ModelParams, sweeps: int,
 
     params: the job's hyperparameters; tuning: whether the job would tune them. With tuning on, a
     warm start takes the champion's hyperparameters instead (module docstring); with it off, the
-    champion must have params' factor count. cold_every: every cold_every-th retrain in a row is
-    cold (1: always)."""
+    champion must have params' factor count. cold_every: a champion cold_every - 1 warm starts from
+    its last cold fit means a cold fit (1: always cold)."""
     def cold(reason: str) -> WarmStart:
         if log:
             log(f"warm start: not used, {reason}; training cold")

@@ -22,8 +22,8 @@ k x k matrix per row: on CPU the exact path spends its time in per-row k x k wor
 gathers, CG in a few passes over the cells. Those passes are sparse kernels where torch has fast
 ones (sparse_cell_products): the cells' dot products as an SDDMM (torch.sparse.sampled_addmm) and
 their weighted sum as a CSR x dense product, so no factor vector is copied per cell. On Last.fm-2k
-(128 factors, 15 sweeps, 2 CPU cores, torch 2.8) a fit takes 0.6 s; the `implicit` library's CPU
-ALS takes 0.84 s at 64 factors and 1.25 s at 128 on the same cores.
+(128 factors, 15 sweeps, 2 CPU cores, torch 2.8) a fit takes 0.5-0.6 s; in the same
+`recommender:bench` command the `implicit` library's CPU ALS took 0.77 s at 64 factors.
 """
 from __future__ import annotations
 

@@ -93,9 +93,13 @@ export function recommendationsEvent(
 
 export const lambdaContext = { awsRequestId: 'local-request' };
 
-/** A client for seeding and inspecting the cache, with the serving function's connection options. */
+/**
+ * A client for seeding and inspecting the cache: the serving function's TLS and cluster options, with
+ * longer deadlines than the function's. It is the harness, not the subject, and on a busy CI machine a
+ * seeding pipeline can wait longer than a request may.
+ */
 export function connectAdmin(cache: CacheEndpoint): Promise<Cluster> {
-  return connectCacheClient({ ...cache, connectTimeoutMs: 2000, commandTimeoutMs: 2000 });
+  return connectCacheClient({ ...cache, connectTimeoutMs: 5000, commandTimeoutMs: 10_000 });
 }
 
 /** Artist ids carry their version and variant, so a test can tell which list an answer came from. */

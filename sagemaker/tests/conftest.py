@@ -12,6 +12,9 @@ def pytest_configure(config):
     # `-m "not sagemaker_image"` leaves out the tests that run the SageMaker images' environments.
     config.addinivalue_line(
         "markers", "sagemaker_image: runs model code through the SageMaker images' toolkits (.venv-sagemaker-*)")
+    # The `implicit` peer of recommender:bench is in .venv only; npm run test:py:training-torch, which runs
+    # the rest on the training image's torch, leaves these out.
+    config.addinivalue_line("markers", "implicit_peer: needs the implicit library (.venv, not the image environments)")
     # torch marks CSR tensors beta on first use; als.py silences the same message for the jobs, and
     # pytest resets warning filters per test, so it is silenced here as well.
     config.addinivalue_line("filterwarnings", "ignore:Sparse CSR tensor support is in beta state")

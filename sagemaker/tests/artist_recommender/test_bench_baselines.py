@@ -104,6 +104,7 @@ def test_segment_popularity_falls_back_from_segment_to_age_to_location_to_global
 
 
 # --- implicit's ALS -----------------------------------------------------------------------------
+@pytest.mark.implicit_peer
 def test_implicit_als_wrapper_returns_unseen_items_only():
     from artist_recommender.synthetic import make_rows
 
@@ -180,6 +181,7 @@ def tiny_planted(tmp_path_factory):
     return {"train": str(out / "train"), "validation": str(out / "validation")}
 
 
+@pytest.mark.implicit_peer
 def test_bench_cli_prints_every_method_and_column_for_both_segments(tiny_planted):
     args = ["artist_recommender.bench", "--train", tiny_planted["train"], "--validation", tiny_planted["validation"],
             "--factors", "8", "--iterations", "3", "--no-tune", "--quiet"]

@@ -4,6 +4,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { gateEnvironment } from '../../lambda/platform/evaluation-gate/policy';
 import { appUnderTest, DESIGNS_AND_PROFILES } from './app-under-test';
 import { builtForCollection } from './collect';
+import { afterPromotionStates } from '../support/asl';
 
 interface State {
   Type: string;
@@ -37,20 +38,6 @@ function definition(template: Template): { StartAt: string; States: Record<strin
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   const parts = machine.Properties.DefinitionString['Fn::Join'][1] as unknown[];
   return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : '<ref>')).join(''));
-}
-
-/**
- * The design's states after a promotion: from the InService branch of DeploymentStatus to
- * RecordChampion (none for a design without a step after promotion).
- */
-function afterPromotionStates(def: ReturnType<typeof definition>): string[] {
-  const states: string[] = [];
-  let name: string | undefined = (def.States.DeploymentStatus.Choices as Array<{ Next: string }>)[0].Next;
-  while (name && !['RecordChampion', 'ChampionModel'].includes(name) && states.length < 20) {
-    states.push(name);
-    name = def.States[name].Next;
-  }
-  return states;
 }
 
 /** States in the order the happy path visits them, following Next and the first matching choice. */

@@ -13,6 +13,7 @@ import { DataStack } from '../../../lib/platform/stacks/data-stack';
 import { MlStack } from '../../../lib/platform/stacks/ml-stack';
 import { PipelineStack } from '../../../lib/platform/stacks/pipeline-stack';
 import {
+  afterPromotionStates,
   deployedStateMachine,
   deployedValue,
   lambdaFunctionError,
@@ -75,17 +76,6 @@ function stackOf<T>(stacks: object, type: abstract new (...args: never[]) => T):
   return found as T;
 }
 
-function afterPromotionStates(machine: DeployedStateMachine): string[] {
-  const states = machine.definition.States as Record<string, { Next?: string; Choices?: { Next: string }[] }>;
-  const found: string[] = [];
-  let name = states.DeploymentStatus.Choices?.[0].Next;
-  while (name && !['RecordChampion', 'ChampionModel'].includes(name) && found.length < 20) {
-    found.push(name);
-    name = states[name].Next;
-  }
-  return found;
-}
-
 /** Metrics of the default design's gate: the decisive metric and the baseline's, higher is better. */
 const metricsOf = (profile: ProfileName, value: number, baseline: number): Metrics => {
   const { metric, baselineMetric } = setup(profile).app.config.design.model.gate;
@@ -113,7 +103,7 @@ beforeAll(() => {
       bucket: deployedValue(app, data, data.artifacts.bucket.bucketName) as string,
       topicArn: deployedValue(app, pipelineStack, pipelineStack.notifications.topicArn) as string,
       prefix: app.config.runNamePrefix,
-      afterPromotion: afterPromotionStates(machine),
+      afterPromotion: afterPromotionStates(machine.definition),
       training: 'FindChampion' in machine.definition.States ? ['FindChampion', 'Train'] : ['Train'],
       recording:
         'RecordChampionModel' in machine.definition.States

@@ -12,6 +12,7 @@ export {
   type SynthesizedApp,
 } from './app';
 export { FAKE_ACCOUNT, FAKE_REGION } from './cfn';
+export { endpointRollOut } from './endpoint-roll-out';
 export type { ChildExecution, MapRun, ResultWrite } from './distributed-map';
 export { lambdaFunctionError, serviceError, StepFunctionsError } from './integrations';
 export {
@@ -24,4 +25,4 @@ export {
   type Responder,
   type RunOptions,
 } from './run';
-export { allStates, type AslDefinition, type AslState } from './types';
+export { afterPromotionStates, allStates, type AslDefinition, type AslState } from './types';

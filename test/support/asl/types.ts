@@ -20,3 +20,18 @@ export function* allStates(definition: {
     for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) yield* allStates(branch);
   }
 }
+
+/**
+ * A training pipeline's states after a promotion, which a design may add: from the InService branch
+ * of DeploymentStatus to the champion's record (none for a design without such a step).
+ */
+export function afterPromotionStates(definition: { readonly States: Record<string, object> }): string[] {
+  const states = definition.States as Record<string, { Next?: string; Choices?: { Next: string }[] }>;
+  const found: string[] = [];
+  let name = states.DeploymentStatus.Choices?.[0].Next;
+  while (name && !['RecordChampion', 'ChampionModel'].includes(name) && found.length < 20) {
+    found.push(name);
+    name = states[name].Next;
+  }
+  return found;
+}

@@ -16,6 +16,7 @@ import { DataStack } from '../../../../lib/platform/stacks/data-stack';
 import { MlStack } from '../../../../lib/platform/stacks/ml-stack';
 import { PipelineStack } from '../../../../lib/platform/stacks/pipeline-stack';
 import {
+  endpointRollOut,
   deployedStateMachine,
   deployedValue,
   runStateMachine,
@@ -49,7 +50,6 @@ function describedProcessingJob(request: Record<string, unknown>, status: 'Compl
 }
 
 function fakeAws(options: { baselineFails?: boolean } = {}): Record<string, Responder> {
-  let updatedTo: string | undefined;
   const endpointArn = `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${endpointName.toLowerCase()}`;
   return {
     Train: (request) => ({
@@ -100,21 +100,7 @@ function fakeAws(options: { baselineFails?: boolean } = {}): Record<string, Resp
       ],
       CreationTime: NOW,
     }),
-    CreateEndpointConfig: (request) => ({
-      EndpointConfigArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${request.EndpointConfigName}`,
-    }),
-    UpdateEndpoint: (request) => {
-      updatedTo = request.EndpointConfigName;
-      return { EndpointArn: endpointArn };
-    },
-    PollEndpoint: (request) => ({
-      EndpointName: request.EndpointName,
-      EndpointArn: endpointArn,
-      EndpointConfigName: updatedTo,
-      EndpointStatus: 'InService',
-      CreationTime: NOW,
-      LastModifiedTime: NOW,
-    }),
+    ...endpointRollOut(endpointArn, NOW),
     ExtractBaselineSample: (request) => describedProcessingJob(request, 'Completed'),
     SuggestBaseline: (request) => {
       const described = describedProcessingJob(request, options.baselineFails ? 'Failed' : 'Completed');

@@ -18,6 +18,8 @@ import { TemplateSet } from '../../../../lib/platform/rules/core/templates';
 import { DataStack } from '../../../../lib/platform/stacks/data-stack';
 import { PipelineStack } from '../../../../lib/platform/stacks/pipeline-stack';
 import {
+  afterPromotionStates,
+  endpointRollOut,
   deployedStateMachine,
   deployedValue,
   runStateMachine,
@@ -77,18 +79,6 @@ function setupOf(app: SynthesizedApp): Setup {
   };
 }
 
-/** The states between DeploymentStatus's InService branch and the champion's record: the design's. */
-function designStates(machine: DeployedStateMachine): string[] {
-  const states = machine.definition.States as Record<string, { Next?: string; Choices?: { Next: string }[] }>;
-  const found: string[] = [];
-  let name = states.DeploymentStatus.Choices?.[0].Next;
-  while (name && !['ChampionModel', 'RecordChampion'].includes(name) && found.length < 20) {
-    found.push(name);
-    name = states[name].Next;
-  }
-  return found;
-}
-
 /** A request as the harness records it: the API's JSON. */
 type ApiRequest = Parameters<Responder>[0];
 
@@ -116,7 +106,6 @@ function fakeAws(
   const policy = app.config.design.model.gate;
   const candidate = { [policy.metric]: 0.41, [policy.baselineMetric]: 0.2 };
   const endpointArn = 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/recommender';
-  let updatedTo = '';
   let tuningRequest: ApiRequest = {};
   const responders: Record<string, Responder> = {
     FindChampion: () => {
@@ -199,21 +188,7 @@ function fakeAws(
       ],
       CreationTime: NOW,
     }),
-    CreateEndpointConfig: (request) => ({
-      EndpointConfigArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${request.EndpointConfigName}`,
-    }),
-    UpdateEndpoint: (request) => {
-      updatedTo = request.EndpointConfigName;
-      return { EndpointArn: endpointArn };
-    },
-    PollEndpoint: (request) => ({
-      EndpointName: request.EndpointName,
-      EndpointArn: endpointArn,
-      EndpointConfigName: updatedTo,
-      EndpointStatus: 'InService',
-      CreationTime: NOW,
-      LastModifiedTime: NOW,
-    }),
+    ...endpointRollOut(endpointArn, NOW),
     RecordChampionModel: () => ({
       ETag: '"1f3870be274f6c49b3e31a0c6728957f"',
       ServerSideEncryption: 'aws:kms',
@@ -223,7 +198,8 @@ function fakeAws(
     NotifyRejected: () => ({ MessageId: '0a1b2c3d-ee98-5cb9-9903-4c221d41eb5e' }),
     NotifyFailure: () => ({ MessageId: 'f0e1d2c3-ee98-5cb9-9903-4c221d41eb5e' }),
   };
-  for (const state of designStates(machine)) responders[state] = () => ({ step: state, ok: true });
+  for (const state of afterPromotionStates(machine.definition))
+    responders[state] = () => ({ step: state, ok: true });
   return responders;
 }
 

@@ -26,6 +26,7 @@ import {
   type TrainingPipelineProps,
 } from '../../../../lib/platform/constructs/ml/training-pipeline';
 import {
+  endpointRollOut,
   lambdaFunctionError,
   runStateMachine,
   serviceError,
@@ -134,7 +135,6 @@ function responders(
   champion?: Record<string, number>,
 ): Record<string, Responder> {
   const now = '2025-03-14T02:00:00.000Z';
-  let updatedTo = '';
   const endpointArn = 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/scoring';
   return {
     Train: (request) => ({
@@ -168,21 +168,7 @@ function responders(
     CreateModel: (request) => ({
       ModelArn: `arn:aws:sagemaker:us-east-1:123456789012:model/${request.ModelName}`,
     }),
-    CreateEndpointConfig: (request) => ({
-      EndpointConfigArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${request.EndpointConfigName}`,
-    }),
-    UpdateEndpoint: (request) => {
-      updatedTo = request.EndpointConfigName;
-      return { EndpointArn: endpointArn };
-    },
-    PollEndpoint: (request) => ({
-      EndpointName: request.EndpointName,
-      EndpointArn: endpointArn,
-      EndpointConfigName: updatedTo,
-      EndpointStatus: 'InService',
-      CreationTime: now,
-      LastModifiedTime: now,
-    }),
+    ...endpointRollOut(endpointArn, now),
     RecordChampion: () => ({ ETag: '"9b2cf535f27731c974343645a3985328"' }),
     NotifyPromoted: () => ({ MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' }),
     NotifyRejected: () => ({ MessageId: '0a1b2c3d-ee98-5cb9-9903-4c221d41eb5e' }),

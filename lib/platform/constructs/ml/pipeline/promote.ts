@@ -55,20 +55,29 @@ export class PromoteStep {
 
   constructor(pipeline: PipelineScope, props: PromoteStepProps) {
     const { scope, guard } = pipeline;
-    const recordChampion = guard(
-      new tasks.CallAwsService(scope, 'RecordChampion', {
-        comment: 'The next candidate has to beat these metrics',
-        service: 's3',
-        action: 'putObject',
-        parameters: sdkParameters<PutObjectRequest>({
-          Bucket: props.artifacts.bucketName,
-          Key: `${ARTIFACT_PREFIXES.champion}${TRAINING_OUTPUT_FILES.metrics}`,
-          'Body.$': `States.JsonToString(${RUN.gate}.candidateMetrics)`,
-          ContentType: 'application/json',
+    /** Writes the JSON at `bodyPath` of the run's state to `key` in the artefacts bucket. */
+    const putJson = (id: string, comment: string, key: string, bodyPath: string, objects: string) =>
+      guard(
+        new tasks.CallAwsService(scope, id, {
+          comment,
+          service: 's3',
+          action: 'putObject',
+          parameters: sdkParameters<PutObjectRequest>({
+            Bucket: props.artifacts.bucketName,
+            Key: key,
+            'Body.$': `States.JsonToString(${bodyPath})`,
+            ContentType: 'application/json',
+          }),
+          iamResources: [props.artifacts.arnForObjects(objects)],
+          resultPath: sfn.JsonPath.DISCARD,
         }),
-        iamResources: [props.artifacts.arnForObjects(`${ARTIFACT_PREFIXES.champion}*`)],
-        resultPath: sfn.JsonPath.DISCARD,
-      }),
+      );
+    const recordChampion = putJson(
+      'RecordChampion',
+      'The next candidate has to beat these metrics',
+      `${ARTIFACT_PREFIXES.champion}${TRAINING_OUTPUT_FILES.metrics}`,
+      `${RUN.gate}.candidateMetrics`,
+      `${ARTIFACT_PREFIXES.champion}*`,
     );
     const notifyPromoted = guard(
       new tasks.SnsPublish(scope, 'NotifyPromoted', {
@@ -92,20 +101,12 @@ export class PromoteStep {
         parameters: { 'trainingJob.$': RUN.trainingJob, 'modelDataUrl.$': RUN.modelDataUrl },
         resultPath: '$.championModel',
       });
-      const recordModel = guard(
-        new tasks.CallAwsService(scope, 'RecordChampionModel', {
-          comment: 'The next run starts from this model',
-          service: 's3',
-          action: 'putObject',
-          parameters: sdkParameters<PutObjectRequest>({
-            Bucket: props.artifacts.bucketName,
-            Key: pointerKey,
-            'Body.$': 'States.JsonToString($.championModel)',
-            ContentType: 'application/json',
-          }),
-          iamResources: [props.artifacts.arnForObjects(pointerKey)],
-          resultPath: sfn.JsonPath.DISCARD,
-        }),
+      const recordModel = putJson(
+        'RecordChampionModel',
+        'The next run starts from this model',
+        pointerKey,
+        '$.championModel',
+        pointerKey,
       );
       recorded = championModel.next(recordModel).next(recorded);
     }

@@ -15,7 +15,13 @@
  * Errors: a database that stays unreachable throws DatabaseUnavailableError; a corrupt gzip stream
  * throws and loads nothing (the transaction rolls back), so the Map's retry or failure budget decides.
  *
- * Environment: RAW_BUCKET (optional), QUARANTINE_BUCKET (default: the raw bucket), QUARANTINE_PREFIX
+ * The distributed path (EVENT_STORE=lake) loads nothing here: the clean lines go to
+ * `s3://LAKE_BUCKET/LAKE_STAGING_PREFIX day=<day>/<table>/<object>.json.gz` (`./stage.ts`), one object
+ * per table, and the ETL's LoadLake step adds their new keys to the lake; `loaded*` then count
+ * the staged lines. `day` is the ETL's day (the event's `day`, else the raw key's date).
+ *
+ * Environment: EVENT_STORE (`postgres`, the default, or `lake`), LAKE_BUCKET and
+ * LAKE_STAGING_PREFIX (default `staging/`) for the lake, RAW_BUCKET (optional), QUARANTINE_BUCKET (default: the raw bucket), QUARANTINE_PREFIX
  * (default `quarantine/`), MAX_LINE_BYTES (65536), MAX_EVENT_AGE_DAYS (365),
  * MAX_FUTURE_SKEW_SECONDS (300), and the database settings of
  * `../../platform/shared-db/connection.ts`.
@@ -25,6 +31,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import type { ClientBase } from 'pg';
 import type { z } from 'zod';
 import { fields, lambdaEntry, powertools } from '../../platform/shared/lambda-entry';
 import { SDK_RETRY } from '../../platform/shared/sdk-retry';
@@ -34,7 +41,8 @@ import {
   resolveClientConfig,
 } from '../../platform/shared-db/connection';
 import type { TransformCounts } from './classify';
-import { transformObject } from './transform';
+import { stageEvents, stagingKey } from './stage';
+import { transformObject, type LoadTarget } from './transform';
 
 const tools = powertools();
 const { logger, metrics, tracer } = tools;
@@ -52,6 +60,7 @@ export const TransformEvent = fields
     bucket: fields.text().optional(),
     key: fields.text().optional(),
     Key: fields.text().optional(),
+    day: fields.text().optional(),
   })
   .refine((event) => event.key !== undefined || event.Key !== undefined, {
     error: 'is missing',
@@ -75,6 +84,14 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   return value;
 }
 
+/** The ETL day of a raw object: the event's, else the date in a `raw/YYYY/MM/DD/...` key. */
+export function dayOf(event: TransformEvent, key: string): string {
+  const day = event.day ?? /^raw\/(\d{4})\/(\d{2})\/(\d{2})\//.exec(key)?.slice(1).join('-');
+  if (!day || !/^\d{4}-\d{2}-\d{2}$/.test(day))
+    throw new Error(`no ETL day for ${key}: pass { day: 'YYYY-MM-DD' }`);
+  return day;
+}
+
 export async function handleTransform(
   event: TransformEvent,
   env: NodeJS.ProcessEnv = process.env,
@@ -85,13 +102,36 @@ export async function handleTransform(
   const key = event.key ?? event.Key;
   if (!bucket || !key) throw new Error('the event must name the raw object: { bucket, key }');
 
+  const store = env.EVENT_STORE ?? 'postgres';
+  if (store !== 'postgres' && store !== 'lake')
+    throw new Error(`EVENT_STORE must be postgres or lake, not ${store}`);
+  const lakeBucket = env.LAKE_BUCKET;
+  if (store === 'lake' && !lakeBucket) throw new Error('EVENT_STORE=lake needs LAKE_BUCKET');
+  const day = store === 'lake' ? dayOf(event, key) : undefined;
+
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   if (!object.Body) throw new Error(`s3://${bucket}/${key} has no body`);
-  const client = await connectWithRetry(await resolveClientConfig(env), connectOptionsFromEnv(env));
+  const client =
+    store === 'postgres'
+      ? await connectWithRetry(await resolveClientConfig(env), connectOptionsFromEnv(env))
+      : undefined;
+  const target: ClientBase | LoadTarget =
+    client ??
+    ((events, sourceKey) =>
+      stageEvents(events, sourceKey, async (table, body) => {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: lakeBucket,
+            Key: stagingKey(env.LAKE_STAGING_PREFIX ?? 'staging/', day as string, table, key),
+            Body: body,
+            ContentType: 'application/gzip',
+          }),
+        );
+      }));
   try {
     const { counts, quarantine } = await transformObject(
       object.Body as Readable,
-      client,
+      target,
       `s3://${bucket}/${key}`,
       {
         now: now(),
@@ -123,7 +163,7 @@ export async function handleTransform(
     logger.info('transformed', { ...result });
     return result;
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }
 

@@ -10,7 +10,7 @@ import {
   type Verdict,
 } from './classify';
 import { splitLines } from './lines';
-import { loadEvents } from './load';
+import { loadEvents, type LoadResult } from './load';
 import type { StoredEvent } from './stored-event';
 
 /** Larger than zlib's 16 KiB default: fewer, bigger batches through the line splitter. */
@@ -80,14 +80,18 @@ async function* cleanEvents(
   }
 }
 
+/** Where clean lines go: PostgreSQL (`loadEvents`), or the lake's staging (`./stage.ts`). */
+export type LoadTarget = (events: AsyncIterable<StoredEvent[]>, sourceKey: string) => Promise<LoadResult>;
+
 /**
- * Reads one raw object (a stream), and loads its clean lines into PostgreSQL in one transaction:
- * interactions into `events`, served lists into `served_items` (a row per item), feedback into
- * `feedback`. Conservation: input = clean + duplicates + quarantined; loaded <= clean.
+ * Reads one raw object (a stream), and loads its clean lines: into PostgreSQL in one transaction
+ * when given a client (interactions into `events`, served lists into `served_items`, a row per
+ * item, feedback into `feedback`), else through `target`. Conservation: input = clean + duplicates
+ * + quarantined; loaded <= clean.
  */
 export async function transformObject(
   source: Readable,
-  client: ClientBase,
+  target: ClientBase | LoadTarget,
   sourceKey: string,
   options: TransformOptions,
 ): Promise<TransformOutput> {
@@ -102,7 +106,9 @@ export async function transformObject(
     bytes.on('error', () => undefined);
   }
   const verdicts = classifyLines(splitLines(bytes, options.maxLineBytes), options);
-  const loaded = await loadEvents(client, cleanEvents(verdicts, counts, quarantine), sourceKey);
+  const load: LoadTarget =
+    typeof target === 'function' ? target : (events, key) => loadEvents(target, events, key);
+  const loaded = await load(cleanEvents(verdicts, counts, quarantine), sourceKey);
   counts.loaded = loaded.loaded;
   counts.loadedRecommendations = loaded.loadedRecommendations;
   counts.loadedServedItems = loaded.loadedServedItems;

@@ -161,7 +161,7 @@ function features(options: SnapshotOptions): string {
 const CSV_WITH_HEADER = 'FORMAT csv, HEADER true';
 const JSON_LINES = `FORMAT csv, HEADER false, QUOTE E'\\x01', DELIMITER E'\\x02'`;
 
-async function copyToFile(
+export async function copyToFile(
   client: ClientBase,
   query: string,
   path: string,

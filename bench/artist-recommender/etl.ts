@@ -39,6 +39,7 @@ import { rawKeys } from '../../test/designs/artist-recommender/support/pipeline'
 import { startPostgres, type LocalPostgres } from '../../test/support/postgres';
 import { Cli, EXIT, integer, runMain } from '../../scripts/support/cli';
 import { Progress } from '../../scripts/support/progress';
+import { populatePostgres } from '../support/feature-population';
 
 const ROOT = join(__dirname, '..', '..');
 const OUT = join(ROOT, '.bench', 'etl');
@@ -275,29 +276,8 @@ async function main(): Promise<number> {
         'feature population, in SQL',
         {},
         async () => {
-          await c.query('TRUNCATE events, accounts');
-          await c.query(
-            `INSERT INTO accounts (user_id, date_of_birth, city, state, country)
-         SELECT 'u' || i, date '1950-01-01' + (i * 7919 % 20000),
-                'city' || (i * 31 % 40), 'state' || (i * 31 % 40 % 8), 'c' || (i * 31 % 40 % 8 % 3)
-           FROM generate_series(0, $1 - 1) AS i`,
-            [args.featureUsers],
-          );
           const dataBegan = performance.now();
-          await c.query(
-            `INSERT INTO events (event_id, user_id, event_type, item_type, item_id, artist_ids, ts, request_id, variant)
-         SELECT 'e' || i, 'u' || u,
-                (ARRAY['impression','impression','impression','click','play','like'])[1 + (i * 13 % 6)],
-                CASE WHEN i % 3 = 0 THEN 'song' ELSE 'artist' END,
-                CASE WHEN i % 3 = 0 THEN 's' || a || '-' || (i % 10) ELSE 'a' || a END,
-                CASE WHEN i % 3 = 0 THEN ARRAY['a' || a] ELSE '{}'::text[] END,
-                timestamptz '2026-03-01' - (i % 2592000) * interval '1 second',
-                'r' || (i / 5), 'champion'
-           FROM (SELECT i, (i * 7 % $2) AS u, ((i * 7 % $2) % 8 + 8 * (i * 11 % 60)) AS a
-                   FROM generate_series(0, $1 - 1) AS i) s`,
-            [args.featureEvents, args.featureUsers],
-          );
-          await c.query('ANALYZE events; ANALYZE accounts');
+          await populatePostgres(c, args.featureEvents, args.featureUsers);
           return performance.now() - dataBegan;
         },
         () => `${count(args.featureEvents)} events of ${count(args.featureUsers)} users`,

@@ -85,6 +85,8 @@ check() {
     lacks "redis-server (the serving and cache-loader tests run a real TLS cluster-mode server)" redis-server redis
   command -v openssl >/dev/null 2>&1 ||
     lacks "openssl (the tests make the cache's self-signed TLS certificate)" openssl openssl@3
+  java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' ||
+    lacks "Java 17 or later (Trino's SQL parser checks the lake SQL as Athena reads it)" openjdk-17-jre-headless openjdk@17
 
   local bindir version
   if ! bindir="$(postgres_bindir)"; then
@@ -304,3 +306,7 @@ if [ "${SAGEMAKER_IMAGE_ENVS:-1}" != 0 ] && ! image_envs_current; then
     done
   fi
 fi
+
+# Trino's SQL parser (Athena engine v3 is Trino), pinned by hash: the lake SQL's dialect test
+# parses every query with it, offline. Downloads once (about 5 MB), then only checks the hashes.
+bash scripts/setup-trino-parser.sh >/dev/null

@@ -83,9 +83,18 @@ function cli(): Cli {
     .flag('--json', 'print the results as JSON instead of the table')
     .flag('--check', 'exit 1 when a target is missed')
     .option('--sizes <list>', 'event counts, comma-separated', text('counts'), '1000000,10000000,30000000')
-    .option('--postgres-max <count>', 'largest size PostgreSQL runs (it grows faster than the work)', integer(0, 1e9), 10_000_000)
+    .option(
+      '--postgres-max <count>',
+      'largest size PostgreSQL runs (it grows faster than the work)',
+      integer(0, 1e9),
+      10_000_000,
+    )
     .option('--events-per-user <count>', 'events per user of the population', integer(1, 100_000), 100)
-    .option('--worker <engine>', '(internal) run one engine at one size and print its result', oneOf(['postgres', 'lake'] as const))
+    .option(
+      '--worker <engine>',
+      '(internal) run one engine at one size and print its result',
+      oneOf(['postgres', 'lake'] as const),
+    )
     .option('--events <count>', '(internal) the worker run size', integer(1, 1e9), 1_000_000);
 }
 
@@ -108,7 +117,10 @@ function pssOfTree(root: number): number {
 }
 
 /** Samples `measure` every 100 ms while `work` runs; returns its result, the time and the peak. */
-async function measured<T>(measure: () => number, work: () => Promise<T>): Promise<{ value: T; seconds: number; peak: number }> {
+async function measured<T>(
+  measure: () => number,
+  work: () => Promise<T>,
+): Promise<{ value: T; seconds: number; peak: number }> {
   let peak = measure();
   const timer = setInterval(() => (peak = Math.max(peak, measure())), 100);
   const began = performance.now();
@@ -161,7 +173,10 @@ async function worker(engine: Engine, events: number, users: number): Promise<Ru
         },
       );
       const columns = await columnBytes(lake, 'events');
-      const scanned = EVENT_OUTPUTS.reduce((sum, o) => sum + athenaScan(readLakeQuery(join(SQL, 'lake'), o), columns), 0);
+      const scanned = EVENT_OUTPUTS.reduce(
+        (sum, o) => sum + athenaScan(readLakeQuery(join(SQL, 'lake'), o), columns),
+        0,
+      );
       return {
         engine,
         events,
@@ -186,7 +201,8 @@ async function worker(engine: Engine, events: number, users: number): Promise<Ru
     const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     const run = await measured(
       () => pssOfTree(pid),
-      () => buildFeatures(client, join(SQL, 'features'), { asOf: AS_OF, k: 10, halfLifeDays: HALF_LIFE_DAYS }),
+      () =>
+        buildFeatures(client, join(SQL, 'features'), { asOf: AS_OF, k: 10, halfLifeDays: HALF_LIFE_DAYS }),
     );
     return { engine, events, users, seconds: run.seconds, peakMemoryMB: run.peak / 1e6 };
   } finally {
@@ -200,8 +216,18 @@ function runWorker(engine: Engine, events: number, eventsPerUser: number): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', __filename, '--worker', engine, '--events', String(events),
-        '--events-per-user', String(eventsPerUser), '--json'],
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        __filename,
+        '--worker',
+        engine,
+        '--events',
+        String(events),
+        '--events-per-user',
+        String(eventsPerUser),
+        '--json',
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' } },
     );
     let out = '';
@@ -233,12 +259,17 @@ export function growthExponent(runs: readonly Pick<Run, 'events' | 'seconds'>[])
 async function main(): Promise<number> {
   const args = cli().parse<Args>(process.argv.slice(2));
   if (args.worker) {
-    const run = await worker(args.worker, args.events, Math.max(1, Math.round(args.events / args.eventsPerUser)));
+    const run = await worker(
+      args.worker,
+      args.events,
+      Math.max(1, Math.round(args.events / args.eventsPerUser)),
+    );
     process.stdout.write(JSON.stringify(run) + '\n');
     return EXIT.ok;
   }
   const sizes = args.sizes.split(',').map((s) => Number(s.trim()));
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error('--sizes: whole event counts of at least 1000');
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1000))
+    throw new Error('--sizes: whole event counts of at least 1000');
   rmSync(OUT, { recursive: true, force: true });
   const runs: Run[] = [];
   for (const events of sizes) {
@@ -259,7 +290,10 @@ async function main(): Promise<number> {
   if (args.json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } else {
-    const lines = ['| events | PostgreSQL s | PostgreSQL peak MB | lake s | lake peak MB | PostgreSQL / lake | Athena scanned MB | Athena $ per run |', '|---|---|---|---|---|---|---|---|'];
+    const lines = [
+      '| events | PostgreSQL s | PostgreSQL peak MB | lake s | lake peak MB | PostgreSQL / lake | Athena scanned MB | Athena $ per run |',
+      '|---|---|---|---|---|---|---|---|',
+    ];
     for (const events of sizes) {
       const p = of('postgres').find((r) => r.events === events);
       const l = of('lake').find((r) => r.events === events);
@@ -271,9 +305,15 @@ async function main(): Promise<number> {
       );
     }
     const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(2));
-    lines.push('', `growth exponent (time ~ events^b): PostgreSQL ${fmt(exponents.postgres)}, lake ${fmt(exponents.lake)}` +
-      ` (target <= ${FEATURE_ENGINE_TARGETS.maxGrowthExponent}: ${checks.lakeGrowthExponent ? 'met' : 'MISSED'})`);
-    if (at10M) lines.push(`lake at 10M events: ${at10M.seconds.toFixed(1)} s (target <= ${FEATURE_ENGINE_TARGETS.maxSecondsAt10M} s: ${checks.lakeSecondsAt10M ? 'met' : 'MISSED'})`);
+    lines.push(
+      '',
+      `growth exponent (time ~ events^b): PostgreSQL ${fmt(exponents.postgres)}, lake ${fmt(exponents.lake)}` +
+        ` (target <= ${FEATURE_ENGINE_TARGETS.maxGrowthExponent}: ${checks.lakeGrowthExponent ? 'met' : 'MISSED'})`,
+    );
+    if (at10M)
+      lines.push(
+        `lake at 10M events: ${at10M.seconds.toFixed(1)} s (target <= ${FEATURE_ENGINE_TARGETS.maxSecondsAt10M} s: ${checks.lakeSecondsAt10M ? 'met' : 'MISSED'})`,
+      );
     lines.push(`machine: ${result.machine.cpus} cores, ${String(result.machine.model)}`);
     process.stdout.write(lines.join('\n') + '\n');
   }

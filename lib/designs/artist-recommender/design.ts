@@ -18,6 +18,10 @@ export interface DataPolicy {
   readonly favouritesHalfLifeDays: number;
   /** The snapshot validates on the last days before the ETL's day; it trains on everything before. */
   readonly validationDays: number;
+  /** Events (impressions, clicks, plays, likes) a daily active user sends per day. */
+  readonly eventsPerUserPerDay: number;
+  /** Days of events the feature build reads: the favourites' window. */
+  readonly historyDays: number;
 }
 
 /** The recommender's settings beyond the platform's. */
@@ -99,6 +103,9 @@ export const artistRecommender: ArtistRecommenderDesign = {
     kAnonymity: 10,
     favouritesHalfLifeDays: 30,
     validationDays: 7,
+    // A session shows a shelf of impressions and draws a few clicks and plays.
+    eventsPerUserPerDay: 20,
+    historyDays: 30,
   },
   collectProblems(problems) {
     const { topK, catalogueSize, scoreThreshold } = this.ranking;
@@ -110,6 +117,8 @@ export const artistRecommender: ArtistRecommenderDesign = {
     }
     problems.checkNumber('data.kAnonymity', this.data.kAnonymity, 2, 1e6, true);
     problems.checkNumber('data.validationDays', this.data.validationDays, 1, 90, true);
+    problems.checkNumber('data.eventsPerUserPerDay', this.data.eventsPerUserPerDay, 0, 1e6);
+    problems.checkNumber('data.historyDays', this.data.historyDays, 1, 3660, true);
   },
   addStacks: (app, config) => addArtistRecommenderStacks(app, config, artistRecommender),
 };

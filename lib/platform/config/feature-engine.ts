@@ -38,8 +38,12 @@ export interface FeatureEngineChoice {
   readonly thresholdEvents: number;
 }
 
-export function chooseFeatureEngine(volume: FeatureVolume, threshold = LAKE_THRESHOLD_EVENTS): FeatureEngineChoice {
+export function chooseFeatureEngine(
+  volume: FeatureVolume,
+  threshold = LAKE_THRESHOLD_EVENTS,
+): FeatureEngineChoice {
   const eventsRead = volume.dailyActiveUsers * volume.eventsPerUserPerDay * volume.historyDays;
-  if (!Number.isFinite(eventsRead) || eventsRead < 0) throw new Error('the feature volume must be finite and not negative');
+  if (!Number.isFinite(eventsRead) || eventsRead < 0)
+    throw new Error('the feature volume must be finite and not negative');
   return { engine: eventsRead > threshold ? 'lake' : 'postgres', eventsRead, thresholdEvents: threshold };
 }

@@ -137,7 +137,14 @@ function run(machine: Machine, prepare: (root: string) => NodeJS.ProcessEnv | vo
   const done = spawnSync(which('bash') ?? '/bin/bash', [join(root, 'scripts', 'setup-test-env.sh')], {
     // The SageMaker image environments (gigabytes from PyPI) are left out: this checkout holds only
     // the test lock, and their own contract tests (sagemaker/tests, `sagemaker_image`) cover them.
-    env: { ...process.env, SAGEMAKER_IMAGE_ENVS: '0', ...machine.env, ...prepared, PATH: path },
+    env: {
+      ...process.env,
+      SAGEMAKER_IMAGE_ENVS: '0',
+      TRINO_PARSER: '0',
+      ...machine.env,
+      ...prepared,
+      PATH: path,
+    },
     encoding: 'utf8',
     timeout: 30_000,
   });

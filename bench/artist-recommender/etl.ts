@@ -39,7 +39,7 @@ import { rawKeys } from '../../test/designs/artist-recommender/support/pipeline'
 import { startPostgres, type LocalPostgres } from '../../test/support/postgres';
 import { Cli, EXIT, integer, runMain } from '../../scripts/support/cli';
 import { Progress } from '../../scripts/support/progress';
-import { populatePostgres } from '../support/feature-population';
+import { populatePostgres } from './feature-population';
 
 const ROOT = join(__dirname, '..', '..');
 const OUT = join(ROOT, '.bench', 'etl');

@@ -9,7 +9,7 @@
  * - the lake's local engine (DuckDB): the event-side outputs of `sql/artist-recommender/lake/`
  *   (top artists, top songs, labels, unmatched feedback, interaction counts), written as Athena's
  *   UNLOAD writes them, over the same events in Parquet.
- * The population is the same rows in both (`bench/support/feature-population.ts`), created before
+ * The population is the same rows in both (`./feature-population.ts`), created before
  * the clock starts. Peak memory is the engine's: DuckDB's process, PostgreSQL's server processes
  * (their proportional set size, so shared buffers count once).
  *
@@ -30,7 +30,7 @@ import { migrate, readMigrations } from '../../lambda/platform/db-migrate/migrat
 import { startPostgres } from '../../test/support/postgres';
 import { Cli, EXIT, integer, oneOf, runMain, text } from '../../scripts/support/cli';
 import { ATHENA_PRICE, FEATURE_ENGINE_TARGETS } from '../../lib/platform/config/feature-engine';
-import { POPULATION_END, populateLake, populatePostgres } from '../support/feature-population';
+import { POPULATION_END, populateLake, populatePostgres } from './feature-population';
 
 const ROOT = join(__dirname, '..', '..');
 const SQL = join(ROOT, 'sql', 'artist-recommender');
@@ -63,7 +63,7 @@ interface Args {
   sizes: string;
   postgresMax: number;
   eventsPerUser: number;
-  worker?: Engine;
+  worker: Engine | 'none';
   events: number;
 }
 
@@ -92,8 +92,9 @@ function cli(): Cli {
     .option('--events-per-user <count>', 'events per user of the population', integer(1, 100_000), 100)
     .option(
       '--worker <engine>',
-      '(internal) run one engine at one size and print its result',
-      oneOf(['postgres', 'lake'] as const),
+      '(internal) run one engine at one size and print its result; none: run every size',
+      oneOf(['none', 'postgres', 'lake'] as const),
+      'none',
     )
     .option('--events <count>', '(internal) the worker run size', integer(1, 1e9), 1_000_000);
 }
@@ -258,7 +259,7 @@ export function growthExponent(runs: readonly Pick<Run, 'events' | 'seconds'>[])
 
 async function main(): Promise<number> {
   const args = cli().parse<Args>(process.argv.slice(2));
-  if (args.worker) {
+  if (args.worker !== 'none') {
     const run = await worker(
       args.worker,
       args.events,

@@ -16,7 +16,7 @@
  * throws and loads nothing (the transaction rolls back), so the Map's retry or failure budget decides.
  *
  * The distributed path (EVENT_STORE=lake) loads nothing here: the clean lines go to
- * `s3://LAKE_BUCKET/LAKE_STAGING_PREFIX day=<day>/<table>/<object>.json.gz` (`./stage.ts`), one object
+ * `s3://LAKE_BUCKET/LAKE_STAGING_PREFIX <table>/day=<day>/<object>.json.gz` (`./stage.ts`), one object
  * per table, and the ETL's LoadLake step adds their new keys to the lake; `loaded*` then count
  * the staged lines. `day` is the ETL's day (the event's `day`, else the raw key's date).
  *

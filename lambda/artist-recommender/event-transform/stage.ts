@@ -1,6 +1,6 @@
 /**
  * The distributed path's load: clean lines of one raw object become staged JSON lines, one gzip
- * object per table (`staging/day=<day>/<table>/<object>.json.gz`), which the ETL's LoadLake step
+ * object per table (`staging/<table>/day=<day>/<object>.json.gz`), which the ETL's LoadLake step
  * moves into the lake's tables (`sql/artist-recommender/lake/load/`, new keys only). The lines are
  * validated, normalised and deduplicated within the object exactly as for the PostgreSQL load; the
  * dedupe against what is stored happens in the load query.
@@ -99,8 +99,11 @@ export async function stageEvents(
   };
 }
 
-/** The staged object's key for a raw object: `staging/day=<day>/<table>/<raw file name>.json.gz`. */
+/**
+ * The staged object's key for a raw object: `staging/<table>/day=<day>/<raw file name>.json.gz`
+ * (Hive's layout, which Athena's partition projection reads without a template).
+ */
 export function stagingKey(prefix: string, day: string, table: LakeTable, rawKey: string): string {
   const name = rawKey.slice(rawKey.lastIndexOf('/') + 1).replace(/\.gz$/, '');
-  return `${prefix}day=${day}/${table}/${name}.json.gz`;
+  return `${prefix}${table}/day=${day}/${name}.json.gz`;
 }

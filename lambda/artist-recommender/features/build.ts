@@ -34,6 +34,12 @@ export const FEATURE_TABLES = [
   'feature_user_interactions',
 ] as const;
 
+/**
+ * The feature files over the account table alone. Where the design builds its event features on
+ * the lake, only these run here; the lake's SQL (sql/artist-recommender/lake) builds the rest.
+ */
+export const ACCOUNT_FEATURE_FILES = ['010_user_profile.sql'] as const;
+
 export function checkParameters(p: FeatureParameters): void {
   if (!(p.asOf instanceof Date) || Number.isNaN(p.asOf.getTime()))
     throw new Error('asOf must be a valid date');
@@ -43,7 +49,8 @@ export function checkParameters(p: FeatureParameters): void {
 }
 
 /**
- * Rebuilds every feature table by running `sql/features/*.sql` in name order, in one transaction:
+ * Rebuilds every feature table (or the files `only` names) by running `sql/features/*.sql` in name
+ * order, in one transaction:
  * readers see the previous features until the new ones are complete. Parameters reach the SQL as
  * transaction-local settings (`features.k`, ...), so the files also run as they are under psql.
  */
@@ -51,10 +58,11 @@ export async function buildFeatures(
   client: ClientBase,
   dir: string,
   params: FeatureParameters,
+  only?: readonly string[],
 ): Promise<FeatureRun> {
   checkParameters(params);
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
+    .filter((f) => f.endsWith('.sql') && (only === undefined || only.includes(f)))
     .sort();
   const timingsMs: Record<string, number> = {};
   await client.query('BEGIN');

@@ -5,7 +5,7 @@
  * bundles it.
  *
  * Layout under `root`:
- * - `staging/day=YYYY-MM-DD/<table>/*.json.gz`: staged lines, as the transform writes them to S3;
+ * - `staging/<table>/day=YYYY-MM-DD/*.json.gz`: staged lines, as the transform writes them to S3;
  * - `tables/<table>/day=YYYY-MM-DD/*.parquet`: the tables, one folder per day as Iceberg's
  *   `day(ts)` partitions them;
  * - `profiles/*.csv`: the k-anonymous profiles the account database exports.
@@ -76,7 +76,7 @@ export class LocalLake {
   }
 
   stagingDir(day: string, table: LakeTable): string {
-    return join(this.root, 'staging', `day=${day}`, table);
+    return join(this.root, 'staging', table, `day=${day}`);
   }
 
   get profilesDir(): string {
@@ -94,16 +94,12 @@ export class LocalLake {
       await this.db.run(`CREATE OR REPLACE VIEW ${table} AS ${body}`);
 
       const staged = duckdbColumns(stagedColumns(table));
-      const stagingGlob = join(this.root, 'staging', 'day=*', table, '*.json.gz');
-      const stagingBody = existsSync(join(this.root, 'staging'))
-        ? readdirSync(join(this.root, 'staging')).some((day) =>
-            hasFiles(join(this.root, 'staging', day, table), '.json.gz'),
-          )
-          ? `SELECT * FROM read_json(${quote(stagingGlob)}, format = 'newline_delimited', hive_partitioning = true,
-               columns = {${Object.entries(staged)
-                 .map(([n, t]) => `${n}: ${quote(t)}`)
-                 .join(', ')}})`
-          : undefined
+      const stagingGlob = join(this.root, 'staging', table, 'day=*', '*.json.gz');
+      const stagingBody = hasFiles(join(this.root, 'staging', table), '.json.gz')
+        ? `SELECT * FROM read_json(${quote(stagingGlob)}, format = 'newline_delimited', hive_partitioning = true,
+             columns = {${Object.entries(staged)
+               .map(([n, t]) => `${n}: ${quote(t)}`)
+               .join(', ')}})`
         : undefined;
       await this.db.run(
         `CREATE OR REPLACE VIEW staging_${table} AS ${stagingBody ?? `SELECT ${typed(staged)}, CAST(NULL AS VARCHAR) AS day WHERE false`}`,

@@ -3,7 +3,7 @@
  * staged JSON lines the transform writes and both engines read, and DuckDB's local copies.
  * The columns are those of the PostgreSQL tables (migrations/002 and 005), less `loaded_at`.
  */
-import type { LakeTable } from './queries';
+import { LAKE_TABLES, type LakeTable } from './queries';
 
 type ColumnType = 'string' | 'strings' | 'int' | 'double' | 'boolean' | 'timestamp';
 
@@ -85,15 +85,62 @@ export function duckdbColumns(columns: Record<string, ColumnType>): Record<strin
  * (https://docs.aws.amazon.com/athena/latest/ug/querying-iceberg-creating-tables.html). Created by
  * the ETL's first lake step, not by CloudFormation: a Glue table declared with IcebergInput loses
  * its table_type on the first stack update (aws-cloudformation/cloudformation-coverage-roadmap#1919).
+ * `location` ends with a slash.
  */
-export function athenaTableDdl(table: LakeTable, database: string, location: string): string {
+export function athenaTableDdl(table: LakeTable, location: string): string {
   const columns = Object.entries(LAKE_COLUMNS[table])
     .map(([name, type]) => `  ${name} ${ATHENA[type]}`)
     .join(',\n');
-  return `CREATE TABLE IF NOT EXISTS ${database}.${table} (\n${columns}\n)
+  return `CREATE TABLE IF NOT EXISTS ${table} (\n${columns}\n)
 PARTITIONED BY (day(ts))
 LOCATION '${location}'
 TBLPROPERTIES ('table_type' = 'ICEBERG', 'format' = 'parquet', 'write_compression' = 'zstd')`;
+}
+
+/**
+ * The staged lines of `table` as an external table over `<stagingUrl><table>/day=<day>/`, gzip JSON
+ * lines read with the OpenX JSON SerDe. The day is a projected partition in Hive's `day=` layout,
+ * so no crawler runs and no partition is added
+ * (https://docs.aws.amazon.com/athena/latest/ug/partition-projection.html).
+ */
+export function athenaStagingDdl(table: LakeTable, stagingUrl: string): string {
+  const columns = Object.entries(stagedColumns(table))
+    .map(([name, type]) => `  ${name} ${ATHENA[type]}`)
+    .join(',\n');
+  return `CREATE EXTERNAL TABLE IF NOT EXISTS staging_${table} (\n${columns}\n)
+PARTITIONED BY (day string)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+LOCATION '${stagingUrl}${table}/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.day.type' = 'date',
+  'projection.day.format' = 'yyyy-MM-dd',
+  'projection.day.range' = '2020-01-01,NOW+1DAYS',
+  'projection.day.interval' = '1',
+  'projection.day.interval.unit' = 'DAYS'
+)`;
+}
+
+/**
+ * The exported profiles as an external table: CSV with a header, quoted where a value holds a
+ * comma (OpenCSVSerDe, https://docs.aws.amazon.com/athena/latest/ug/csv-serde.html).
+ */
+export function athenaProfilesDdl(profilesUrl: string): string {
+  return `CREATE EXTERNAL TABLE IF NOT EXISTS profiles (
+${PROFILE_COLUMNS.map((c) => `  ${c} string`).join(',\n')}
+)
+ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde'
+LOCATION '${profilesUrl}'
+TBLPROPERTIES ('skip.header.line.count' = '1')`;
+}
+
+/** Every DDL statement the lake needs, in the order the ETL runs them. */
+export function athenaLakeDdl(urls: { tables: string; staging: string; profiles: string }): string[] {
+  return [
+    ...LAKE_TABLES.map((t) => athenaTableDdl(t, `${urls.tables}${t}/`)),
+    ...LAKE_TABLES.map((t) => athenaStagingDdl(t, urls.staging)),
+    athenaProfilesDdl(urls.profiles),
+  ];
 }
 
 /** One staged JSON line of `table` from its values (ts as an ISO-8601 instant). */

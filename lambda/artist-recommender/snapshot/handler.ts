@@ -1,7 +1,9 @@
 /**
  * Exports a training snapshot (an ETL step after the feature build).
  *
- * Event: `{ cutoff, validationEnd?, k? }`: ISO-8601 timestamps with a zone and a positive integer.
+ * Event: `{ cutoff, validationEnd?, k?, lakeOutputs? }`: ISO-8601 timestamps with a zone, a positive
+ * integer and, on the distributed path, the S3 folder of this run's lake outputs (the files are then
+ * written by `./lake-export.ts` from those outputs and the account database; validationEnd is their as-of).
  * Result: the manifest (`{ cutoff, validationEnd, k, files: { <path>: { rows, bytes, sha256 } },
  * suppressedUsers, unmatchedFeedback: { unknown_request, unknown_item, expired_request } }`) plus
  * `{ localDir, s3Prefix?, featuresKey?, publishedPrefix? }`.
@@ -37,7 +39,9 @@ import {
   resolveClientConfig,
 } from '../../platform/shared-db/connection';
 import { exportSnapshot, FEATURES_FILE, SNAPSHOT_FILES, type SnapshotManifest } from './export';
+import { exportLakeSnapshot } from './lake-export';
 import { publishSnapshot } from './publish';
+import { s3OutputLines } from './s3-parts';
 
 const tools = powertools();
 const { logger, metrics, tracer } = tools;
@@ -51,6 +55,8 @@ export const SnapshotEvent = fields.object({
   cutoff: fields.timestamp(),
   validationEnd: fields.timestamp().optional(),
   k: fields.positiveInteger().optional(),
+  /** The lake's outputs of this run (`s3://bucket/outputs/<execution>/`): the distributed path. */
+  lakeOutputs: fields.text().optional(),
 });
 export type SnapshotEvent = z.output<typeof SnapshotEvent>;
 
@@ -79,7 +85,17 @@ export async function handleSnapshot(
   const client = await connectWithRetry(await resolveClientConfig(env), connectOptionsFromEnv(env));
   let manifest: SnapshotManifest;
   try {
-    manifest = await exportSnapshot(client, localDir, { cutoff, validationEnd, k });
+    if (event.lakeOutputs !== undefined) {
+      if (!validationEnd)
+        throw new Error('a lake snapshot needs validationEnd: the as-of of the lake outputs');
+      manifest = await exportLakeSnapshot(client, s3OutputLines(s3, event.lakeOutputs), localDir, {
+        cutoff,
+        asOf: validationEnd,
+        k,
+      });
+    } else {
+      manifest = await exportSnapshot(client, localDir, { cutoff, validationEnd, k });
+    }
   } finally {
     await client.end().catch(() => undefined);
   }

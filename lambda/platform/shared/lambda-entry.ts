@@ -116,6 +116,9 @@ export const fields = {
     z.number({ error: missingOr('must be a number') }).positive({ error: 'must be above 0' }),
   /** A boolean. */
   boolean: () => z.boolean({ error: missingOr('must be a boolean') }),
+  /** One of `choices`. */
+  oneOf: <const T extends readonly [string, ...string[]]>(choices: T) =>
+    z.enum(choices, { error: missingOr(`must be one of ${choices.join(', ')}`) }),
 };
 
 /**

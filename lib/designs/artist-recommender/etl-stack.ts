@@ -11,6 +11,11 @@ import { DatabaseFunction } from '../../platform/constructs/data/database-functi
 import type { FeatureGroup } from '../../platform/constructs/data/feature-group';
 import type { DataStack } from '../../platform/stacks/data-stack';
 import type { DataPolicy } from './design';
+import { join } from 'node:path';
+import { LAKE_PREFIXES, type EventLake } from '../../platform/constructs/data/event-lake';
+import type { EtlLake } from '../../platform/constructs/data/etl-pipeline';
+import { LAKE_OUTPUTS, LAKE_TABLES, readLakeQuery } from '../../../lambda/artist-recommender/lake/queries';
+import { athenaLakeDdl } from '../../../lambda/artist-recommender/lake/schema';
 
 export interface EtlStackProps extends StackProps {
   readonly config: AppConfig;
@@ -19,6 +24,24 @@ export interface EtlStackProps extends StackProps {
   readonly database: AccountDatabase;
   readonly userFeatures: FeatureGroup;
   readonly policy: DataPolicy;
+  /** The event lake, where the design builds its event features there (`chooseFeatureEngine`). */
+  readonly lake?: EventLake;
+}
+
+const LAKE_SQL = join(__dirname, '..', '..', '..', 'sql', 'artist-recommender', 'lake');
+
+/** The lake's statements for the ETL: its DDL, the loads and the outputs, read from the lake SQL. */
+export function etlLake(lake: EventLake): EtlLake {
+  return {
+    lake,
+    ddl: athenaLakeDdl({
+      tables: lake.url(LAKE_PREFIXES.tables),
+      staging: lake.url(LAKE_PREFIXES.staging),
+      profiles: lake.url(LAKE_PREFIXES.profiles),
+    }),
+    loads: Object.fromEntries(LAKE_TABLES.map((t) => [t, readLakeQuery(LAKE_SQL, `load/${t}`)])),
+    outputs: Object.fromEntries(LAKE_OUTPUTS.map((o) => [o, readLakeQuery(LAKE_SQL, o)])),
+  };
 }
 
 /**
@@ -34,7 +57,7 @@ export class EtlStack extends Stack {
   constructor(scope: Construct, id: string, props: EtlStackProps) {
     super(scope, id, props);
     const { design, profile } = props.config;
-    const { database, policy } = props;
+    const { database, policy, lake } = props;
     const { data } = props;
     const artifacts = data.artifacts.bucket;
     const network = { vpc: props.network.vpc, subnets: props.network.isolatedSubnets };
@@ -59,10 +82,21 @@ export class EtlStack extends Stack {
       ...inDatabase,
       handlerFolder: 'artist-recommender/event-transform',
       description: 'Validates, normalises and loads one raw object',
-      environment: { RAW_BUCKET: data.rawEvents.bucket.bucketName, QUARANTINE_PREFIX: 'quarantine/' },
+      environment: {
+        RAW_BUCKET: data.rawEvents.bucket.bucketName,
+        QUARANTINE_PREFIX: 'quarantine/',
+        ...(lake
+          ? {
+              EVENT_STORE: 'lake',
+              LAKE_BUCKET: lake.bucket.bucketName,
+              LAKE_STAGING_PREFIX: LAKE_PREFIXES.staging,
+            }
+          : {}),
+      },
     });
     data.rawEvents.bucket.grantRead(transform.function, 'raw/*');
     data.rawEvents.bucket.grantPut(transform.function, 'quarantine/*');
+    lake?.bucket.grantPut(transform.function, `${LAKE_PREFIXES.staging}*`);
     const features = new DatabaseFunction(this, 'Features', {
       ...inDatabase,
       handlerFolder: 'artist-recommender/features',
@@ -70,8 +104,12 @@ export class EtlStack extends Stack {
       environment: {
         K_ANONYMITY: String(policy.kAnonymity),
         HALF_LIFE_DAYS: String(policy.favouritesHalfLifeDays),
+        ...(lake
+          ? { LAKE_BUCKET: lake.bucket.bucketName, LAKE_PROFILES_PREFIX: LAKE_PREFIXES.profiles }
+          : {}),
       },
     });
+    lake?.bucket.grantPut(features.function, `${LAKE_PREFIXES.profiles}*`);
     const snapshot = new DatabaseFunction(this, 'Snapshot', {
       ...inDatabase,
       handlerFolder: 'artist-recommender/snapshot',
@@ -86,6 +124,7 @@ export class EtlStack extends Stack {
       ephemeralStorage: Size.gibibytes(profile.name === 'production' ? 10 : 2),
     });
     artifacts.grantReadWrite(snapshot.function, 'training/*');
+    lake?.bucket.grantRead(snapshot.function, `${LAKE_PREFIXES.outputs}*`);
     this.accountsImport = new DatabaseFunction(this, 'AccountsImport', {
       ...inDatabase,
       handlerFolder: 'artist-recommender/accounts-import',
@@ -93,7 +132,8 @@ export class EtlStack extends Stack {
       environment: {},
     });
     data.rawEvents.bucket.grantRead(this.accountsImport.function, 'accounts/*');
-    for (const fn of [transform, snapshot, this.accountsImport]) data.key.grantEncryptDecrypt(fn.function);
+    for (const fn of [transform, features, snapshot, this.accountsImport])
+      data.key.grantEncryptDecrypt(fn.function);
 
     // Outside the VPC: the Feature Store's runtime API is public, and a VPC endpoint for it would
     // cost more than the ingestion itself.
@@ -133,10 +173,12 @@ export class EtlStack extends Stack {
       maxConcurrency: profile.name === 'production' ? 40 : 5,
       notifications: this.notifications,
       scheduleEnabled: profile.data.etlScheduleEnabled,
+      lake: lake && etlLake(lake),
       logRetention: profile.logRetention,
       removalPolicy: profile.removalPolicy,
     });
     data.key.grantEncryptDecrypt(this.pipeline.stateMachine);
+    lake?.grantQueries(this.pipeline.stateMachine);
 
     new CfnOutput(this, 'EtlStateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AccountsImportFunctionName', { value: this.accountsImport.function.functionName });

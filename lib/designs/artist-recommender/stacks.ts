@@ -21,6 +21,7 @@ import { loadBootstrapCache } from './bootstrap-cache-load';
 import { loadCacheAfterPromotion } from './cache-load';
 import { EtlStack } from './etl-stack';
 import { FeedbackLoop } from './feedback-loop';
+import { chooseFeatureEngine } from '../../platform/config/feature-engine';
 
 /**
  * The recommender's stacks, split by lifecycle: the platform's network, data, model endpoint and
@@ -38,11 +39,18 @@ export function addArtistRecommenderStacks(
     ...props('network', 'private network'),
     profile,
   });
+  // Where the event features are built follows from the requirements: past one database, the lake.
+  const { engine: featureEngine } = chooseFeatureEngine({
+    dailyActiveUsers: design.requirements.dailyActiveUsers,
+    eventsPerUserPerDay: design.data.eventsPerUserPerDay,
+    historyDays: design.data.historyDays,
+  });
   const data = new DataStack(app, id('Data'), {
     ...props('data', 'events, accounts, features and artefacts'),
     profile,
     network: network.network,
     accountDatabase: true,
+    eventLake: featureEngine === 'lake',
     featureGroups: [
       {
         id: 'UserFeatures',
@@ -61,6 +69,7 @@ export function addArtistRecommenderStacks(
     database: data.database!,
     userFeatures: data.featureGroups.UserFeatures,
     policy: design.data,
+    lake: data.lake,
   });
   const ml = new MlStack(app, id('Ml'), { ...props('ml', 'model endpoint'), config, data });
   const serving = new ServingStack(app, id('Serving'), {

@@ -50,6 +50,13 @@ export interface Profile {
     };
     /** Run the ETL every day; off in the sandbox, started by hand there. */
     readonly etlScheduleEnabled: boolean;
+    /** The event lake, where a design's features are built there (`chooseFeatureEngine`). */
+    readonly lake: {
+      /** Athena cancels a query past this many bytes scanned ($5 per TB). */
+      readonly bytesScannedCutoffPerQuery: number;
+      /** Days staged lines and query outputs are kept. */
+      readonly workFilesDays: number;
+    };
   };
   readonly training: {
     readonly instanceType: SageMakerInstanceType;
@@ -111,6 +118,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
         protect: false,
       },
       etlScheduleEnabled: false,
+      // A runaway query costs at most $0.05.
+      lake: { bytesScannedCutoffPerQuery: 10_000_000_000, workFilesDays: 7 },
     },
     training: {
       instanceType: 'ml.g5.xlarge',
@@ -144,6 +153,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
         protect: true,
       },
       etlScheduleEnabled: true,
+      // 3 billion events are about 100 GB in Parquet: 1 TB ($5) stops only a runaway query.
+      lake: { bytesScannedCutoffPerQuery: 1_000_000_000_000, workFilesDays: 14 },
     },
     training: {
       instanceType: 'ml.g5.2xlarge',

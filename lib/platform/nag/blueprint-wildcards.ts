@@ -1,7 +1,11 @@
+import { LAKE_PREFIXES } from '../constructs/data/event-lake';
 import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
 import { GRANT_HELPER_WILDCARDS, type AcceptedWildcard } from './acknowledge-grant-wildcards';
 
 const artifactPrefixes = [...new Set(Object.values(ARTIFACT_PREFIXES).map((p) => p.split('/')[0]))].join('|');
+const lakePrefixes = Object.values(LAKE_PREFIXES)
+  .map((p) => p.replace(/\/$/, ''))
+  .join('|');
 const monitoringPrefixes = [
   ARTIFACT_PREFIXES.monitoringBaseline,
   ARTIFACT_PREFIXES.monitoringBaselineDataset,
@@ -25,6 +29,22 @@ export const BLUEPRINT_WILDCARDS: readonly AcceptedWildcard[] = [
     finding: new RegExp(`^Resource::.*Artifacts.*/(${monitoringPrefixes})/\\*$`),
     reason:
       "Objects under one monitoring prefix of the artefacts bucket: the data-quality monitor's baseline, its runs' reports, the baselining job's sample.",
+  },
+  {
+    finding: new RegExp(`^Resource::.*LakeStoreBucket.*/(${lakePrefixes})/\\*$`),
+    reason:
+      "Objects under one prefix of the event lake's bucket (lib/platform/constructs/data/event-lake.ts, LAKE_PREFIXES): the transform writes staging/, the feature build profiles/, the snapshot reads outputs/.",
+  },
+  {
+    finding: /^Resource::.*LakeStoreBucket.*\/\*$/,
+    reason:
+      "The ETL's lake queries run with the state machine's permissions (Athena reads and writes as its caller): every table, staged line, output and result in the lake's own bucket.",
+  },
+  {
+    finding:
+      /^Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table\/.*LakeDatabase.*\/\*$/,
+    reason:
+      "The tables of the event lake's own Glue database, which the ETL creates (CREATE TABLE IF NOT EXISTS) and writes (Iceberg commits update the table).",
   },
   {
     finding: /^Resource::.*RawEventsBucket.*\/(raw|quarantine|accounts)\/\*$/,

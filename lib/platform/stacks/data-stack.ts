@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { Profile } from '../config/profile';
 import { AccountDatabase } from '../constructs/data/account-database';
 import { EventIngestion, RAW_EVENTS_PREFIX } from '../constructs/data/event-ingestion';
+import { EventLake } from '../constructs/data/event-lake';
 import { FeatureGroup, type FeatureDefinition } from '../constructs/data/feature-group';
 import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
 import { AlarmTopic } from '../constructs/monitoring/alarm-topic';
@@ -28,6 +29,8 @@ export interface DataStackProps extends StackProps {
   readonly accountDatabase: boolean;
   /** The design's Feature Store groups. @default - none */
   readonly featureGroups?: readonly FeatureGroupSpec[];
+  /** Whether the design builds its event features on the event lake (`chooseFeatureEngine`). @default false */
+  readonly eventLake?: boolean;
 }
 
 /**
@@ -47,6 +50,8 @@ export class DataStack extends Stack {
   public readonly featureGroups: Readonly<Record<string, FeatureGroup>>;
   /** The topic every alarm of the deployment notifies (see AlarmTopic for why it lives here). */
   public readonly alarms: AlarmTopic;
+  /** Set where the design builds its event features on the lake. */
+  public readonly lake?: EventLake;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -105,6 +110,16 @@ export class DataStack extends Stack {
         logRetention: profile.logRetention,
         logRemovalPolicy: profile.removalPolicy,
       });
+    }
+    if (props.eventLake) {
+      this.lake = new EventLake(this, 'Lake', {
+        key: this.key,
+        removalPolicy: profile.removalPolicy,
+        ...profile.data.lake,
+      });
+      new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName });
+      new CfnOutput(this, 'LakeDatabaseName', { value: this.lake.databaseName });
+      new CfnOutput(this, 'LakeWorkGroupName', { value: this.lake.workGroupName });
     }
     const groups: Record<string, FeatureGroup> = {};
     for (const spec of props.featureGroups ?? []) {

@@ -104,6 +104,13 @@ describe('integrationOf', () => {
       'DescribeTrainingJob',
     ],
     ['arn:aws:states:::sagemaker:createTrainingJob', 'sagemaker', 'CreateTrainingJob', 'CreateTrainingJob'],
+    [
+      'arn:aws:states:::athena:startQueryExecution.sync',
+      'athena',
+      'StartQueryExecution',
+      'GetQueryExecution',
+    ],
+    ['arn:aws:states:::athena:startQueryExecution', 'athena', 'StartQueryExecution', 'StartQueryExecution'],
     ['arn:aws:states:::sns:publish', 'sns', 'Publish', 'Publish'],
     ['arn:aws:states:::lambda:invoke', 'lambda', 'Invoke', 'Invoke'],
     ['arn:aws:states:::s3:listObjectsV2', 's3', 'ListObjectsV2', 'ListObjectsV2'],
@@ -136,6 +143,68 @@ describe('integrationOf', () => {
     expect(() =>
       integrationOf('arn:aws:states:::aws-sdk:sagemaker:createTrainingJob.waitForTaskToken'),
     ).toThrow(/waitForTaskToken/);
+  });
+});
+
+describe('athena:startQueryExecution.sync', () => {
+  const query = (parameters: Record<string, unknown>): DeployedStateMachine =>
+    machine({
+      StartAt: 'Query',
+      States: {
+        Query: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
+          Parameters: parameters,
+          End: true,
+        },
+      },
+    });
+  const parameters = {
+    QueryString: 'SELECT 1',
+    WorkGroup: 'primary',
+    ResultConfiguration: { OutputLocation: 's3://results/athena/' },
+  };
+  const finished: Responder = () => ({
+    QueryExecution: {
+      QueryExecutionId: 'a-1',
+      Status: { State: 'SUCCEEDED' },
+      Statistics: { DataScannedInBytes: 1 },
+    },
+  });
+
+  test('sends the StartQueryExecution request and returns what GetQueryExecution returns', async () => {
+    const result = await runStateMachine(query(parameters), { responders: { Query: finished } });
+    expect(result.harnessErrors).toEqual([]);
+    expect(result.invalidRequests).toEqual([]);
+    expect(result.invalidResponses).toEqual([]);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.calls).toMatchObject([
+      { state: 'Query', service: 'athena', operation: 'StartQueryExecution', request: parameters },
+    ]);
+    expect(result.output).toMatchObject({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  });
+
+  test("flags a stub answering StartQueryExecution's output instead of GetQueryExecution's", async () => {
+    const result = await runStateMachine(query(parameters), {
+      responders: { Query: () => ({ QueryExecutionId: 'a-1' }) },
+    });
+    expect(result.invalidResponses).toMatchObject([
+      { state: 'Query', operation: 'GetQueryExecution', problems: [{ path: 'QueryExecutionId' }] },
+    ]);
+  });
+
+  test('a request without QueryString fails validation as Athena.ValidationException', async () => {
+    const withoutQuery = {
+      WorkGroup: parameters.WorkGroup,
+      ResultConfiguration: parameters.ResultConfiguration,
+    };
+    const result = await runStateMachine(query(withoutQuery), { responders: { Query: finished } });
+    expect(result.invalidRequests).toMatchObject([
+      { state: 'Query', service: 'athena', operation: 'StartQueryExecution' },
+    ]);
+    expect(JSON.stringify(result.invalidRequests[0].problems)).toContain('QueryString');
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Athena.ValidationException');
   });
 });
 

@@ -39,8 +39,12 @@ const SDK_TO_BOTOCORE: Record<string, string> = {
 /**
  * Error names of the AWS SDK integrations are `ServiceName.ErrorName`, both in PascalCase
  * (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
+ * Athena's are `Athena.<Code>` by that rule (`Athena.TooManyRequestsException`); the optimized
+ * integration's page (https://docs.aws.amazon.com/step-functions/latest/dg/connect-athena.html)
+ * lists no error names of its own, and state machines retry `Athena.<Code>` on it too.
  */
 const ERROR_PREFIX: Record<string, string> = {
+  athena: 'Athena',
   sagemaker: 'SageMaker',
   s3: 'S3',
   sns: 'SNS',
@@ -120,6 +124,11 @@ function optimizedIntegration(
       return pattern === 'sync'
         ? { ...base, responseOperation: operation.replace(/^Create/, 'Describe') }
         : base;
+    case 'athena:startQueryExecution':
+      // The optimized Athena integration takes the API's request; `.sync` waits for the query to
+      // end and returns what GetQueryExecution returns (`{ QueryExecution: { Status, Statistics,
+      // ... } }`). https://docs.aws.amazon.com/step-functions/latest/dg/connect-athena.html
+      return pattern === 'sync' ? { ...base, responseOperation: 'GetQueryExecution' } : base;
     case 'sns:publish':
       // The optimized SNS integration accepts a JSON value as `Message` and publishes its JSON
       // text. https://docs.aws.amazon.com/step-functions/latest/dg/connect-sns.html

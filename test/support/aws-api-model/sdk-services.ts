@@ -6,6 +6,7 @@
 export const BOTOCORE_SERVICE_BY_SERVICE_ID: Readonly<Record<string, string>> = {
   'API Gateway': 'apigateway',
   AppConfigData: 'appconfigdata',
+  Athena: 'athena',
   CloudFormation: 'cloudformation',
   CloudWatch: 'cloudwatch',
   'CloudWatch Logs': 'logs',

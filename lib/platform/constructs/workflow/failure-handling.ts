@@ -62,7 +62,7 @@ export class FailureHandling extends Construct {
   }
 
   /** Adds the retry policy and the catch-all to `task`, and returns it. */
-  public guard<T extends sfn.TaskStateBase | sfn.CustomState | sfn.DistributedMap>(task: T): T {
+  public guard<T extends sfn.TaskStateBase | sfn.CustomState | sfn.DistributedMap | sfn.Map>(task: T): T {
     task.addRetry(this.retry);
     task.addCatch(this.start, { resultPath: '$.error' });
     return task;

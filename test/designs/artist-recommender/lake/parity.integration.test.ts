@@ -49,10 +49,10 @@ async function stageInto(target: LocalLake, objects: string[]): Promise<Set<stri
   const days = new Set<string>();
   let n = 0;
   for (const [key, body] of run.quarantine) {
-    const match = /^staging\/day=(\d{4}-\d{2}-\d{2})\/(\w+)\/(.+)$/.exec(key);
+    const match = /^staging\/(\w+)\/day=(\d{4}-\d{2}-\d{2})\/(.+)$/.exec(key);
     if (!match) continue;
-    days.add(match[1]);
-    const path = join(target.stagingDir(match[1], match[2] as 'events'), `${n++}-${match[3]}`);
+    days.add(match[2]);
+    const path = join(target.stagingDir(match[2], match[1] as 'events'), `${n++}-${match[3]}`);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, body);
   }

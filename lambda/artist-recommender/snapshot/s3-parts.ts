@@ -1,0 +1,37 @@
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { LakeOutput } from '../lake/queries';
+import type { LakeOutputLines } from './lake-export';
+
+/** `s3://bucket/prefix/` into its bucket and prefix (with the trailing slash). */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.*\/)?$/.exec(url);
+  if (!match) throw new Error(`not an s3:// folder URL (s3://bucket/prefix/): ${url}`);
+  return { bucket: match[1], prefix: match[2] ?? '' };
+}
+
+/**
+ * The JSON lines of the lake outputs unloaded under `url` (`<url><output>/`, gzip parts as Athena's
+ * UNLOAD writes them), read part by part, never whole in memory. UNLOAD writes its parts and then
+ * ends the query, so every part listed after the query ended is complete.
+ */
+export function s3OutputLines(s3: S3Client, url: string): LakeOutputLines {
+  const { bucket, prefix } = parseS3Url(url);
+  return async function* lines(output: LakeOutput): AsyncGenerator<string> {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}${output}/`, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (!object.Key || !object.Key.endsWith('.gz')) continue;
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
+        if (!got.Body) throw new Error(`s3://${bucket}/${object.Key} has no body`);
+        yield* createInterface({ input: (got.Body as Readable).pipe(createGunzip()), crlfDelay: Infinity });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  };
+}

@@ -114,10 +114,6 @@ export class EtlPipeline extends Construct {
       ) %}`,
     });
 
-    if (props.lake) {
-      // The DDL is the same every run; it travels in the state so one Map runs it.
-      plan.next; // (no-op: keeps the chain below readable)
-    }
     const migrate = invoke('Migrate', functions.migrate, {}, '$.migrations');
 
     const transformObject = new tasks.LambdaInvoke(this, 'TransformObject', {

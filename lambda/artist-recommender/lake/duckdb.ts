@@ -117,23 +117,28 @@ export class LocalLake {
    * ETL's LoadLake step does with INSERT INTO on Athena. Returns the rows added to each table.
    */
   async load(day: string): Promise<Record<LakeTable, number>> {
-    await this.refresh();
     const added = {} as Record<LakeTable, number>;
     for (const table of LAKE_TABLES) {
-      const select = renderLakeQuery(readLakeQuery(this.sqlDir, `load/${table}`), { day });
-      const dir = this.tableDir(table);
-      mkdirSync(dir, { recursive: true });
-      const count = await this.db.runAndReadAll(`SELECT count(*) AS n FROM (${select}) q`);
-      added[table] = Number(count.getRowObjects()[0].n);
-      if (added[table] > 0) {
-        await this.db.run(
-          `COPY (SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM (${select}) q)
-             TO ${quote(dir)} (FORMAT parquet, PARTITION_BY (day), APPEND, COMPRESSION zstd)`,
-        );
-      }
-      await this.refresh();
+      added[table] = await this.insert(table, renderLakeQuery(readLakeQuery(this.sqlDir, `load/${table}`), { day }));
     }
     return added;
+  }
+
+  /** `INSERT INTO <table> <select>` as Athena runs it on Iceberg: the rows land in their day's folder. */
+  async insert(table: LakeTable, select: string): Promise<number> {
+    await this.refresh();
+    const dir = this.tableDir(table);
+    mkdirSync(dir, { recursive: true });
+    const count = await this.db.runAndReadAll(`SELECT count(*) AS n FROM (${select}) q`);
+    const rows = Number(count.getRowObjects()[0].n);
+    if (rows > 0) {
+      await this.db.run(
+        `COPY (SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM (${select}) q)
+           TO ${quote(dir)} (FORMAT parquet, PARTITION_BY (day), APPEND, COMPRESSION zstd)`,
+      );
+    }
+    await this.refresh();
+    return rows;
   }
 
   /** The rendered query of an output. */
@@ -165,9 +170,14 @@ export class LocalLake {
    * hold files yet, as UNLOAD's target must be empty). Returns the rows written.
    */
   async unload(name: LakeOutput, params: LakeParameters, dir: string): Promise<number> {
+    return this.unloadSql(this.sql(name, params), dir);
+  }
+
+  /** A rendered SELECT written as UNLOAD (format JSON) writes it, to an empty `dir`. */
+  async unloadSql(sql: string, dir: string): Promise<number> {
     if (hasFiles(dir, '')) throw new Error(`${dir} is not empty: UNLOAD writes only to an empty location`);
     mkdirSync(dir, { recursive: true });
-    const sql = this.sql(name, params);
+    await this.refresh();
     const reader = await this.db.runAndReadAll(
       `COPY (${sql}) TO ${quote(join(dir, 'part-0.json.gz'))} (FORMAT json, COMPRESSION gzip)`,
     );

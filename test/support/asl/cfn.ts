@@ -277,6 +277,16 @@ function fakeResource(
       const machineArn = arn('states', `stateMachine:${name}`);
       return { ref: machineArn, attributes: { Arn: machineArn, Name: name } };
     }
+    case 'AWS::Athena::WorkGroup':
+      // Ref is the workgroup's name.
+      return { ref: named('Name', 128), attributes: {} };
+    case 'AWS::Glue::Database': {
+      // Ref is the database's name, from DatabaseInput.
+      const input = props.DatabaseInput as { Name?: unknown } | undefined;
+      const name =
+        input?.Name !== undefined ? resolver.resolveString(input.Name, stack) : generatedName(stack, logicalId, 64);
+      return { ref: name.toLowerCase(), attributes: {} };
+    }
     case 'AWS::Logs::LogGroup': {
       const name = named('LogGroupName', 512);
       return { ref: name, attributes: { Arn: arn('logs', `log-group:${name}:*`) } };

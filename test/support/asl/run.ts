@@ -268,7 +268,9 @@ class Run {
   /** One local handler per Task state of `definition`. */
   private handlers(definition: AslDefinition, mapItem: number | undefined): LocalHandlers {
     const handlers: LocalHandlers = {};
-    for (const [name, state] of Object.entries(definition.States)) {
+    // Tasks inside an inline Map run in the same interpreter and are answered by name too. A
+    // Distributed Map is lowered to a Task by now: its processor runs as child executions.
+    for (const [name, state] of allStates(definition)) {
       if (state.Type !== 'Task') continue;
       const handle = this.handler(name, state, mapItem);
       // A step function error goes where the definition routes it; anything else is the harness's

@@ -36,11 +36,17 @@ describe.each(['sandbox', 'production'] as const)('EtlStack (%s)', (profile) => 
   test('plans the day, migrates, transforms in a distributed map, builds features, exports the snapshot, ingests features', () => {
     const order: string[] = [];
     for (let name: string | undefined = def.StartAt; name; name = def.States[name].Next) order.push(name);
+    // 5M daily users x 20 events x 30 days: the requirements put the event side on the lake.
     expect(order).toEqual([
       'PlanRun',
       'Migrate',
+      'PlanLakeTables',
+      'LakeTables',
       'TransformDay',
+      'PlanLakeQueries',
+      'LoadLake',
       'BuildFeatures',
+      'LakeOutputs',
       'ExportSnapshot',
       'IngestFeatures',
       'NotifyDone',

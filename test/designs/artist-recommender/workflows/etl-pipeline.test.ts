@@ -1,8 +1,11 @@
 /**
- * The ETL state machine, as synthesized for each profile, run in aws-local-stepfunctions: the
- * JSONata PlanRun evaluated with jsonata, the Distributed Map TransformDay run as a Map Run (S3
- * item reader, one child execution per raw object, result writer), every Task answered by a stub
- * that validates its request against the AWS API model.
+ * The ETL state machine, as synthesized for each profile and each feature engine, run in
+ * aws-local-stepfunctions: the JSONata PlanRun evaluated with jsonata, the Distributed Map
+ * TransformDay run as a Map Run (S3 item reader, one child execution per raw object, result writer),
+ * every Task answered by a stub that validates its request against the AWS API model. The lake path
+ * is the artist recommender as designed (its requirements choose it); the PostgreSQL path is the same
+ * design with requirements below the threshold. On the lake path, the queries the state machine
+ * renders also run on the lake's local engine (DuckDB).
  */
 import type { TransformResult } from '../../../../lambda/artist-recommender/event-transform/handler';
 import type { FeatureRun } from '../../../../lambda/artist-recommender/features/build';
@@ -24,12 +27,35 @@ import {
   type Responder,
   type SynthesizedApp,
 } from '../../../support/asl';
-import { artistRecommender } from '../../../../lib/designs/artist-recommender/design';
+import {
+  artistRecommender,
+  type ArtistRecommenderDesign,
+} from '../../../../lib/designs/artist-recommender/design';
+import { addArtistRecommenderStacks } from '../../../../lib/designs/artist-recommender/stacks';
+import { DESIGNS } from '../../../../lib/designs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalLake } from '../../../../lambda/artist-recommender/lake/duckdb';
+import { LAKE_OUTPUTS } from '../../../../lambda/artist-recommender/lake/queries';
+import { generateData } from '../../../../scripts/artist-recommender/generate-data';
+import { athenaOnDuckDb, type AthenaOnDuckDb } from '../support/athena-on-duckdb';
+import { rawKeys, transformDirectory } from '../support/pipeline';
 import { EtlStack } from '../../../../lib/designs/artist-recommender/etl-stack';
 import { DataStack } from '../../../../lib/platform/stacks/data-stack';
 import { PipelineStack } from '../../../../lib/platform/stacks/pipeline-stack';
 
-const PROFILES: ProfileName[] = ['sandbox', 'production'];
+type Path = 'lake' | 'postgres';
+/** A profile and the feature engine of the design synthesized for it. */
+type Variant = `${ProfileName}/${Path}`;
+const VARIANTS: Variant[] = ['sandbox/lake', 'production/lake', 'sandbox/postgres', 'production/postgres'];
+
+/** The recommender with requirements the account database serves: the PostgreSQL path. */
+const smallRecommender: ArtistRecommenderDesign = {
+  ...artistRecommender,
+  requirements: { ...artistRecommender.requirements, dailyActiveUsers: 10_000, peakRequestsPerSecond: 10 },
+  addStacks: (app, config) => addArtistRecommenderStacks(app, config, smallRecommender),
+};
 const DAY = '2025-03-14';
 const OBJECTS = [
   'raw/2025/03/14/00/ArtistRecommender-events-1-2025-03-14-00-15-27-6f1c2a9e-1d2b-4c3d-8e4f-5a6b7c8d9e0f.gz',
@@ -42,29 +68,38 @@ interface Setup {
   readonly rawBucket: string;
   readonly artifactsBucket: string;
   readonly topicArn: string;
+  /** The lake's bucket, on the lake path. */
+  readonly lakeBucket?: string;
 }
 
-const setups = new Map<ProfileName, Setup>();
+const setups = new Map<Variant, Setup>();
 
 beforeAll(() => {
-  for (const profile of PROFILES) {
-    const app = synthesizeApp(profile, artistRecommender.id);
+  for (const variant of VARIANTS) {
+    const [profile, path] = variant.split('/') as [ProfileName, Path];
+    const app =
+      path === 'lake'
+        ? synthesizeApp(profile, artistRecommender.id)
+        : synthesizeApp(profile, artistRecommender.id, { ...DESIGNS, [artistRecommender.id]: smallRecommender });
     const data = app.stack(DataStack);
     const etl = app.stack(EtlStack);
-    setups.set(profile, {
+    expect(Boolean(data.lake)).toBe(path === 'lake');
+    setups.set(variant, {
       app,
       machine: deployedStateMachine(app, etl.pipeline.stateMachine),
       rawBucket: deployedValue(app, data, data.rawEvents.bucket.bucketName) as string,
       artifactsBucket: deployedValue(app, data, data.artifacts.bucket.bucketName) as string,
       topicArn: deployedValue(app, etl, etl.notifications.topicArn) as string,
+      lakeBucket: data.lake && (deployedValue(app, data, data.lake.bucket.bucketName) as string),
     });
   }
 });
 
-const setup = (profile: ProfileName): Setup => setups.get(profile) as Setup;
+const setup = (variant: Variant): Setup => setups.get(variant) as Setup;
+const onLake = (variant: Variant): boolean => variant.endsWith('/lake');
 
 /** A fake AWS for one run: the raw bucket holds `objects`, each function answers as its handler does. */
-function fakeAws(profile: ProfileName, objects: readonly string[] = OBJECTS): Record<string, Responder> {
+function fakeAws(profile: Variant, objects: readonly string[] = OBJECTS): Record<string, Responder> {
   const { artifactsBucket } = setup(profile);
   return {
     Migrate: (): MigrateResult => ({ applied: [], current: 7 }),
@@ -135,13 +170,32 @@ function fakeAws(profile: ProfileName, objects: readonly string[] = OBJECTS): Re
       };
     },
     IngestFeatures: (): IngestResult => ({ records: 48_197, failed: 0, badLines: 0, badLineSamples: [] }),
+    LakeTablesQuery: athenaSucceeded,
+    LoadLakeQuery: athenaSucceeded,
+    LakeOutputsQuery: athenaSucceeded,
     NotifyDone: () => ({ MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' }),
     NotifyFailure: () => ({ MessageId: 'f0e1d2c3-ee98-5cb9-9903-4c221d41eb5e' }),
   };
 }
 
+/** GetQueryExecution of a query that succeeded, as `.sync` returns it. */
+function athenaSucceeded(request: { QueryString: string }) {
+  return {
+    QueryExecution: {
+      QueryExecutionId: '5b3c2d1e-8f7a-4b6c-9d0e-1f2a3b4c5d6e',
+      Query: request.QueryString,
+      Status: { State: 'SUCCEEDED' },
+      Statistics: { DataScannedInBytes: 10_485_760 },
+    },
+  };
+}
+
+/** The states a run called, without the lake's queries (one call per query). */
+const stepsCalled = (result: ExecutionResult): string[] =>
+  result.calls.map((call) => call.state).filter((state) => !/^(LakeTables|LoadLake|LakeOutputs)Query$/.test(state));
+
 async function run(
-  profile: ProfileName,
+  profile: Variant,
   responders: Record<string, Responder> = fakeAws(profile),
   options: { input?: unknown; startTime?: string } = { input: { day: DAY } },
 ): Promise<ExecutionResult> {
@@ -160,7 +214,7 @@ const statesCalled = (result: ExecutionResult): string[] => result.calls.map((ca
 const payloadsOf = (result: ExecutionResult, state: string) =>
   result.calls.filter((call) => call.state === state).map((call) => JSON.parse(call.request.Payload));
 
-function failureNotice(profile: ProfileName, error: string) {
+function failureNotice(profile: Variant, error: string) {
   const { machine, topicArn } = setup(profile);
   return {
     state: 'NotifyFailure',
@@ -174,7 +228,7 @@ function failureNotice(profile: ProfileName, error: string) {
   };
 }
 
-describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
+describe.each(VARIANTS)('ETL pipeline (%s)', (profile) => {
   test('the app deploys no state machine besides the ETL and the training pipeline, both run by these tests', () => {
     const { app, machine } = setup(profile);
     const training = deployedStateMachine(app, app.stack(PipelineStack).pipeline.stateMachine);
@@ -197,16 +251,25 @@ describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
 
     test('THEN it migrates, transforms each object, builds features, exports, ingests and notifies, in order', () => {
       expect(result.status).toBe('SUCCEEDED');
-      expect(result.entered).toEqual([
-        'PlanRun',
-        'Migrate',
-        'TransformDay',
-        'BuildFeatures',
-        'ExportSnapshot',
-        'IngestFeatures',
-        'NotifyDone',
-      ]);
-      const calls = statesCalled(result);
+      expect(result.entered.filter((state) => !state.endsWith('Query'))).toEqual(
+        onLake(profile)
+          ? [
+              'PlanRun',
+              'Migrate',
+              'PlanLakeTables',
+              'LakeTables',
+              'TransformDay',
+              'PlanLakeQueries',
+              'LoadLake',
+              'BuildFeatures',
+              'LakeOutputs',
+              'ExportSnapshot',
+              'IngestFeatures',
+              'NotifyDone',
+            ]
+          : ['PlanRun', 'Migrate', 'TransformDay', 'BuildFeatures', 'ExportSnapshot', 'IngestFeatures', 'NotifyDone'],
+      );
+      const calls = stepsCalled(result);
       expect(calls.slice(0, 3)).toEqual(['Migrate', 'TransformDay.ItemReader', 'TransformDay.ItemReader']);
       expect(calls.slice(-4)).toEqual(['BuildFeatures', 'ExportSnapshot', 'IngestFeatures', 'NotifyDone']);
       expect(calls.filter((state) => state === 'TransformObject')).toHaveLength(2);
@@ -220,7 +283,7 @@ describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
         { Bucket: rawBucket, Prefix: 'raw/2025/03/14/', ContinuationToken: expect.any(String) },
       ]);
       expect(payloadsOf(result, 'TransformObject').sort((a, b) => a.key.localeCompare(b.key))).toEqual(
-        OBJECTS.map((key) => ({ bucket: rawBucket, key })),
+        OBJECTS.map((key) => ({ bucket: rawBucket, key, day: DAY })),
       );
       const [mapRun] = result.mapRuns;
       expect(mapRun.items).toEqual(OBJECTS.map((Key) => expect.objectContaining({ Key, Size: 4_812_331 })));
@@ -246,11 +309,22 @@ describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
       const { artifactsBucket, topicArn } = setup(profile);
       const { kAnonymity, favouritesHalfLifeDays } = artistRecommender.data;
       expect(payloadsOf(result, 'Migrate')).toEqual([{}]);
+      const { lakeBucket } = setup(profile);
       expect(payloadsOf(result, 'BuildFeatures')).toEqual([
-        { asOf: '2025-03-15T00:00:00.000Z', k: kAnonymity, halfLifeDays: favouritesHalfLifeDays },
+        {
+          asOf: '2025-03-15T00:00:00.000Z',
+          k: kAnonymity,
+          halfLifeDays: favouritesHalfLifeDays,
+          ...(onLake(profile) ? { engine: 'lake' } : {}),
+        },
       ]);
       expect(payloadsOf(result, 'ExportSnapshot')).toEqual([
-        { cutoff: '2025-03-08T00:00:00.000Z', validationEnd: '2025-03-15T00:00:00.000Z', k: kAnonymity },
+        {
+          cutoff: '2025-03-08T00:00:00.000Z',
+          validationEnd: '2025-03-15T00:00:00.000Z',
+          k: kAnonymity,
+          ...(onLake(profile) ? { lakeOutputs: `s3://${lakeBucket}/outputs/daily-2025-03-15/` } : {}),
+        },
       ]);
       expect(payloadsOf(result, 'IngestFeatures')).toEqual([
         { bucket: artifactsBucket, key: 'snapshots/2025-03-08T00:00:00.000Z/features/user_features.jsonl' },
@@ -269,6 +343,61 @@ describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
         },
       ]);
     });
+  });
+
+  test('on the lake path, the tables are created, the day is loaded and every output unloaded to the run', async () => {
+    if (!onLake(profile)) {
+      expect(setup(profile).lakeBucket).toBeUndefined();
+      return;
+    }
+    const result = await run(profile);
+    const { lakeBucket } = setup(profile);
+    const queries = (state: string) =>
+      result.calls.filter((call) => call.state === state).map((call) => call.request as Record<string, unknown>);
+    const all = ['LakeTablesQuery', 'LoadLakeQuery', 'LakeOutputsQuery'].flatMap(queries);
+    for (const request of all) {
+      expect(request.WorkGroup).toMatch(/lake/);
+      expect(request.QueryExecutionContext).toEqual({ Catalog: 'AwsDataCatalog', Database: expect.stringMatching(/lake/) });
+    }
+    const ddl = queries('LakeTablesQuery').map((r) => String(r.QueryString));
+    expect(ddl).toHaveLength(7);
+    expect(ddl.every((q) => /^CREATE (EXTERNAL )?TABLE IF NOT EXISTS /.test(q))).toBe(true);
+    expect(ddl.filter((q) => q.includes("'table_type' = 'ICEBERG'"))).toHaveLength(3);
+    expect(ddl.join('\n')).toContain(`LOCATION 's3://${lakeBucket}/tables/events/'`);
+
+    const loads = queries('LoadLakeQuery').map((r) => String(r.QueryString));
+    expect(loads.map((q) => q.split(' ').slice(0, 3).join(' ')).sort()).toEqual([
+      'INSERT INTO events',
+      'INSERT INTO feedback',
+      'INSERT INTO served_items',
+    ]);
+    for (const q of loads) {
+      expect(q).toContain(`st.day = '${DAY}'`);
+      expect(q).not.toMatch(/\{\{/);
+    }
+
+    const outputs = queries('LakeOutputsQuery').map((r) => String(r.QueryString));
+    expect(outputs).toHaveLength(8);
+    for (const q of outputs) {
+      expect(q).toMatch(
+        new RegExp(`^UNLOAD \\([\\s\\S]+\\) TO 's3://${lakeBucket}/outputs/daily-2025-03-15/(features|snapshot)/\\w+/' WITH \\(format = 'JSON'\\)$`),
+      );
+      expect(q).not.toMatch(/\{\{/);
+    }
+    const topArtists = outputs.find((q) => q.includes('/features/top_artists/')) as string;
+    expect(topArtists).toContain("e.ts < TIMESTAMP '2025-03-15 00:00:00.000'");
+    expect(topArtists).toContain(`CAST(${artistRecommender.data.favouritesHalfLifeDays} AS double)`);
+    expect(outputs.find((q) => q.includes('/snapshot/train_interactions/'))).toContain(
+      "ts < TIMESTAMP '2025-03-08 00:00:00.000'",
+    );
+    expect((result.output as { lakeOutputs: unknown[] }).lakeOutputs).toHaveLength(8);
+  });
+
+  test('WHEN the day would break out of its SQL literal THEN the run fails before any query', async () => {
+    const result = await run(profile, fakeAws(profile, []), { input: { day: "2025-03-14' OR '1'='1" } });
+    expect(result.status).toBe('FAILED');
+    expect(result.calls.map((call) => call.state)).not.toContain('LoadLakeQuery');
+    expect(result.calls.map((call) => call.state)).not.toContain('TransformObject');
   });
 
   test.each([
@@ -310,7 +439,7 @@ describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
     expect(result.mapRuns[0].writes.map((write) => write.Key)).toEqual([
       expect.stringMatching(/manifest\.json$/),
     ]);
-    expect(statesCalled(result).slice(-4)).toEqual([
+    expect(stepsCalled(result).slice(-4)).toEqual([
       'BuildFeatures',
       'ExportSnapshot',
       'IngestFeatures',
@@ -421,7 +550,7 @@ describe.each(PROFILES)('ETL pipeline (%s)', (profile) => {
   });
 });
 
-function expectMapFailure(profile: ProfileName, result: ExecutionResult, childError: string): void {
+function expectMapFailure(profile: Variant, result: ExecutionResult, childError: string): void {
   expect(result.status).toBe('FAILED');
   expect(result.error).toBe('States.ExceedToleratedFailureThreshold');
   expect(result.cause).toContain(childError);
@@ -435,3 +564,66 @@ function expectMapFailure(profile: ProfileName, result: ExecutionResult, childEr
   expect(statesCalled(result)).not.toContain('BuildFeatures');
   expect(result.published).toEqual([failureNotice(profile, 'States.ExceedToleratedFailureThreshold')]);
 }
+
+describe('the lake path with its queries run on the local engine', () => {
+  const work = mkdtempSync(join(tmpdir(), 'etl-lake-'));
+  let lake: LocalLake;
+  let athena: AthenaOnDuckDb;
+  let result: ExecutionResult;
+  let staged: number;
+
+  beforeAll(async () => {
+    // One generated day, staged by the real transform handler as the map's children stage it.
+    const data = join(work, 'data');
+    generateData({ users: 60, days: 1, out: data, seed: 5, end: '2025-03-15', duplicateRate: 0.02 });
+    const transformed = await transformDirectory(
+      data,
+      rawKeys(data),
+      { EVENT_STORE: 'lake', LAKE_BUCKET: 'lake', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+      Date.parse('2025-03-15T01:00:00Z'),
+    );
+    staged = transformed.totals.clean;
+    lake = await LocalLake.open(join(work, 'lake'), join(__dirname, '..', '..', '..', '..', 'sql', 'artist-recommender', 'lake'));
+    for (const [key, body] of transformed.quarantine) {
+      const match = /^staging\/(\w+)\/day=(\d{4}-\d{2}-\d{2})\/(.+)$/.exec(key);
+      if (!match) continue;
+      const dir = lake.stagingDir(match[2], match[1] as 'events');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, match[3]), body);
+    }
+    athena = athenaOnDuckDb(lake, join(work, 's3'));
+    const responders = fakeAws('sandbox/lake', []);
+    for (const state of ['LakeTablesQuery', 'LoadLakeQuery', 'LakeOutputsQuery']) responders[state] = athena.responder;
+    result = await run('sandbox/lake', responders);
+  }, 120_000);
+
+  afterAll(() => {
+    lake?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('THEN the rendered loads add every staged line once and the outputs hold the features', async () => {
+    expect(result.status).toBe('SUCCEEDED');
+    expect(athena.statements.filter((q) => q.startsWith('CREATE'))).toHaveLength(7);
+    const stored = await lake.select(
+      `SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM feedback)
+              + (SELECT count(DISTINCT request_id) FROM served_items) AS n`,
+    );
+    // Lines repeated across objects are clean in each object; the load keeps one of each key.
+    const keys = await lake.select(
+      `SELECT (SELECT count(DISTINCT event_id) FROM staging_events) + (SELECT count(DISTINCT event_id) FROM staging_feedback)
+              + (SELECT count(DISTINCT request_id) FROM staging_served_items) AS n`,
+    );
+    expect(stored[0].n).toBe(keys[0].n);
+    expect(staged).toBeGreaterThan(Number(keys[0].n));
+    expect(athena.inserted.events).toBeGreaterThan(500);
+    const { lakeBucket } = setup('sandbox/lake');
+    const prefix = `s3://${lakeBucket}/outputs/daily-2025-03-15/`;
+    expect(Object.keys(athena.unloaded).sort()).toEqual(
+      LAKE_OUTPUTS.map((output) => `${prefix}${output}/`).sort(),
+    );
+    expect(athena.unloaded[`${prefix}features/top_artists/`]).toBeGreaterThan(50);
+    expect(athena.unloaded[`${prefix}features/feedback_labels/`]).toBeGreaterThan(0);
+    expect(payloadsOf(result, 'ExportSnapshot')[0].lakeOutputs).toBe(prefix);
+  });
+});

@@ -16,11 +16,21 @@
  * --keep. Needs PostgreSQL server binaries, redis-server and sagemaker/bin/py (torch) locally.
  */
 import type { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createReadStream, type ReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  type ReadStream,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Client } from 'pg';
 import { lastLine, runCommand } from '../support/child-process';
-import { Cli, EXIT, UsageError, integer, runMain } from '../support/cli';
+import { Cli, EXIT, UsageError, integer, oneOf, runMain } from '../support/cli';
+import { chooseFeatureEngine, type FeatureEngine } from '../../lib/platform/config/feature-engine';
+import { artistRecommender } from '../../lib/designs/artist-recommender/design';
 import { Progress } from '../support/progress';
 import { runStages, withWorkOptions } from '../support/stage-run';
 import { formatTable, type StageRow } from '../support/stage-table';
@@ -35,6 +45,12 @@ process.env.AWS_REGION ??= 'us-east-1';
 const ROOT = join(__dirname, '..', '..');
 const SQL = join(ROOT, 'sql', 'artist-recommender');
 const VARIANT = 'champion';
+/** The engine the design's requirements choose, as its ETL stack does. */
+const DESIGN_ENGINE = chooseFeatureEngine({
+  dailyActiveUsers: artistRecommender.requirements.dailyActiveUsers,
+  eventsPerUserPerDay: artistRecommender.data.eventsPerUserPerDay,
+  historyDays: artistRecommender.data.historyDays,
+}).engine;
 
 export interface E2eOptions {
   users: number;
@@ -44,6 +60,8 @@ export interface E2eOptions {
   k: number;
   /** Seconds of the training job's hyperparameter search; 0 trains the defaults. */
   tuneBudget: number;
+  /** Where the event features are built: the design's choice from its requirements, or forced. */
+  engine: FeatureEngine;
   work?: string;
   keep: boolean;
   /** No progress on stderr. */
@@ -77,6 +95,12 @@ export function e2eCli(): Cli {
         "the training job's hyperparameter search budget (its --tune-budget-seconds; 0 = no search)",
         integer(0, 86_400),
         300,
+      )
+      .option(
+        '--engine <engine>',
+        'where the event features are built: lake (DuckDB, the same SQL as Athena) or postgres',
+        oneOf(['lake', 'postgres'] as const),
+        DESIGN_ENGINE,
       ),
   );
 }
@@ -89,6 +113,7 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
     seed: number;
     k: number;
     tuneBudget: number;
+    engine: FeatureEngine;
     work?: string;
     keep?: boolean;
     quiet: boolean;
@@ -99,6 +124,7 @@ export function parseE2eArgs(argv: readonly string[]): E2eOptions {
     seed: values.seed,
     k: values.k,
     tuneBudget: values.tuneBudget,
+    engine: values.engine,
     work: values.work,
     keep: values.keep ?? false,
     quiet: values.quiet,
@@ -157,6 +183,14 @@ export async function runE2e(
   const { readServingConfig } = await import('../../lambda/artist-recommender/recommendations/config');
   const { createHandler } = await import('../../lambda/artist-recommender/recommendations/handler');
   const { connectWithRetry } = await import('../../lambda/platform/shared-db/connection');
+  const { ACCOUNT_FEATURE_FILES } = await import('../../lambda/artist-recommender/features/build');
+  const { profilesCsv } = await import('../../lambda/artist-recommender/features/profiles');
+  const { LocalLake, outputLines } = await import('../../lambda/artist-recommender/lake/duckdb');
+  const { LAKE_OUTPUTS } = await import('../../lambda/artist-recommender/lake/queries');
+  const { stageEvents } = await import('../../lambda/artist-recommender/event-transform/stage');
+  const { dayOf } = await import('../../lambda/artist-recommender/event-transform/handler');
+  const { exportLakeSnapshot } = await import('../../lambda/artist-recommender/snapshot/lake-export');
+  const { pipeline } = await import('node:stream/promises');
 
   return runStages(options, print, progress, async ({ work, rows, stage, onCleanup }) => {
     const data = join(work, 'data');
@@ -216,13 +250,28 @@ export async function runE2e(
       loadedServedItems: 0,
       loadedFeedback: 0,
     };
+    const onLake = options.engine === 'lake';
+    // The lake's local engine: staged lines, Parquet tables, outputs under the work directory.
+    const lake = onLake ? await LocalLake.open(join(work, 'lake'), join(SQL, 'lake')) : undefined;
+    if (lake) onCleanup(() => lake.close());
+    const stagedDays = new Set<string>();
     const totals = await stage(
-      'transform + load',
+      onLake ? 'transform + stage' : 'transform + load',
       async (shown) => {
         for (const key of keys) {
+          const day = dayOf({}, key);
           const { counts, quarantine } = await transformObject(
             createReadStream(join(data, key)),
-            db,
+            lake
+              ? (events, sourceKey) =>
+                  stageEvents(events, sourceKey, async (table, body) => {
+                    // Where the function puts it in S3 (staging/<table>/day=<day>/), in the lake's folder.
+                    const dir = lake.stagingDir(day, table);
+                    mkdirSync(dir, { recursive: true });
+                    writeFileSync(join(dir, `${key.replace(/\//g, '_')}.json.gz`), body);
+                    stagedDays.add(day);
+                  })
+              : db,
             `file://${key}`,
             {
               now,
@@ -251,12 +300,34 @@ export async function runE2e(
           value: t,
           counts:
             `${count(t.objects)} objects: input ${count(t.input)} = clean ${count(t.clean)} + duplicates ` +
-            `${count(t.duplicates)} + quarantined ${count(t.quarantined)}; loaded ${count(t.loaded)} ` +
-            `(${count(t.loadedServedItems)} served items, ${count(t.loadedFeedback)} feedback)`,
+            `${count(t.duplicates)} + quarantined ${count(t.quarantined)}; ${onLake ? 'staged' : 'loaded'} ` +
+            `${count(t.loaded)} (${count(t.loadedServedItems)} served items, ${count(t.loadedFeedback)} feedback)`,
         };
       },
-      { total: keys.length, unit: 'objects', detail: () => `${count(t.loaded)} events loaded` },
+      {
+        total: keys.length,
+        unit: 'objects',
+        detail: () => `${count(t.loaded)} events ${onLake ? 'staged' : 'loaded'}`,
+      },
     );
+    if (lake) {
+      // The ETL's LoadLake step: the load queries add each staged day's new keys to the tables.
+      totals.loaded = await stage('lake load', async () => {
+        const added = { events: 0, served_items: 0, feedback: 0 };
+        for (const day of [...stagedDays].sort()) {
+          const rows = await lake.load(day);
+          for (const table of Object.keys(added) as (keyof typeof added)[]) added[table] += rows[table];
+        }
+        const [stored] = await lake.select(
+          `SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM feedback)
+                  + (SELECT count(DISTINCT request_id) FROM served_items) AS n`,
+        );
+        return {
+          value: Number(stored.n),
+          counts: `${count(stagedDays.size)} days: ${count(added.events)} events, ${count(added.served_items)} served items, ${count(added.feedback)} feedback`,
+        };
+      });
+    }
     const conserved = totals.input === totals.clean + totals.duplicates + totals.quarantined;
     const complete = totals.input === summary.lines && totals.loaded === summary.events;
     print(
@@ -265,12 +336,21 @@ export async function runE2e(
         `events ${summary.events}, loaded ${totals.loaded}: ${complete ? 'ok' : 'MISMATCH'}`,
     );
 
+    // On PostgreSQL the features' as-of is the snapshot's cutoff: the served model trains on what came
+    // before. The lake path runs as the ETL does: features, labels and snapshot as of the data's end.
+    const featureParams = { asOf: lake ? new Date(end) : cutoff, k: options.k, halfLifeDays: 14 };
     await stage('features', async () => {
-      const run = await buildFeatures(db, join(SQL, 'features'), {
-        asOf: cutoff,
-        k: options.k,
-        halfLifeDays: 14,
-      });
+      const run = await buildFeatures(
+        db,
+        join(SQL, 'features'),
+        featureParams,
+        lake ? ACCOUNT_FEATURE_FILES : undefined,
+      );
+      if (lake) {
+        // The features function's export: the k-anonymous profiles, for the lake's user_features join.
+        mkdirSync(lake.profilesDir, { recursive: true });
+        await pipeline(profilesCsv(db), createWriteStream(join(lake.profilesDir, 'profiles.csv')));
+      }
       return {
         value: run,
         counts: Object.entries(run.rows)
@@ -279,9 +359,32 @@ export async function runE2e(
       };
     });
 
+    const outputsDir = join(work, 'lake-outputs');
+    if (lake) {
+      // The ETL's LakeOutputs step: every output query, written as UNLOAD writes it.
+      await stage('lake queries', async () => {
+        const rows: Record<string, number> = {};
+        for (const output of LAKE_OUTPUTS) {
+          rows[output] = await lake.unload(output, { ...featureParams, cutoff }, join(outputsDir, output));
+        }
+        return {
+          value: rows,
+          counts: Object.entries(rows)
+            .map(([output, n]) => `${output.split('/')[1]} ${count(n)}`)
+            .join(', '),
+        };
+      });
+    }
+
     const snapshotDir = join(work, 'snapshot');
     const manifest = await stage('snapshot', async () => {
-      const m = await exportSnapshot(db, snapshotDir, { cutoff, k: options.k });
+      const m = lake
+        ? await exportLakeSnapshot(db, (output) => outputLines(join(outputsDir, output)), snapshotDir, {
+            cutoff,
+            asOf: new Date(end),
+            k: options.k,
+          })
+        : await exportSnapshot(db, snapshotDir, { cutoff, k: options.k });
       const rowsOf = (file: string) => count(m.files[file].rows);
       return {
         value: m,

@@ -284,7 +284,9 @@ function fakeResource(
       // Ref is the database's name, from DatabaseInput.
       const input = props.DatabaseInput as { Name?: unknown } | undefined;
       const name =
-        input?.Name !== undefined ? resolver.resolveString(input.Name, stack) : generatedName(stack, logicalId, 64);
+        input?.Name !== undefined
+          ? resolver.resolveString(input.Name, stack)
+          : generatedName(stack, logicalId, 64);
       return { ref: name.toLowerCase(), attributes: {} };
     }
     case 'AWS::Logs::LogGroup': {

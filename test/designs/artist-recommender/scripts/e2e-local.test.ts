@@ -86,8 +86,11 @@ describe('npm run e2e:local (tiny)', () => {
       'generate',
       'postgres',
       'accounts import',
-      'transform + load',
+      // The design's requirements put the event side on the lake.
+      'transform + stage',
+      'lake load',
       'features',
+      'lake queries',
       'snapshot',
       'feature records',
       'train (local)',
@@ -102,7 +105,7 @@ describe('npm run e2e:local (tiny)', () => {
       }
     }
     // Only those lines: no bar, no escape sequence, when stderr is not a terminal.
-    expect(run.stderr.trimEnd().split('\n')).toHaveLength(11);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(13);
     expect(run.stderr).not.toContain('\r');
     expect(run.stderr).not.toContain('\x1b');
   }, 610_000);

@@ -40,7 +40,10 @@ export function athenaOnDuckDb(lake: LocalLake, s3Root: string): AthenaOnDuckDb 
       const table = insert[1] as LakeTable;
       inserted[table] = (inserted[table] ?? 0) + (await lake.insert(table, insert[2]));
     } else if (unload) {
-      unloaded[`s3://${unload[2]}/${unload[3]}`] = await lake.unloadSql(unload[1], join(s3Root, unload[2], unload[3]));
+      unloaded[`s3://${unload[2]}/${unload[3]}`] = await lake.unloadSql(
+        unload[1],
+        join(s3Root, unload[2], unload[3]),
+      );
     } else {
       throw serviceError('Athena.InvalidRequestException', `statement not understood: ${sql.slice(0, 80)}`);
     }

@@ -80,7 +80,10 @@ beforeAll(() => {
     const app =
       path === 'lake'
         ? synthesizeApp(profile, artistRecommender.id)
-        : synthesizeApp(profile, artistRecommender.id, { ...DESIGNS, [artistRecommender.id]: smallRecommender });
+        : synthesizeApp(profile, artistRecommender.id, {
+            ...DESIGNS,
+            [artistRecommender.id]: smallRecommender,
+          });
     const data = app.stack(DataStack);
     const etl = app.stack(EtlStack);
     expect(Boolean(data.lake)).toBe(path === 'lake');
@@ -192,7 +195,9 @@ function athenaSucceeded(request: { QueryString: string }) {
 
 /** The states a run called, without the lake's queries (one call per query). */
 const stepsCalled = (result: ExecutionResult): string[] =>
-  result.calls.map((call) => call.state).filter((state) => !/^(LakeTables|LoadLake|LakeOutputs)Query$/.test(state));
+  result.calls
+    .map((call) => call.state)
+    .filter((state) => !/^(LakeTables|LoadLake|LakeOutputs)Query$/.test(state));
 
 async function run(
   profile: Variant,
@@ -267,7 +272,15 @@ describe.each(VARIANTS)('ETL pipeline (%s)', (profile) => {
               'IngestFeatures',
               'NotifyDone',
             ]
-          : ['PlanRun', 'Migrate', 'TransformDay', 'BuildFeatures', 'ExportSnapshot', 'IngestFeatures', 'NotifyDone'],
+          : [
+              'PlanRun',
+              'Migrate',
+              'TransformDay',
+              'BuildFeatures',
+              'ExportSnapshot',
+              'IngestFeatures',
+              'NotifyDone',
+            ],
       );
       const calls = stepsCalled(result);
       expect(calls.slice(0, 3)).toEqual(['Migrate', 'TransformDay.ItemReader', 'TransformDay.ItemReader']);
@@ -353,11 +366,16 @@ describe.each(VARIANTS)('ETL pipeline (%s)', (profile) => {
     const result = await run(profile);
     const { lakeBucket } = setup(profile);
     const queries = (state: string) =>
-      result.calls.filter((call) => call.state === state).map((call) => call.request as Record<string, unknown>);
+      result.calls
+        .filter((call) => call.state === state)
+        .map((call) => call.request as Record<string, unknown>);
     const all = ['LakeTablesQuery', 'LoadLakeQuery', 'LakeOutputsQuery'].flatMap(queries);
     for (const request of all) {
       expect(request.WorkGroup).toMatch(/lake/);
-      expect(request.QueryExecutionContext).toEqual({ Catalog: 'AwsDataCatalog', Database: expect.stringMatching(/lake/) });
+      expect(request.QueryExecutionContext).toEqual({
+        Catalog: 'AwsDataCatalog',
+        Database: expect.stringMatching(/lake/),
+      });
     }
     const ddl = queries('LakeTablesQuery').map((r) => String(r.QueryString));
     expect(ddl).toHaveLength(7);
@@ -380,7 +398,9 @@ describe.each(VARIANTS)('ETL pipeline (%s)', (profile) => {
     expect(outputs).toHaveLength(8);
     for (const q of outputs) {
       expect(q).toMatch(
-        new RegExp(`^UNLOAD \\([\\s\\S]+\\) TO 's3://${lakeBucket}/outputs/daily-2025-03-15/(features|snapshot)/\\w+/' WITH \\(format = 'JSON'\\)$`),
+        new RegExp(
+          `^UNLOAD \\([\\s\\S]+\\) TO 's3://${lakeBucket}/outputs/daily-2025-03-15/(features|snapshot)/\\w+/' WITH \\(format = 'JSON'\\)$`,
+        ),
       );
       expect(q).not.toMatch(/\{\{/);
     }
@@ -579,11 +599,19 @@ describe('the lake path with its queries run on the local engine', () => {
     const transformed = await transformDirectory(
       data,
       rawKeys(data),
-      { EVENT_STORE: 'lake', LAKE_BUCKET: 'lake', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+      {
+        EVENT_STORE: 'lake',
+        LAKE_BUCKET: 'lake',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      },
       Date.parse('2025-03-15T01:00:00Z'),
     );
     staged = transformed.totals.clean;
-    lake = await LocalLake.open(join(work, 'lake'), join(__dirname, '..', '..', '..', '..', 'sql', 'artist-recommender', 'lake'));
+    lake = await LocalLake.open(
+      join(work, 'lake'),
+      join(__dirname, '..', '..', '..', '..', 'sql', 'artist-recommender', 'lake'),
+    );
     for (const [key, body] of transformed.quarantine) {
       const match = /^staging\/(\w+)\/day=(\d{4}-\d{2}-\d{2})\/(.+)$/.exec(key);
       if (!match) continue;
@@ -593,7 +621,8 @@ describe('the lake path with its queries run on the local engine', () => {
     }
     athena = athenaOnDuckDb(lake, join(work, 's3'));
     const responders = fakeAws('sandbox/lake', []);
-    for (const state of ['LakeTablesQuery', 'LoadLakeQuery', 'LakeOutputsQuery']) responders[state] = athena.responder;
+    for (const state of ['LakeTablesQuery', 'LoadLakeQuery', 'LakeOutputsQuery'])
+      responders[state] = athena.responder;
     result = await run('sandbox/lake', responders);
   }, 120_000);
 

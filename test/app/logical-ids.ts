@@ -28,6 +28,8 @@ export const STATEFUL_TYPES: readonly string[] = [
   'AWS::DynamoDB::Table',
   'AWS::EC2::VPC',
   'AWS::EFS::FileSystem',
+  'AWS::Glue::Database',
+  'AWS::Glue::Table',
   'AWS::ElastiCache::ReplicationGroup',
   'AWS::ElastiCache::ServerlessCache',
   'AWS::Kinesis::Stream',

@@ -19,6 +19,10 @@ describeLogicalIds('artist-recommender', {
       ArtifactsAccessLogs4D97777C: 'AWS::S3::Bucket',
       RawEventsBucket2D8F57FA: 'AWS::S3::Bucket',
       RawEventsAccessLogsB1E84735: 'AWS::S3::Bucket',
+      // The event lake: its tables' data and its Glue database (the tables are created by the ETL).
+      LakeStoreBucketDA3319ED: 'AWS::S3::Bucket',
+      LakeStoreAccessLogsEF66A407: 'AWS::S3::Bucket',
+      LakeDatabase161E1CC7: 'AWS::Glue::Database',
       IngestionDeliveryStream188F4AE8: 'AWS::KinesisFirehose::DeliveryStream',
       IngestionDeliveryLogsA50CF96F: 'AWS::Logs::LogGroup',
       AccountsCluster77B42041: 'AWS::RDS::DBCluster',

@@ -5,7 +5,7 @@
  *
  * The threshold comes from `npm run bench:features` (README, "Scaling past one database"):
  * PostgreSQL's feature SQL runs inside a function capped at 15 minutes, on the account database's
- * writer; at 10M events it took 13 s on an idle 2-core machine and 209 s on a loaded one, a curve
+ * writer; at 10M events it took 15 s on an idle 2-core machine and 209 s on a loaded one, a curve
  * that passes 15 minutes near 30M. The lake path has no idle cost and scales out on Athena.
  */
 

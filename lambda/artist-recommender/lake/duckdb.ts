@@ -119,7 +119,10 @@ export class LocalLake {
   async load(day: string): Promise<Record<LakeTable, number>> {
     const added = {} as Record<LakeTable, number>;
     for (const table of LAKE_TABLES) {
-      added[table] = await this.insert(table, renderLakeQuery(readLakeQuery(this.sqlDir, `load/${table}`), { day }));
+      added[table] = await this.insert(
+        table,
+        renderLakeQuery(readLakeQuery(this.sqlDir, `load/${table}`), { day }),
+      );
     }
     return added;
   }

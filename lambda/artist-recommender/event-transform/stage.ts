@@ -5,40 +5,14 @@
  * validated, normalised and deduplicated within the object exactly as for the PostgreSQL load; the
  * dedupe against what is stored happens in the load query.
  */
-import { createGzip, type Gzip } from 'node:zlib';
 import { LAKE_TABLES, type LakeTable } from '../lake/queries';
 import { stagedLine } from '../lake/schema';
+import { GzipBuffer } from './gzip-buffer';
 import type { LoadResult } from './load';
 import { tableOf, type StoredEvent } from './stored-event';
 
 /** Where a staged object goes: S3 in AWS, a folder locally. */
 export type StagingPut = (table: LakeTable, body: Buffer) => Promise<void>;
-
-class GzipLines {
-  private readonly gzip: Gzip = createGzip();
-  private readonly chunks: Buffer[] = [];
-  private readonly done: Promise<void>;
-  rows = 0;
-
-  constructor() {
-    this.gzip.on('data', (chunk: Buffer) => this.chunks.push(chunk));
-    this.done = new Promise((resolve, reject) => {
-      this.gzip.on('end', resolve);
-      this.gzip.on('error', reject);
-    });
-  }
-
-  write(text: string, rows: number): void {
-    this.rows += rows;
-    this.gzip.write(text);
-  }
-
-  async close(): Promise<Buffer> {
-    this.gzip.end();
-    await this.done;
-    return Buffer.concat(this.chunks);
-  }
-}
 
 /** The staged lines of one stored event: an interaction or a feedback is one line, a served list one per item. */
 function stagedLines(event: StoredEvent, sourceKey: string, line: number): { text: string; rows: number } {
@@ -72,9 +46,9 @@ export async function stageEvents(
   sourceKey: string,
   put: StagingPut,
 ): Promise<LoadResult> {
-  const files = Object.fromEntries(LAKE_TABLES.map((t) => [t, new GzipLines()])) as Record<
+  const files = Object.fromEntries(LAKE_TABLES.map((t) => [t, new GzipBuffer()])) as Record<
     LakeTable,
-    GzipLines
+    GzipBuffer
   >;
   let line = 0;
   let lists = 0;

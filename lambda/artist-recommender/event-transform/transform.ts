@@ -1,4 +1,4 @@
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { ClientBase } from 'pg';
 import type { ValidationOptions } from '../events/schema';
@@ -9,6 +9,7 @@ import {
   type TransformCounts,
   type Verdict,
 } from './classify';
+import { GzipBuffer } from './gzip-buffer';
 import { splitLines } from './lines';
 import { loadEvents, type LoadResult } from './load';
 import type { StoredEvent } from './stored-event';
@@ -30,28 +31,19 @@ export interface TransformOutput {
 
 /** Collects quarantine records as compressed bytes: bad lines are kept, truncated, never whole in memory. */
 class QuarantineSink {
-  private readonly gzip = createGzip();
-  private readonly chunks: Buffer[] = [];
-  private readonly done: Promise<void>;
-  count = 0;
+  private readonly lines = new GzipBuffer();
 
-  constructor() {
-    this.gzip.on('data', (chunk: Buffer) => this.chunks.push(chunk));
-    this.done = new Promise((resolve, reject) => {
-      this.gzip.on('end', resolve);
-      this.gzip.on('error', reject);
-    });
+  get count(): number {
+    return this.lines.rows;
   }
 
   add(record: QuarantineRecord): void {
-    this.count++;
-    this.gzip.write(JSON.stringify(record) + '\n');
+    this.lines.write(JSON.stringify(record) + '\n');
   }
 
   async close(): Promise<Buffer> {
-    this.gzip.end();
-    await this.done;
-    return this.count > 0 ? Buffer.concat(this.chunks) : Buffer.alloc(0);
+    const body = await this.lines.close();
+    return this.count > 0 ? body : Buffer.alloc(0);
   }
 }
 

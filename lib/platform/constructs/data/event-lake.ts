@@ -12,7 +12,7 @@ import { uniqueRetainedName } from './stack-unique-suffix';
 export const LAKE_PREFIXES = {
   /** The tables' Iceberg data and metadata, one folder per table. */
   tables: 'tables/',
-  /** Staged lines from the transform, `day=<day>/<table>/`, until the load has moved them. */
+  /** Staged lines from the transform, `<table>/day=<day>/`, until the load has moved them. */
   staging: 'staging/',
   /** The k-anonymous profiles the account database exports for the features' join. */
   profiles: 'profiles/',
@@ -126,6 +126,14 @@ export class EventLake extends Construct {
         stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroupName }),
       ],
     });
+    // The queries name the account's Glue catalog (`AwsDataCatalog`).
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['athena:GetDataCatalog'],
+      resourceArns: [
+        stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' }),
+      ],
+    });
     iam.Grant.addToPrincipal({
       grantee,
       actions: [
@@ -144,7 +152,10 @@ export class EventLake extends Construct {
         stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/*` }),
       ],
     });
-    this.bucket.grantReadWrite(grantee);
+    // Reads and writes anywhere in the lake (tables, staging, profiles, outputs, results); deletes
+    // only table files, which Iceberg's maintenance (OPTIMIZE, VACUUM) removes.
+    this.bucket.grantRead(grantee);
+    this.bucket.grantPut(grantee);
     this.bucket.grantDelete(grantee, `${LAKE_PREFIXES.tables}*`);
     this.key.grantEncryptDecrypt(grantee);
   }

@@ -12,11 +12,15 @@ describe('e2e-local arguments and table', () => {
       seed: 1,
       k: 5,
       tuneBudget: 300,
+      // The design's requirements (5M daily users) choose the lake.
+      engine: 'lake',
       work: undefined,
       keep: false,
       quiet: false,
     });
     expect(parseE2eArgs(['--quiet'])).toMatchObject({ quiet: true });
+    expect(parseE2eArgs(['--engine', 'postgres'])).toMatchObject({ engine: 'postgres' });
+    expect(() => parseE2eArgs(['--engine', 'spark'])).toThrow(/--engine must be one of lake, postgres/);
     expect(parseE2eArgs(['--users', '300', '--days=3', '--seed', '9', '--keep'])).toMatchObject({
       users: 300,
       days: 3,

@@ -89,8 +89,10 @@ check() {
     command -v curl >/dev/null 2>&1 || lacks "curl (fetches Trino's SQL parser once)" curl curl
     [ -r /etc/ssl/certs/ca-certificates.crt ] || [ "$os" = Darwin ] ||
       lacks "ca-certificates (curl's HTTPS to Maven Central)" ca-certificates ""
-    java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' ||
-      lacks "Java 17 or later (Trino's SQL parser checks the lake SQL as Athena reads it)" openjdk-17-jre-headless openjdk@17
+    # A JDK, not only a runtime: the check runs as a single-file source program, which javac's
+    # module compiles at launch.
+    javac -version 2>&1 | grep -qE '^javac (1[7-9]|[2-9][0-9])' ||
+      lacks "a Java 17 or later JDK (Trino's SQL parser checks the lake SQL as Athena reads it)" openjdk-17-jdk-headless openjdk@17
   fi
 
   local bindir version

@@ -40,6 +40,7 @@ import { LocalLake } from '../../../../lambda/artist-recommender/lake/duckdb';
 import { LAKE_OUTPUTS } from '../../../../lambda/artist-recommender/lake/queries';
 import { generateData } from '../../../../scripts/artist-recommender/generate-data';
 import { athenaOnDuckDb, type AthenaOnDuckDb } from '../support/athena-on-duckdb';
+import { ETL_STATES } from '../support/etl-states';
 import { rawKeys, transformDirectory } from '../support/pipeline';
 import { EtlStack } from '../../../../lib/designs/artist-recommender/etl-stack';
 import { DataStack } from '../../../../lib/platform/stacks/data-stack';
@@ -257,30 +258,7 @@ describe.each(VARIANTS)('ETL pipeline (%s)', (profile) => {
     test('THEN it migrates, transforms each object, builds features, exports, ingests and notifies, in order', () => {
       expect(result.status).toBe('SUCCEEDED');
       expect(result.entered.filter((state) => !state.endsWith('Query'))).toEqual(
-        onLake(profile)
-          ? [
-              'PlanRun',
-              'Migrate',
-              'PlanLakeTables',
-              'LakeTables',
-              'TransformDay',
-              'PlanLakeQueries',
-              'LoadLake',
-              'BuildFeatures',
-              'LakeOutputs',
-              'ExportSnapshot',
-              'IngestFeatures',
-              'NotifyDone',
-            ]
-          : [
-              'PlanRun',
-              'Migrate',
-              'TransformDay',
-              'BuildFeatures',
-              'ExportSnapshot',
-              'IngestFeatures',
-              'NotifyDone',
-            ],
+        ETL_STATES[onLake(profile) ? 'lake' : 'postgres'],
       );
       const calls = stepsCalled(result);
       expect(calls.slice(0, 3)).toEqual(['Migrate', 'TransformDay.ItemReader', 'TransformDay.ItemReader']);

@@ -20,6 +20,7 @@ import {
   lambdaFunctionError,
   runStateMachine,
   serviceError,
+  StepFunctionsError,
   synthesizeApp,
   validateDefinitionStatically,
   type DeployedStateMachine,
@@ -547,6 +548,48 @@ describe.each(VARIANTS)('ETL pipeline (%s)', (profile) => {
     expect(result.published).toEqual([failureNotice(profile, 'States.ItemReaderFailed')]);
   });
 });
+
+describe.each(['sandbox/lake', 'production/lake'] as const)(
+  'ETL lake queries fail or throttle (%s)',
+  (profile) => {
+    test('WHEN a load query fails THEN the run fails before any output or snapshot, and says so', async () => {
+      const responders = fakeAws(profile);
+      responders.LoadLakeQuery = () => {
+        // What the .sync integration raises when the query ends FAILED.
+        throw new StepFunctionsError(
+          'States.TaskFailed',
+          'ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update',
+        );
+      };
+      const result = await run(profile, responders);
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe('States.TaskFailed');
+      expect(result.caught).toEqual([{ state: 'LoadLake', error: 'States.TaskFailed' }]);
+      const called = result.calls.map((call) => call.state);
+      expect(called).not.toContain('BuildFeatures');
+      expect(called).not.toContain('LakeOutputsQuery');
+      expect(called).not.toContain('ExportSnapshot');
+      expect(result.published).toEqual([failureNotice(profile, 'States.TaskFailed')]);
+    });
+
+    test('WHEN Athena refuses a query over its concurrency limit THEN it is retried and the run goes on', async () => {
+      const responders = fakeAws(profile);
+      const answer = responders.LakeOutputsQuery;
+      responders.LakeOutputsQuery = (request, call) => {
+        if (call.attempt === 1) throw serviceError('Athena.TooManyRequestsException', 'Rate exceeded');
+        return answer(request, call);
+      };
+      const result = await run(profile, responders);
+      expect(result.status).toBe('SUCCEEDED');
+      // The first call is refused and retried; every output is still unloaded once.
+      expect(result.retried.filter((r) => r.state === 'LakeOutputsQuery')).toEqual([
+        { state: 'LakeOutputsQuery', error: 'Athena.TooManyRequestsException' },
+      ]);
+      expect(result.calls.filter((call) => call.state === 'LakeOutputsQuery')).toHaveLength(9);
+      expect((result.output as { lakeOutputs: unknown[] }).lakeOutputs).toHaveLength(8);
+    });
+  },
+);
 
 function expectMapFailure(profile: Variant, result: ExecutionResult, childError: string): void {
   expect(result.status).toBe('FAILED');

@@ -14,11 +14,12 @@
  * `../shared/sql-dir.ts`), and the database settings of `../../platform/shared-db/connection.ts`.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { putFile } from '../../platform/shared/s3-file';
 import { SDK_RETRY } from '../../platform/shared/sdk-retry';
 import type { z } from 'zod';
 import { fields, lambdaEntry, powertools } from '../../platform/shared/lambda-entry';
@@ -74,15 +75,12 @@ export async function handleFeatures(
     try {
       await pipeline(profilesCsv(client), createWriteStream(path));
       const profilesKey = `${env.LAKE_PROFILES_PREFIX ?? 'profiles/'}profiles.csv`;
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: env.LAKE_BUCKET,
-          Key: profilesKey,
-          Body: createReadStream(path),
-          ContentLength: statSync(path).size,
-          ContentType: 'text/csv',
-        }),
-      );
+      await putFile(s3, {
+        bucket: env.LAKE_BUCKET as string,
+        key: profilesKey,
+        path,
+        contentType: 'text/csv',
+      });
       logger.info('account features built, profiles exported', { ...run, profilesKey });
       return { ...run, profilesKey };
     } finally {

@@ -27,11 +27,12 @@
  * Metrics: SnapshotRows (the rows of every file), SuppressedUsers, UnmatchedFeedback (every reason).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createReadStream, rmSync, statSync } from 'node:fs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { fields, lambdaEntry, powertools } from '../../platform/shared/lambda-entry';
+import { putFile } from '../../platform/shared/s3-file';
 import { SDK_RETRY } from '../../platform/shared/sdk-retry';
 import {
   connectOptionsFromEnv,
@@ -103,20 +104,16 @@ export async function handleSnapshot(
   if (env.SNAPSHOT_BUCKET) {
     const prefix = `${env.SNAPSHOT_PREFIX ?? 'snapshots/'}${cutoff.toISOString()}/`;
     for (const file of [...Object.values(SNAPSHOT_FILES), FEATURES_FILE, 'manifest.json']) {
-      const path = join(localDir, file);
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: env.SNAPSHOT_BUCKET,
-          Key: prefix + file,
-          Body: createReadStream(path),
-          ContentLength: statSync(path).size,
-          ContentType: file.endsWith('.json')
-            ? 'application/json'
-            : file.endsWith('.jsonl')
-              ? 'application/x-ndjson'
-              : 'text/csv',
-        }),
-      );
+      await putFile(s3, {
+        bucket: env.SNAPSHOT_BUCKET,
+        key: prefix + file,
+        path: join(localDir, file),
+        contentType: file.endsWith('.json')
+          ? 'application/json'
+          : file.endsWith('.jsonl')
+            ? 'application/x-ndjson'
+            : 'text/csv',
+      });
     }
     result.s3Prefix = `s3://${env.SNAPSHOT_BUCKET}/${prefix}`;
     result.featuresKey = prefix + FEATURES_FILE;

@@ -1,7 +1,6 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { openObject } from '../../platform/shared/s3-object';
 import type { LakeOutput } from '../lake/queries';
 import type { LakeOutputLines } from './lake-export';
 
@@ -27,9 +26,9 @@ export function s3OutputLines(s3: S3Client, url: string): LakeOutputLines {
       );
       for (const object of page.Contents ?? []) {
         if (!object.Key || !object.Key.endsWith('.gz')) continue;
-        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }));
-        if (!got.Body) throw new Error(`s3://${bucket}/${object.Key} has no body`);
-        yield* createInterface({ input: (got.Body as Readable).pipe(createGunzip()), crlfDelay: Infinity });
+        // Gunzipped by openObject, which passes a failed download on to the reader.
+        const { body } = await openObject(s3, bucket, object.Key);
+        yield* createInterface({ input: body, crlfDelay: Infinity });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -65,14 +65,8 @@ describe.each(['sandbox', 'production'] as const)('EtlStack (%s)', (profile) => 
   });
 
   test('every step retries throttling and routes failures to one handler, so no snapshot follows a failure', () => {
-    for (const name of [
-      'Migrate',
-      'TransformDay',
-      'BuildFeatures',
-      'ExportSnapshot',
-      'IngestFeatures',
-      'NotifyDone',
-    ]) {
+    // Every state but the Pass states that plan the run (PlanRun, PlanLakeTables, PlanLakeQueries).
+    for (const name of ETL_STATES.lake.filter((state) => !state.startsWith('Plan'))) {
       expect({ name, catch: def.States[name].Catch }).toEqual({
         name,
         catch: [expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure' })],

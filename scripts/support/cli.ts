@@ -269,6 +269,19 @@ export class Cli {
     return this;
   }
 
+  /** A required positional argument whose text `value` parses, e.g. a new design's id. */
+  positional<T>(name: string, description: string, value: Value<T>): this {
+    this.program.argument(`<${name}>`, `${description} (${value.expects})`, (raw: string) => {
+      try {
+        return value.parse(raw);
+      } catch (error) {
+        this.problems.push(`${name} must be ${(error as Error).message}, got ${JSON.stringify(raw)}`);
+        return raw;
+      }
+    });
+    return this;
+  }
+
   /**
    * Parses `argv` (the arguments after the script). Returns the options (and named arguments) with
    * their defaults. Throws HelpShown after printing the help, or one UsageError naming every problem:

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { DESIGNS } from '../../lib/designs';
+import { designFolders } from '../../lib/platform/config/design-folders';
 
 /**
  * The platform knows nothing of any design: no file outside a design's own folders speaks of
@@ -19,23 +20,9 @@ const DESIGN_WORDS: readonly RegExp[] = [
   /[a-z]Ads?(?![a-z])/,
 ];
 
-/** Folders that belong to one design: its id under lib/designs, lambda, sql, scripts, bench, test/designs; its package under sagemaker. */
-function designFolders(): string[] {
-  const folders = ['lib/designs/index.ts'];
-  for (const id of Object.keys(DESIGNS)) {
-    const pkg = id.replace(/-/g, '_');
-    folders.push(
-      `lib/designs/${id}/`,
-      `lambda/${id}/`,
-      `sql/${id}/`,
-      `scripts/${id}/`,
-      `bench/${id}/`,
-      `test/designs/${id}/`,
-      `sagemaker/${pkg}/`,
-      `sagemaker/tests/${pkg}/`,
-    );
-  }
-  return folders;
+/** The registry and every registered design's own folders (lib/platform/config/design-folders.ts). */
+function allowedFolders(): string[] {
+  return ['lib/designs/index.ts', ...Object.keys(DESIGNS).flatMap((id) => designFolders(id))];
 }
 
 function* files(dir: string): Generator<string> {
@@ -49,7 +36,7 @@ function* files(dir: string): Generator<string> {
 
 describe('design vocabulary', () => {
   it('appears only in the design folders', () => {
-    const allowed = designFolders();
+    const allowed = allowedFolders();
     const offenders: string[] = [];
     for (const top of SCANNED) {
       for (const file of files(join(ROOT, top))) {

@@ -19,6 +19,7 @@ export const FIXTURE_REQUIREMENTS: Requirements = {
 export const feedRanking: Design = {
   id: 'feed-ranking',
   summary: 'Feed ranking: a fixture design for platform tests',
+  pattern: 'cached-ranking',
   requirements: FIXTURE_REQUIREMENTS,
   abVariants: [
     { name: 'champion', weight: 0.8 },

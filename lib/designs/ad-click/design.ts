@@ -26,6 +26,7 @@ export interface AdClickDesign extends Design {
 export const adClick: AdClickDesign = {
   id: 'ad-click',
   summary: 'Ad click prediction: a factorization machine scoring candidate ads in real time',
+  pattern: 'realtime-scoring',
   requirements: {
     dailyActiveUsers: 2_000_000,
     // Ad slots the user's pages and feeds fill per day; each is one scoring request.

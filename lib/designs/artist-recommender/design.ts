@@ -42,6 +42,7 @@ export const TOP_K = 50;
 export const artistRecommender: ArtistRecommenderDesign = {
   id: 'artist-recommender',
   summary: 'Artist recommender: collaborative filtering with user features, precomputed into a cache',
+  pattern: 'cached-ranking',
   requirements: {
     dailyActiveUsers: 5_000_000,
     // The home screen shelf loads a few times a day per active user.

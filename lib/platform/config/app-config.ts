@@ -22,6 +22,21 @@ const RUN_NAME_TAGS: Record<ProfileName, string> = { sandbox: 'sbx', production:
 /** The longest run name prefix: 63 characters, less `-` and a 36-character UUID. */
 export const MAX_RUN_NAME_PREFIX = 26;
 
+/** The longest design id: its run names' prefix, `<id>-prod`, must fit MAX_RUN_NAME_PREFIX. */
+export const MAX_DESIGN_ID_LENGTH = MAX_RUN_NAME_PREFIX - `-${RUN_NAME_TAGS.production}`.length;
+
+/**
+ * Why `id` cannot name a design, or undefined when it can: lower-case words of letters and digits
+ * joined by single `-`, starting with a letter (it becomes a Python package name with `_`), short
+ * enough for run names.
+ */
+export function designIdProblem(id: string): string | undefined {
+  if (!/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/.test(id) || id.length > MAX_DESIGN_ID_LENGTH) {
+    return `must be lower-case letters and digits in words joined by '-', starting with a letter, at most ${MAX_DESIGN_ID_LENGTH} characters: run names start with it`;
+  }
+  return undefined;
+}
+
 /**
  * Resolves `-c design=...` and `-c profile=...` against the known designs. Every bad context value
  * and every bad requirement is reported in one error.
@@ -42,13 +57,8 @@ export function resolveAppConfig(
   }
   const design = designs[designId as string];
   if (design) {
-    const prefix = `${design.id}-${RUN_NAME_TAGS.production}`;
-    if (!/^[a-z][a-z0-9-]*$/.test(design.id) || prefix.length > MAX_RUN_NAME_PREFIX) {
-      problems.add(
-        `${design.id}.id`,
-        `must be lower-case letters, digits and '-', at most ${MAX_RUN_NAME_PREFIX - 5} characters: run names start with it`,
-      );
-    }
+    const idProblem = designIdProblem(design.id);
+    if (idProblem) problems.add(`${design.id}.id`, idProblem);
     collectRequirementProblems(design.requirements, problems, `${design.id}.requirements.`);
     collectVariantProblems(design.abVariants, problems.scoped(`${design.id}.abVariants`));
     design.collectProblems?.(problems.scoped(`${design.id}.`));

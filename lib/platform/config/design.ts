@@ -13,6 +13,14 @@ export interface AbVariant {
 }
 
 /**
+ * How a design answers a request, each a serving construct of the platform: `cached-ranking`
+ * (`constructs/serving/cached-ranking/`) reads a list precomputed per user, the model on a miss;
+ * `realtime-scoring` (`constructs/serving/realtime-scoring.ts`) scores the request's candidates.
+ */
+export const SERVING_PATTERNS = ['cached-ranking', 'realtime-scoring'] as const;
+export type ServingPattern = (typeof SERVING_PATTERNS)[number];
+
+/**
  * An ML system design: its requirements, its model, and the composition of its stacks from the
  * platform's. Each design lives in `lib/designs/<id>/` and is registered in `lib/designs/index.ts`.
  */
@@ -21,6 +29,8 @@ export interface Design {
   readonly id: string;
   /** One line for stack descriptions. */
   readonly summary: string;
+  /** How it serves; `npm run new-design` forks the first registered design of a pattern. */
+  readonly pattern: ServingPattern;
   readonly requirements: Requirements;
   /** The A/B split of model traffic; the first variant is the champion. */
   readonly abVariants: readonly AbVariant[];

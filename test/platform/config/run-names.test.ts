@@ -20,12 +20,12 @@ describe('run names', () => {
     expect(longest).toHaveLength(MAX_RUN_NAME_PREFIX - '-prod'.length);
     expect(resolve(longest)().runNamePrefix).toBe('feed-ranking-abcdefgh-sbx');
     expect(resolve(`${longest}i`)).toThrow(
-      /feed-ranking-abcdefghi\.id: must be lower-case letters, digits and '-', at most 21 characters/,
+      /feed-ranking-abcdefghi\.id: must be lower-case letters and digits in words joined by '-', starting with a letter, at most 21 characters/,
     );
   });
 
   test('a design id with upper-case letters or a leading digit fails synth', () => {
-    for (const id of ['Feed-ranking', '1feed', 'feed_ranking']) {
+    for (const id of ['Feed-ranking', '1feed', 'feed_ranking', 'feed--ranking', 'feed-']) {
       expect(() => resolveAppConfig({ design: id }, registry(fixtureDesign({ id })))).toThrow(
         new RegExp(`${id}\\.id: must be lower-case letters`),
       );

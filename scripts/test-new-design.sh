@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `npm run test:new-design`: a design forked by `npm run new-design` works unchanged. In a copy of
+# this working tree (tracked and untracked files, sharing node_modules, the virtual environments and
+# .cache by symlink; this tree is not touched), it forks one design of each serving pattern, then runs
+# what a newcomer would: the type check, lint and format of the new files, the forks' own tests and
+# the app-wide suites for them (jest writes their first snapshots), their model tests, synth of both
+# profiles with cfn-lint, e2e:local, and the docs and cost checks. The ids differ in length from the
+# designs they start from, so renaming has to keep the code formatted.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+readonly ROOT="$PWD"
+readonly RANKING=feed-ranking
+readonly SCORING=search-click-scoring
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/new-design-XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+step() { printf '\n== test:new-design: %s (%ss) ==\n' "$1" "$SECONDS"; }
+
+step "copy of the working tree in $work"
+git ls-files -z --cached --others --exclude-standard \
+  | tar --null --files-from=- --ignore-failed-read -cf - \
+  | tar -xf - -C "$work"
+for shared in node_modules .venv .venv-sagemaker-training .venv-sagemaker-inference .venv-sagemaker-uv .cache; do
+  if [ -e "$ROOT/$shared" ]; then ln -s "$ROOT/$shared" "$work/$shared"; fi
+done
+cd "$work"
+
+step "fork $RANKING (cached-ranking) and $SCORING (realtime-scoring)"
+npm run --silent new-design -- "$RANKING" --pattern cached-ranking
+npm run --silent new-design -- "$SCORING" --pattern realtime-scoring
+new_files=()
+for id in "$RANKING" "$SCORING"; do
+  pkg="${id//-/_}"
+  for folder in "lib/designs/$id" "lambda/$id" "sql/$id" "scripts/$id" "bench/$id" "test/designs/$id" \
+    "sagemaker/$pkg" "sagemaker/tests/$pkg"; do
+    if [ -d "$folder" ]; then new_files+=("$folder"); fi
+  done
+done
+
+step "type check, lint and format"
+npx tsc --noEmit
+npx eslint "${new_files[@]}" lib/designs/index.ts
+npx prettier --check "${new_files[@]}" lib/designs/index.ts package.json
+
+step "jest: the forks' tests and the app-wide suites for them"
+# --ci=false: a new design's first snapshots are written, not refused.
+npx jest --ci=false "test/designs/$RANKING" "test/designs/$SCORING" test/platform/design-vocabulary.test.ts
+npx jest --ci=false test/app -t "$RANKING|$SCORING"
+
+step "model tests"
+sagemaker/bin/py -m pytest -q "sagemaker/tests/${RANKING//-/_}" "sagemaker/tests/${SCORING//-/_}"
+
+for id in "$RANKING" "$SCORING"; do
+  for profile in sandbox production; do
+    step "synth + cfn-lint: $id $profile"
+    rm -rf cdk.out
+    npx cdk synth --quiet -c design="$id" -c profile="$profile"
+    cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+  done
+  step "e2e:local: $id"
+  npm run --silent e2e:local -- --design "$id" --quiet
+done
+
+step "done"

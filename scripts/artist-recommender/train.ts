@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { PROFILE_NAMES } from '../../lib/platform/config/profile';
 import { DESIGNS } from '../../lib/designs';
+import { artistRecommender } from '../../lib/designs/artist-recommender/design';
 import { metricsNamespace } from '../../lib/platform/stacks/serving-stack';
 import { awsHint, requireRegion } from '../support/aws';
 import { Cli, EXIT, UsageError, decimal, oneOf, runMain } from '../support/cli';
@@ -53,7 +54,7 @@ export function trainCli(): Cli {
       '--design <name>',
       'design whose pipeline to start',
       oneOf(Object.keys(DESIGNS)),
-      Object.keys(DESIGNS)[0],
+      artistRecommender.id,
     )
     .regionOption()
     .flag('--no-wait', 'start the run, print its ARN and return without following it')

@@ -13,6 +13,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { existsSync, statSync } from 'node:fs';
 import { DESIGNS } from '../../../lib/designs';
+import { artistRecommender } from '../../../lib/designs/artist-recommender/design';
 import { FEEDBACK_SERVICE_NAME } from '../../../lib/designs/artist-recommender/feedback-loop';
 import { metricsNamespace } from '../../../lib/platform/stacks/serving-stack';
 import { awsHint, requireRegion } from '../../support/aws';
@@ -111,7 +112,7 @@ export function reportCli(): Cli {
       '--design <id>',
       'design whose A/B test to read',
       oneOf(Object.keys(DESIGNS)),
-      Object.keys(DESIGNS)[0],
+      artistRecommender.id,
     )
     .option(
       '--alpha <level>',

@@ -27,15 +27,11 @@ describe('the artist recommender design', () => {
     );
   });
 
-  test('is the default design: `cdk synth` without -c design builds it', () => {
-    expect(resolveAppConfig({}, DESIGNS).design).toBe(artistRecommender);
-  });
-
   test('its run names, which the deployed IAM is scoped to', () => {
-    expect(resolveAppConfig({ profile: 'sandbox' }, DESIGNS).runNamePrefix).toBe('artist-recommender-sbx');
-    expect(resolveAppConfig({ profile: 'production' }, DESIGNS).runNamePrefix).toBe(
-      'artist-recommender-prod',
-    );
+    const runNamePrefix = (profile: string) =>
+      resolveAppConfig({ design: 'artist-recommender', profile }, DESIGNS).runNamePrefix;
+    expect(runNamePrefix('sandbox')).toBe('artist-recommender-sbx');
+    expect(runNamePrefix('production')).toBe('artist-recommender-prod');
   });
 
   test('one error names every bad ranking and data setting', () => {

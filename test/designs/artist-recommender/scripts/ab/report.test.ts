@@ -291,7 +291,10 @@ describe('the command lines', () => {
       /--mde 2 on a baseline CTR of 0.5 asks for a CTR of 1.5/,
     ],
     [[...window, '--cloudwatch', '--alpha', '0.7'], /--alpha must be a number in \(0, 0.5\], got "0.7"/],
-    [[...window, '--cloudwatch', '--design', 'nope'], /--design must be one of artist-recommender, ad-click/],
+    [
+      [...window, '--cloudwatch', '--design', 'nope'],
+      /--design must be one of .*artist-recommender.*, got "nope"/,
+    ],
     [[...window, '--events-dir', '.', '--region', 'us-east-1'], /--region applies to --cloudwatch only/],
     [
       [...window, '--events-dir', '.', '--clicks-service', 'feedback'],
@@ -374,7 +377,15 @@ describe('the npm scripts', () => {
         seed: 7,
       });
       const [planned, reported, bad] = await Promise.all([
-        run('scripts/ab/plan.ts', ['--baseline-ctr', '0.05', '--mde', '0.1', '--json']),
+        run('scripts/ab/plan.ts', [
+          '--design',
+          'artist-recommender',
+          '--baseline-ctr',
+          '0.05',
+          '--mde',
+          '0.1',
+          '--json',
+        ]),
         run('scripts/artist-recommender/ab/report.ts', [
           '--from',
           FROM.toISOString(),

@@ -65,6 +65,7 @@ runMain(cli.name, async () => {
     `  npm run e2e:local -- --design ${options.id}`,
     '  npm run docs',
     `  npm run cost -- -c design=${options.id}`,
+    '  npm run cost -- --markdown   (its tables go in README.md "Costs")',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -4,7 +4,7 @@
 # .cache by symlink; this tree is not touched), it forks one design of each serving pattern, then runs
 # what a newcomer would: the type check, lint and format of the new files, the forks' own tests and
 # the app-wide suites for them (jest writes their first snapshots), their model tests, synth of both
-# profiles with cfn-lint, e2e:local, and the docs and cost checks. The ids differ in length from the
+# profiles with cfn-lint, e2e:local, their design pages and cost estimates. The ids differ in length from the
 # designs they start from, so renaming has to keep the code formatted.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -42,10 +42,20 @@ npx tsc --noEmit
 npx eslint "${new_files[@]}" lib/designs/index.ts
 npx prettier --check "${new_files[@]}" lib/designs/index.ts package.json
 
-step "jest: the forks' tests and the app-wide suites for them"
-# --ci=false: a new design's first snapshots are written, not refused.
-npx jest --ci=false "test/designs/$RANKING" "test/designs/$SCORING" test/platform/design-vocabulary.test.ts
-npx jest --ci=false test/app -t "$RANKING|$SCORING"
+step "design pages and cost estimates of the forks"
+npm run --silent docs
+for id in "$RANKING" "$SCORING"; do
+  # Exit 3 when a resource type has no cost model.
+  npm run --silent cost -- -c design="$id" -c profile=sandbox
+done
+
+step "jest: the forks' tests, their design pages and the app-wide suites for them"
+# --ci=false: a new design's first snapshots are written, not refused. README.md's cost tables are
+# the registered designs' (a fork adds its own with npm run cost -- --markdown), so that comparison
+# is left out here; the estimate itself ran above.
+npx jest --ci=false "test/designs/$RANKING" "test/designs/$SCORING" test/platform/design-vocabulary.test.ts \
+  test/scripts/docs
+npx jest --ci=false test/app -t "$RANKING|$SCORING" --testPathIgnorePatterns test/app/cost-estimate.test.ts
 
 step "model tests"
 sagemaker/bin/py -m pytest -q "sagemaker/tests/${RANKING//-/_}" "sagemaker/tests/${SCORING//-/_}"

@@ -1,4 +1,4 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { dlcRegistryAccounts } from '../../lib/platform/constructs/ml/dlc-image';
 import { MlStack } from '../../lib/platform/stacks/ml-stack';
 import { validateRequest } from '../support/aws-api-model';
@@ -143,27 +143,53 @@ describe.each(DESIGN_IDS)('%s', (design) => {
     });
   });
 
-  describe('MlStack in production: A/B variants on GPUs', () => {
+  describe('MlStack in production: A/B variants on the instances chosen from the model’s cost', () => {
     const built = view(design, 'production');
     if (!built) return;
-    const { ml, config } = built;
+    const { ml, config, stacks } = built;
     const scaling = config.capacity.endpointScaling!;
+    const hardware = config.capacity.endpointHardware!;
 
-    test('serves champion and challenger with the configured weights on GPU instances', () => {
+    test('serves champion and challenger with the configured weights on the chosen instance type', () => {
+      // The measured cost per request picks the type (lib/platform/config/endpoint-hardware.ts).
+      expect(scaling.instanceType).toBe(hardware.instanceType);
       ml.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
         ProductionVariants: config.design.abVariants.map((v) => ({
           VariantName: v.name,
           InitialVariantWeight: v.weight,
-          InstanceType: 'ml.g5.xlarge',
+          InstanceType: hardware.instanceType,
           InitialInstanceCount: scaling.minInstances,
           ModelName: Match.anyValue(),
         })),
       });
+      expect([scaling.minInstances, scaling.maxInstances]).toEqual([
+        hardware.minInstances,
+        hardware.maxInstances,
+      ]);
+    });
+
+    test('warns at synth exactly where no instance answers within the model’s latency budget', () => {
+      const stack = Object.values(stacks).find((candidate) => candidate instanceof MlStack) as MlStack;
+      const warnings = Annotations.fromStack(stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('no endpoint instance answers within'),
+      );
+      expect(warnings.length > 0).toBe(!hardware.meetsLatency);
+    });
+
+    test('runs the inference image of the chosen instance (GPU only on a GPU), with as many workers as it holds', () => {
+      const accelerator = hardware.gpus > 0 ? 'gpu' : 'cpu';
       ml.hasResourceProperties('AWS::SageMaker::Model', {
         PrimaryContainer: Match.objectLike({
           Image: {
-            'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('pytorch-inference:2\\.6\\.0-gpu')])],
+            'Fn::Join': [
+              '',
+              Match.arrayWith([Match.stringLikeRegexp(`pytorch-inference:2\\.6\\.0-${accelerator}-`)]),
+            ],
           },
+          Environment: Match.objectLike({
+            SAGEMAKER_MODEL_SERVER_WORKERS: String(hardware.workersPerInstance),
+          }),
         }),
       });
     });

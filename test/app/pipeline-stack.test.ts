@@ -262,6 +262,27 @@ describe.each(DESIGNS_AND_PROFILES)(
       });
     });
 
+    test('rolls trained models out on the hosting the endpoint was built with: instance type and workers', () => {
+      const scaling = config.capacity.endpointScaling;
+      const model = def.States.CreateModel.Parameters as {
+        PrimaryContainer: { Environment: Record<string, string> };
+      };
+      const variants = (
+        def.States.CreateEndpointConfig.Parameters as { ProductionVariants: { InstanceType?: string }[] }
+      ).ProductionVariants;
+      if (!scaling) {
+        expect(model.PrimaryContainer.Environment.SAGEMAKER_MODEL_SERVER_WORKERS).toBeUndefined();
+        expect(variants.every((v) => v.InstanceType === undefined)).toBe(true);
+        return;
+      }
+      expect(model.PrimaryContainer.Environment.SAGEMAKER_MODEL_SERVER_WORKERS).toBe(
+        String(scaling.workersPerInstance),
+      );
+      expect(variants.map((v) => v.InstanceType)).toEqual(
+        config.design.abVariants.map(() => scaling.instanceType),
+      );
+    });
+
     test('rolls out in API casing: guardrails, data capture and scaled instance counts carried over', () => {
       const update = def.States.UpdateEndpoint.Parameters as Record<string, unknown>;
       const create = def.States.CreateEndpointConfig.Parameters as Record<string, unknown>;

@@ -41,6 +41,13 @@ export const feedRanking: Design = {
       minImprovementOverBaseline: 0.01,
     },
     bootstrapModel: () => ({}),
+    // 10 ms a request on one vCPU: a 2-vCPU instance serves 200 requests/s.
+    serving: {
+      cpuMsPerRequest: 10,
+      p99CpuMsPerRequest: 25,
+      memoryMb: 800,
+      measuredWith: 'npm run feed-ranking:serving-cost',
+    },
   },
   addStacks: () => [],
 };

@@ -99,6 +99,22 @@ export const artistRecommender: ArtistRecommenderDesign = {
     bootstrapModel: () => bootstrapModelFiles(artistRecommender.model.inferenceCode),
     // As first deployed: CloudFormation would replace the named group on any change.
     registryDescription: 'Recommendation models that passed the evaluation gate',
+    // `npm run recommender:serving-cost -- --requests 15 --warmup 2`, 2026-12-03, on the 2-vCPU build
+    // machine (torch 1.13, jemalloc): 200,000 artists, 128 factors, 1M users with 29.7M
+    // interactions; two known users for each new one, as the serving function asks. A known user
+    // costs 133 ms (p99 179), 28x the plain cosine top-K's 4.8 ms; a new user 0.8 ms. Most of it is
+    // the co-occurrence block, which reads the interactions of the co-listeners of the user's
+    // artists: for popular artists about half of all of them, so it grows with the users: 12 ms at
+    // 20k users, 30 ms at 200k, so roughly 0.65 s at the design's 5M. Over the 75 ms budget: see
+    // `chooseEndpointHardware`'s flag, and README ("Configuration: requirements and profiles").
+    // memoryMb is the tool's peak RSS, which carries the model writer's peak into the measuring
+    // process (ru_maxrss outlives the spawn); a worker's own peak is about 2,000 MB.
+    serving: {
+      cpuMsPerRequest: 88.83,
+      p99CpuMsPerRequest: 178.74,
+      memoryMb: 4988,
+      measuredWith: 'npm run recommender:serving-cost -- --requests 15 --warmup 2',
+    },
   },
   data: {
     kAnonymity: 10,
@@ -107,6 +123,10 @@ export const artistRecommender: ArtistRecommenderDesign = {
     // A session shows a shelf of impressions and draws a few clicks and plays.
     eventsPerUserPerDay: 20,
     historyDays: 30,
+  },
+  // The feature build reads the favourites' window of every user's events.
+  get featureBuild() {
+    return this.data;
   },
   collectProblems(problems) {
     const { topK, catalogueSize, scoreThreshold } = this.ranking;

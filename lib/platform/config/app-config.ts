@@ -1,6 +1,7 @@
 import { deriveCapacity, type Capacity } from './capacity';
 import { Problems } from './config-error';
 import type { Design } from './design';
+import { collectServingCostProblems } from './endpoint-hardware';
 import { PROFILES, PROFILE_NAMES, type Profile, type ProfileName } from './profile';
 import { collectRequirementProblems } from './requirements';
 
@@ -62,6 +63,17 @@ export function resolveAppConfig(
     collectRequirementProblems(design.requirements, problems, `${design.id}.requirements.`);
     collectVariantProblems(design.abVariants, problems.scoped(`${design.id}.abVariants`));
     design.collectProblems?.(problems.scoped(`${design.id}.`));
+    if (design.model.serving) {
+      collectServingCostProblems(design.model.serving, problems.scoped(`${design.id}.model.serving.`));
+    } else if (
+      PROFILE_NAMES.includes(profileName as ProfileName) &&
+      PROFILES[profileName as ProfileName].endpoint.kind === 'instances'
+    ) {
+      problems.add(
+        `${design.id}.model.serving`,
+        `the ${String(profileName)} profile hosts the endpoint on instances chosen from the model's measured cost per request; measure it (sagemaker/<package>/serving_cost.py) and record it`,
+      );
+    }
   }
   problems.throwIfAny('configuration');
 

@@ -1,7 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
+import { ConfigError } from './config-error';
+import type { Design, ModelCode } from './design';
+import {
+  chooseEndpointHardware,
+  ENDPOINT_TARGET_UTILISATION,
+  type EndpointHardwareChoice,
+} from './endpoint-hardware';
 import type { Profile } from './profile';
-import type { Design } from './design';
 import type { Requirements } from './requirements';
+import type { SageMakerInstanceType } from '../constructs/ml/endpoint-hosting';
+
+export { ENDPOINT_TARGET_UTILISATION } from './endpoint-hardware';
 
 /** Sizes of the deployment, each derived from the design's requirements and the profile. */
 export interface Capacity {
@@ -23,11 +32,26 @@ export interface Capacity {
   readonly modelAnswerTtlSeconds: number;
   /** Requests per second reaching the model endpoint at the sized peak: misses plus challenger users. */
   readonly modelRequestsPerSecond: number;
-  /** Set for instance-hosted endpoints: the scaling range and target per variant. */
+  /**
+   * The p99 the model must answer within: the latency target less the serving function's one read
+   * (cache or online features), whose timeout is `cacheCommandTimeoutMs`.
+   */
+  readonly modelLatencyBudgetMs: number;
+  /**
+   * Set for instance-hosted endpoints: the instance type and fleet chosen from the model's measured
+   * cost (`chooseEndpointHardware`), with the candidates it was compared with.
+   */
+  readonly endpointHardware?: EndpointHardwareChoice;
+  /**
+   * Set for instance-hosted endpoints: the instance type, the scaling range and target per variant,
+   * and the model-server workers each instance runs.
+   */
   readonly endpointScaling?: {
+    readonly instanceType: SageMakerInstanceType;
     readonly minInstances: number;
     readonly maxInstances: number;
     readonly targetInvocationsPerInstancePerMinute: number;
+    readonly workersPerInstance: number;
   };
 }
 
@@ -37,13 +61,15 @@ const THROTTLE_HEADROOM = 1.25;
 const CONCURRENCY_LATENCY_FACTOR = 2;
 const API_GATEWAY_MAX_TIMEOUT_MS = 29_000;
 
-/** Scale out when instances pass 70% of what they can serve. */
-export const ENDPOINT_TARGET_UTILISATION = 0.7;
-
+/**
+ * The sizes of a deployment of `design` under `profile`. A profile that hosts the endpoint on
+ * instances needs the model's measured serving cost (`design.model.serving`): the instance type and
+ * the fleet are chosen from it.
+ */
 export function deriveCapacity(
   requirements: Requirements,
   profile: Profile,
-  design?: Pick<Design, 'abVariants'>,
+  design?: Pick<Design, 'abVariants'> & { readonly model?: Pick<ModelCode, 'serving'> },
 ): Capacity {
   const sizedPeak = requirements.peakRequestsPerSecond * profile.loadFraction;
   const apiRateLimit = Math.max(10, Math.ceil(sizedPeak * THROTTLE_HEADROOM));
@@ -65,25 +91,41 @@ export function deriveCapacity(
   // Challenger users are answered by the endpoint; champion users only on a miss.
   const modelRequestsPerSecond =
     apiRateLimit * (challengerShare + (1 - challengerShare) * requirements.modelRequestShare);
+  const modelLatencyBudgetMs = requirements.p99LatencyMs - cacheCommandTimeoutMs;
   const endpoint = profile.endpoint;
-  const endpointScaling =
-    endpoint.kind === 'instances'
-      ? {
-          minInstances: endpoint.minInstances,
-          // Any one variant may have to take all model traffic while the other is rolled back.
-          maxInstances: Math.max(
-            endpoint.minInstances,
-            Math.ceil(
-              modelRequestsPerSecond / (endpoint.instanceRequestsPerSecond * ENDPOINT_TARGET_UTILISATION),
-            ),
-          ),
-          targetInvocationsPerInstancePerMinute: Math.round(
-            endpoint.instanceRequestsPerSecond * 60 * ENDPOINT_TARGET_UTILISATION,
-          ),
-        }
-      : undefined;
+  let endpointHardware: EndpointHardwareChoice | undefined;
+  if (endpoint.kind === 'instances') {
+    const serving = design?.model?.serving;
+    if (!serving) {
+      throw new ConfigError('capacity', [
+        `model.serving: the ${profile.name} profile hosts the endpoint on instances, chosen from the model's measured cost per request; measure it (sagemaker/<package>/serving_cost.py) and record it in the design`,
+      ]);
+    }
+    endpointHardware = chooseEndpointHardware({
+      serving,
+      modelRequestsPerSecond,
+      latencyBudgetMs: modelLatencyBudgetMs,
+      modelTimeoutMs,
+      minInstances: endpoint.minInstances,
+      variants: Math.max(1, design?.abVariants.length ?? 1),
+    });
+  }
+  // Any one variant may have to take all model traffic while the other is rolled back: each is
+  // sized for all of it.
+  const endpointScaling = endpointHardware && {
+    instanceType: endpointHardware.instanceType,
+    minInstances: endpointHardware.minInstances,
+    maxInstances: endpointHardware.maxInstances,
+    targetInvocationsPerInstancePerMinute: Math.max(
+      1,
+      Math.round(endpointHardware.instanceRequestsPerSecond * 60 * ENDPOINT_TARGET_UTILISATION),
+    ),
+    workersPerInstance: endpointHardware.workersPerInstance,
+  };
   return {
     modelRequestsPerSecond,
+    modelLatencyBudgetMs,
+    endpointHardware,
     endpointScaling,
     apiRateLimit,
     apiBurstLimit: apiRateLimit * 2,

@@ -2,6 +2,7 @@ import type { GatePolicy } from '../../../lambda/platform/evaluation-gate/policy
 import type { App, Stack } from 'aws-cdk-lib';
 import type { AppConfig } from './app-config';
 import type { Problems } from './config-error';
+import type { FeatureBuild } from './feature-engine';
 import type { Requirements } from './requirements';
 
 /** One A/B variant of the model endpoint and the share of users it serves. */
@@ -35,6 +36,12 @@ export interface Design {
   /** The A/B split of model traffic; the first variant is the champion. */
   readonly abVariants: readonly AbVariant[];
   readonly model: ModelCode;
+  /**
+   * The design's feature build over its event history, where it has one: the volume it reads decides
+   * the engine that runs it (`featureEngineOf`).
+   * @default - none: its features reach the online store without a build over the event history
+   */
+  readonly featureBuild?: FeatureBuild;
   /** Adds a problem for every setting of the design's own that is out of range. */
   collectProblems?(problems: Problems): void;
   /** Creates the design's stacks in `app` (`lib/designs/<id>/stacks.ts`) and returns them. */
@@ -100,6 +107,39 @@ export interface ModelCode {
     /** The fields of the rows it makes, whose drift is measured. */
     readonly features: readonly string[];
   };
+  /**
+   * What one request costs the model's inference handler, measured at production size by the
+   * design's serving-cost benchmark (`sagemaker/<package>/serving_cost.py`). Production's endpoint
+   * hardware is chosen from it (`chooseEndpointHardware`).
+   * @default - not measured: a profile that hosts on instances refuses the design
+   */
+  readonly serving?: ServingCost;
+}
+
+/**
+ * The measured cost of one request through a model's inference handler (input_fn, predict_fn,
+ * output_fn) on one thread: one serving worker on one vCPU, as the SageMaker PyTorch container runs
+ * one worker per vCPU. The model server's own work per request is not in it.
+ */
+export interface ServingCost {
+  /** Mean milliseconds of one request: what a worker's throughput follows. */
+  readonly cpuMsPerRequest: number;
+  /** 99th percentile milliseconds of one request: what the latency budget is checked against. */
+  readonly p99CpuMsPerRequest: number;
+  /** Peak resident memory of one serving worker, in MB: each worker holds its own copy of the model. */
+  readonly memoryMb: number;
+  /**
+   * The same on one GPU, where the handler scores on one.
+   * @default - the handler scores on the CPU: a GPU instance runs it on its CPU, one worker per GPU
+   */
+  readonly gpu?: {
+    readonly msPerRequest: number;
+    readonly p99MsPerRequest: number;
+    /** GPU memory one worker holds, in MB. */
+    readonly memoryMb: number;
+  };
+  /** The command that measured it, options included, so the numbers can be measured again. */
+  readonly measuredWith: string;
 }
 
 /** How a model's hyperparameters are searched (see `ModelCode.tuning`). */

@@ -9,6 +9,8 @@
  * that passes 15 minutes near 30M. The lake path has no idle cost and scales out on Athena.
  */
 
+import type { Design } from './design';
+
 /** Events the feature build reads, above which the lake builds them. */
 export const LAKE_THRESHOLD_EVENTS = 10_000_000;
 
@@ -31,6 +33,9 @@ export interface FeatureVolume {
   readonly historyDays: number;
 }
 
+/** A design's feature build: its volume per daily active user (`Design.featureBuild`). */
+export type FeatureBuild = Omit<FeatureVolume, 'dailyActiveUsers'>;
+
 export interface FeatureEngineChoice {
   readonly engine: FeatureEngine;
   /** Events the build reads at the requirements' volume. */
@@ -46,4 +51,15 @@ export function chooseFeatureEngine(
   if (!Number.isFinite(eventsRead) || eventsRead < 0)
     throw new Error('the feature volume must be finite and not negative');
   return { engine: eventsRead > threshold ? 'lake' : 'postgres', eventsRead, thresholdEvents: threshold };
+}
+
+/** The engine of a design's feature build at its requirements' volume; undefined when it has none. */
+export function featureEngineOf(
+  design: Pick<Design, 'requirements' | 'featureBuild'>,
+): FeatureEngineChoice | undefined {
+  if (!design.featureBuild) return undefined;
+  return chooseFeatureEngine({
+    dailyActiveUsers: design.requirements.dailyActiveUsers,
+    ...design.featureBuild,
+  });
 }

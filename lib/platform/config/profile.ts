@@ -84,14 +84,17 @@ export interface Profile {
     readonly cadence: MonitoringCadence;
     readonly instanceType: SageMakerInstanceType;
   };
+  /**
+   * How the model endpoint is hosted. On instances, the instance type and how many each variant
+   * scales to are the design's, chosen from its model's measured cost per request
+   * (`Capacity.endpointHardware`); the profile sets only the floor.
+   */
   readonly endpoint:
     | { readonly kind: 'serverless'; readonly memorySizeMb: number; readonly maxConcurrency: number }
     | {
         readonly kind: 'instances';
-        readonly instanceType: SageMakerInstanceType;
+        /** Instances per variant at the least; the one-instance canary needs two. */
         readonly minInstances: number;
-        /** Requests per second one instance serves within the latency target (measure it). */
-        readonly instanceRequestsPerSecond: number;
       };
 }
 
@@ -167,11 +170,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     },
     // Hourly: drift in the last hour's traffic shows before a day of it has been served.
     dataQualityMonitoring: { cadence: 'hourly', instanceType: 'ml.m5.xlarge' },
-    endpoint: {
-      kind: 'instances',
-      instanceType: 'ml.g5.xlarge',
-      minInstances: 2,
-      instanceRequestsPerSecond: 200,
-    },
+    // Two A/B variants with a canary and data capture: instances (serverless serves one variant).
+    endpoint: { kind: 'instances', minInstances: 2 },
   },
 };

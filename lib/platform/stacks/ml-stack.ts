@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config/app-config';
 import { ARTIFACT_PREFIXES } from '../constructs/ml/artifact-layout';
@@ -9,6 +9,7 @@ import { ModelEndpoint, type EndpointHosting } from '../constructs/ml/model-endp
 import { StagedModelData } from '../constructs/ml/staged-model-data';
 import { TrainingRunCleanup } from '../constructs/ml/training-run-cleanup';
 import { alarmThresholds } from '../constructs/monitoring/alarm-thresholds';
+import { sageMakerInstance } from '../pricing/sagemaker-instances';
 import type { DataStack } from './data-stack';
 
 export interface MlStackProps extends StackProps {
@@ -52,18 +53,24 @@ export class MlStack extends Stack {
       ...logs,
     });
     const profileEndpoint = profile.endpoint;
+    // Instances: the type and the fleet chosen from the model's measured cost (`capacity.ts`).
     this.hosting =
       profileEndpoint.kind === 'serverless'
         ? profileEndpoint
-        : {
-            kind: 'instances',
-            instanceType: profileEndpoint.instanceType,
-            minInstances: capacity.endpointScaling!.minInstances,
-            maxInstances: capacity.endpointScaling!.maxInstances,
-            targetInvocationsPerInstancePerMinute:
-              capacity.endpointScaling!.targetInvocationsPerInstancePerMinute,
-          };
-    this.inferenceImage = DlcImage.pytorchInference(this.hosting.kind === 'instances' ? 'gpu' : 'cpu');
+        : { kind: 'instances', ...capacity.endpointScaling! };
+    const hardware = capacity.endpointHardware;
+    if (hardware && !hardware.meetsLatency) {
+      Annotations.of(this).addWarningV2(
+        'blueprint:endpoint-latency',
+        `${design.id}: no endpoint instance answers within the model's ${hardware.latencyBudgetMs} ms p99 budget; ${hardware.why}`,
+      );
+    }
+    // The GPU image only where the chosen instance has a GPU: the CPU image on a CPU instance.
+    this.inferenceImage = DlcImage.pytorchInference(
+      this.hosting.kind === 'instances' && (sageMakerInstance(this.hosting.instanceType)?.gpus ?? 0) > 0
+        ? 'gpu'
+        : 'cpu',
+    );
     this.endpoint = new ModelEndpoint(this, 'Endpoint', {
       image: this.inferenceImage,
       initialModelData: {

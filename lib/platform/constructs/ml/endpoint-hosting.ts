@@ -9,7 +9,7 @@ export type SageMakerInstanceType = `ml.${string}.${string}`;
 
 /**
  * How the endpoint runs. Serverless costs nothing while idle but serves one variant, on CPU, without
- * data capture or deployment guardrails; instances serve A/B variants on GPUs and scale with load.
+ * data capture or deployment guardrails; instances serve A/B variants and scale with load.
  */
 export type EndpointHosting =
   | { readonly kind: 'serverless'; readonly memorySizeMb: number; readonly maxConcurrency: number }
@@ -20,6 +20,12 @@ export type EndpointHosting =
       readonly maxInstances: number;
       /** Target of the target-tracking policy: invocations per instance per minute. */
       readonly targetInvocationsPerInstancePerMinute: number;
+      /**
+       * Model-server workers per instance, each loading its own copy of the model
+       * (`SAGEMAKER_MODEL_SERVER_WORKERS`).
+       * @default - the model server's default: one per GPU, or one per vCPU on a CPU instance
+       */
+      readonly workersPerInstance?: number;
     };
 
 /** Every problem of hosting `variants` as `hosting` describes, each naming its field. */
@@ -41,6 +47,10 @@ export function hostingProblems(hosting: EndpointHosting, variants: readonly AbV
     if (hosting.maxInstances < hosting.minInstances) {
       problems.push('hosting.maxInstances: must be at least minInstances');
     }
+    const workers = hosting.workersPerInstance;
+    if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
+      problems.push('hosting.workersPerInstance: must be a positive integer');
+    }
   }
   return problems;
 }
@@ -48,14 +58,23 @@ export function hostingProblems(hosting: EndpointHosting, variants: readonly AbV
 /** Where every `model.tar.gz` keeps its inference handlers, the member `inferenceEnvironment` names. */
 export const INFERENCE_CODE_MEMBER = 'code/inference.py';
 
-/** The environment of the PyTorch inference container: handlers from `code/inference.py`. */
-export function inferenceEnvironment(): Record<string, string> {
+/**
+ * The environment of the PyTorch inference container: handlers from `code/inference.py`, and on
+ * instances the number of model-server workers where the hosting sets it. The toolkit passes
+ * `SAGEMAKER_MODEL_SERVER_WORKERS` to TorchServe as `default_workers_per_model`, whose own default
+ * is one worker per GPU, or per vCPU
+ * (https://github.com/aws/sagemaker-pytorch-inference-toolkit/blob/master/src/sagemaker_pytorch_serving_container/torchserve.py,
+ * https://github.com/pytorch/serve/blob/master/docs/configuration.md).
+ */
+export function inferenceEnvironment(hosting?: EndpointHosting): Record<string, string> {
+  const workers = hosting?.kind === 'instances' ? hosting.workersPerInstance : undefined;
   return {
     SAGEMAKER_PROGRAM: 'inference.py',
     // The archive is unpacked into /opt/ml/model.
     SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
     SAGEMAKER_CONTAINER_LOG_LEVEL: '20',
     SAGEMAKER_REGION: Aws.REGION,
+    ...(workers === undefined ? {} : { SAGEMAKER_MODEL_SERVER_WORKERS: String(workers) }),
   };
 }
 

@@ -170,7 +170,7 @@ export class ModelEndpoint extends ModelEndpointBase {
         // SageMaker serverless endpoints"
         // (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ContainerDefinition.html).
         modelDataUrl: props.initialModelData.bucket.s3UrlForObject(props.initialModelData.key),
-        environment: inferenceEnvironment(),
+        environment: inferenceEnvironment(props.hosting),
       },
     });
     model.node.addDependency(this.modelRole);

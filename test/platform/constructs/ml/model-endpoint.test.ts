@@ -183,3 +183,36 @@ describe('ModelEndpoint.fromEndpointAttributes', () => {
     ).toThrow(/variants: at least one is required\n {2}- endpointArn: required when endpointName is a token/);
   });
 });
+
+describe('ModelEndpoint workers per instance', () => {
+  test('GIVEN a worker count THEN the model runs that many model-server workers per instance', () => {
+    const stack = new Stack();
+    new ModelEndpoint(stack, 'Endpoint', {
+      image: DlcImage.pytorchInference('cpu'),
+      initialModelData: { bucket: new s3.Bucket(stack, 'Models'), key: 'bootstrap/model.tar.gz' },
+      variants: VARIANTS,
+      hosting: { ...INSTANCES, instanceType: 'ml.m7i.large', workersPerInstance: 1 },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::SageMaker::Model', {
+      PrimaryContainer: Match.objectLike({
+        Environment: Match.objectLike({ SAGEMAKER_MODEL_SERVER_WORKERS: '1' }),
+      }),
+    });
+  });
+
+  test('without one the model server keeps its default, and a bad count is refused, naming the field', () => {
+    const stack = new Stack();
+    endpointIn(stack);
+    const [model] = Object.values(Template.fromStack(stack).findResources('AWS::SageMaker::Model'));
+    expect(model.Properties.PrimaryContainer.Environment.SAGEMAKER_MODEL_SERVER_WORKERS).toBeUndefined();
+    expect(
+      () =>
+        new ModelEndpoint(new Stack(), 'Endpoint', {
+          image: DlcImage.pytorchInference('cpu'),
+          initialModelData: { bucket: s3.Bucket.fromBucketName(new Stack(), 'B', 'models'), key: 'm.tar.gz' },
+          variants: VARIANTS,
+          hosting: { ...INSTANCES, workersPerInstance: 0 },
+        }),
+    ).toThrow(/hosting\.workersPerInstance: must be a positive integer/);
+  });
+});

@@ -77,7 +77,7 @@ export class RollOutStep {
           PrimaryContainer: {
             Image: props.inferenceImageUri,
             'ModelDataUrl.$': RUN.modelDataUrl,
-            Environment: inferenceEnvironment(),
+            Environment: inferenceEnvironment(hosting),
           },
         }),
         iamResources: [runArn(scope, pipeline.namePrefix, 'model')],
